@@ -1,0 +1,125 @@
+"""The Starlette application: /graphql (HTTP, websocket, GraphiQL), /healthz, /readyz."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from tortoise.connection import get_connection
+
+from pointsmall.config import Settings
+from pointsmall.runtime import Runtime, open_runtime
+from pointsmall.schema.context import Context
+from pointsmall.schema.schema import schema
+
+log = logging.getLogger("pointsmall")
+MAX_BODY_BYTES = 256 * 1024
+
+
+class GraphQLEndpoint(GraphQL[Context, None]):
+    def __init__(self, graphiql: bool) -> None:
+        super().__init__(schema, graphql_ide="graphiql" if graphiql else None, keep_alive=True,
+                         keep_alive_interval=15)
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        runtime: Runtime = request.app.state.runtime
+        return Context.for_request(runtime, request)
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+
+class BodyLimit:
+    """Refuse request bodies over `MAX_BODY_BYTES` before anything parses them."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+            response = JSONResponse(
+                {"errors": [{"message": "request body too large",
+                             "extensions": {"code": "BAD_USER_INPUT"}}]},
+                status_code=413,
+            )
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def limited_receive() -> Any:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > MAX_BODY_BYTES:
+                raise ValueError("request body too large")
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    runtime: Runtime = request.app.state.runtime
+    checks: dict[str, str] = {}
+    try:
+        await get_connection("default").execute_query("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as error:  # noqa: BLE001 - any failure means not ready
+        log.warning("readiness: database unreachable: %s", error)
+        checks["database"] = "unreachable"
+    try:
+        await runtime.redis.ping()
+        checks["redis"] = "ok"
+    except Exception as error:  # noqa: BLE001
+        log.warning("readiness: redis unreachable: %s", error)
+        checks["redis"] = "unreachable"
+    ready = all(value == "ok" for value in checks.values())
+    return JSONResponse({"status": "ready" if ready else "unavailable", **checks},
+                        status_code=200 if ready else 503)
+
+
+def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
+    """The app. Given a `runtime` (tests), it uses it; otherwise the lifespan opens one."""
+    settings.check_can_serve()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if runtime is not None:
+            app.state.runtime = runtime
+            yield
+            return
+        async with open_runtime(settings) as opened:
+            app.state.runtime = opened
+            yield
+
+    graphql = GraphQLEndpoint(graphiql=settings.graphiql)
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+        ],
+        lifespan=lifespan,
+    )
+    app.add_middleware(BodyLimit)
+    if runtime is not None:
+        app.state.runtime = runtime
+    return app

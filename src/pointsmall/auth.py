@@ -1,0 +1,125 @@
+"""Bearer tokens -> `Principal`.
+
+Tokens are JWTs with `sub` (the shop's user id), `roles` (any of user, admin, service),
+`exp`, and optionally `nickname` and `tz`. HS256 with `JWT_SECRET`, or RS256 when
+`JWT_PUBLIC_KEY` is set (the shop's identity service signs, we only verify).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+
+from pointsmall.config import Settings
+
+MAX_USER_ID_LENGTH = 64
+
+
+class Role(enum.StrEnum):
+    USER = "user"
+    ADMIN = "admin"
+    SERVICE = "service"
+
+
+class AuthenticationError(Exception):
+    """The request carries a token we cannot trust; the message is safe to show."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: str
+    roles: frozenset[Role]
+    nickname: str | None = None
+    timezone: str | None = None
+
+    def has(self, role: Role) -> bool:
+        return role in self.roles
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer ...` header; None when there is no header."""
+    if not authorization:
+        return None
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationError("Authorization header must be 'Bearer <token>'")
+    return token.strip()
+
+
+def decode_token(settings: Settings, token: str) -> Principal:
+    key, algorithm = (
+        (settings.jwt_public_key, "RS256")
+        if settings.jwt_public_key
+        else (settings.jwt_secret, "HS256")
+    )
+    try:
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=[algorithm],
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            options={"require": ["sub", "exp"], "verify_aud": settings.jwt_audience is not None},
+        )
+    except jwt.ExpiredSignatureError:
+        raise AuthenticationError("token expired") from None
+    except jwt.InvalidTokenError:
+        raise AuthenticationError("invalid token") from None
+    return _principal(claims)
+
+
+def _principal(claims: dict[str, object]) -> Principal:
+    user_id = claims.get("sub")
+    if not isinstance(user_id, str) or not 0 < len(user_id) <= MAX_USER_ID_LENGTH:
+        raise AuthenticationError("invalid token: sub must be a user id of 1-64 characters")
+    raw_roles = claims.get("roles", [Role.USER.value])
+    if not isinstance(raw_roles, list) or not raw_roles:
+        raise AuthenticationError("invalid token: roles must be a non-empty list")
+    try:
+        roles = frozenset(Role(role) for role in raw_roles)
+    except ValueError:
+        raise AuthenticationError("invalid token: unknown role") from None
+    nickname = claims.get("nickname")
+    timezone = claims.get("tz")
+    return Principal(
+        user_id=user_id,
+        roles=roles,
+        nickname=nickname if isinstance(nickname, str) else None,
+        timezone=timezone if isinstance(timezone, str) else None,
+    )
+
+
+def issue_token(
+    settings: Settings,
+    user_id: str,
+    roles: list[Role],
+    ttl: timedelta,
+    *,
+    nickname: str | None = None,
+    timezone: str | None = None,
+) -> str:
+    """Sign a token with the HS256 secret (development, tests and the `token` command)."""
+    if settings.jwt_public_key:
+        raise AuthenticationError(
+            "JWT_PUBLIC_KEY is set: tokens are issued by the shop's identity service, not here"
+        )
+    # Wall time, not the service clock: PyJWT checks `exp` against the wall clock.
+    issued_at = datetime.now(UTC)
+    claims: dict[str, object] = {
+        "sub": user_id,
+        "roles": [role.value for role in roles],
+        "iat": issued_at,
+        "exp": issued_at + ttl,
+    }
+    if settings.jwt_issuer:
+        claims["iss"] = settings.jwt_issuer
+    if settings.jwt_audience:
+        claims["aud"] = settings.jwt_audience
+    if nickname:
+        claims["nickname"] = nickname
+    if timezone:
+        claims["tz"] = timezone
+    return jwt.encode(claims, settings.jwt_secret, algorithm="HS256")

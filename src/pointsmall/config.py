@@ -1,0 +1,108 @@
+"""Settings from the environment, read in one place."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pointsmall.domain.expiry_policy import ExpiryPolicy, parse_expiry_policy
+
+DEVELOPMENT_JWT_SECRET = "pointsmall-development-secret-do-not-use-in-production"
+DEFAULT_DATABASE_URL = "sqlite://var/pointsmall.sqlite3"
+ENVIRONMENTS = ("development", "test", "production")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    environment: str = "development"
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str | None = None
+    jwt_secret: str = DEVELOPMENT_JWT_SECRET
+    jwt_public_key: str | None = None
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    points_expiry: ExpiryPolicy = field(default_factory=lambda: parse_expiry_policy("rolling:365"))
+    default_timezone: str = "UTC"
+    reversal_grace_days: int = 30
+    graphiql: bool = True
+    log_level: str = "INFO"
+    database_pool_size: int = 10
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.default_timezone)
+
+    @property
+    def production(self) -> bool:
+        return self.environment == "production"
+
+    def check_can_serve(self) -> None:
+        """Refuse to serve in production with a secret everyone can read in this repository."""
+        if self.production and self.jwt_public_key is None and (
+            self.jwt_secret == DEVELOPMENT_JWT_SECRET or len(self.jwt_secret) < 32
+        ):
+            raise SettingsError(
+                "JWT_SECRET: production needs its own secret of at least 32 characters "
+                "(or JWT_PUBLIC_KEY for RS256); the development secret is refused"
+            )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        environment = env.get("POINTSMALL_ENV", "development")
+        if environment not in ENVIRONMENTS:
+            raise SettingsError(f"POINTSMALL_ENV must be one of {', '.join(ENVIRONMENTS)}")
+        try:
+            expiry = parse_expiry_policy(env.get("POINTS_EXPIRY", "rolling:365"))
+        except ValueError as error:
+            raise SettingsError(str(error)) from None
+        zone_name = env.get("DEFAULT_TIMEZONE", "UTC")
+        try:
+            ZoneInfo(zone_name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise SettingsError(f"DEFAULT_TIMEZONE {zone_name!r} is not an IANA time zone") from None
+        public_key = env.get("JWT_PUBLIC_KEY") or None
+        if public_key is not None and "BEGIN" not in public_key and os.path.isfile(public_key):
+            with open(public_key, encoding="ascii") as key_file:
+                public_key = key_file.read()
+        return cls(
+            environment=environment,
+            database_url=env.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+            redis_url=env.get("REDIS_URL") or None,
+            jwt_secret=env.get("JWT_SECRET") or DEVELOPMENT_JWT_SECRET,
+            jwt_public_key=public_key,
+            jwt_issuer=env.get("JWT_ISSUER") or None,
+            jwt_audience=env.get("JWT_AUDIENCE") or None,
+            points_expiry=expiry,
+            default_timezone=zone_name,
+            reversal_grace_days=_int(env, "REVERSAL_GRACE_DAYS", 30, 1, 3650),
+            graphiql=_flag(env, "GRAPHIQL", default=environment != "production"),
+            log_level=env.get("LOG_LEVEL", "INFO").upper(),
+            database_pool_size=_int(env, "DATABASE_POOL_SIZE", 10, 1, 500),
+        )
+
+
+def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:
+    value = env.get(name)
+    if value is None or value == "":
+        return default
+    if value.lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.lower() in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be on or off, not {value!r}")
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    value = env.get(name)
+    if value is None or value == "":
+        return default
+    if not value.isdigit() or not low <= int(value) <= high:
+        raise SettingsError(f"{name} must be a whole number from {low} to {high}, not {value!r}")
+    return int(value)

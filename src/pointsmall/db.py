@@ -1,0 +1,85 @@
+"""The database: tortoise configuration, opening and closing, migrations."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from tortoise import Tortoise
+from tortoise.context import TortoiseContext
+from tortoise.migrations.api import migrate
+
+APP = "pointsmall"
+
+
+def tortoise_config(database_url: str, *, pool_size: int = 10) -> dict[str, Any]:
+    connection: str | dict[str, Any] = database_url
+    if database_url.startswith(("postgres://", "postgresql://", "asyncpg://")):
+        connection = _postgres_connection(database_url, pool_size)
+    return {
+        "connections": {"default": connection},
+        "apps": {
+            APP: {
+                "models": ["pointsmall.models"],
+                "migrations": "pointsmall.migrations",
+                "default_connection": "default",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def _postgres_connection(database_url: str, pool_size: int) -> dict[str, Any]:
+    from tortoise.backends.base.config_generator import expand_db_url
+
+    url = database_url.replace("postgresql://", "postgres://", 1).replace(
+        "asyncpg://", "postgres://", 1
+    )
+    config: dict[str, Any] = expand_db_url(url)
+    config["engine"] = "tortoise.backends.asyncpg"
+    config["credentials"].setdefault("minsize", 1)
+    config["credentials"].setdefault("maxsize", pool_size)
+    return config
+
+
+def ensure_sqlite_directory(database_url: str) -> None:
+    """Create the folder of an embedded SQLite file (`var/` by default)."""
+    if database_url.startswith("sqlite://") and ":memory:" not in database_url:
+        path = database_url.removeprefix("sqlite://")
+        folder = os.path.dirname(path)
+        if folder:
+            os.makedirs(folder, exist_ok=True)
+
+
+async def apply_migrations(database_url: str) -> None:
+    ensure_sqlite_directory(database_url)
+    await migrate(config=tortoise_config(database_url, pool_size=2))
+    await Tortoise.close_connections()
+
+
+@asynccontextmanager
+async def open_database(
+    database_url: str, *, pool_size: int = 10, global_fallback: bool = False
+) -> AsyncIterator[TortoiseContext]:
+    """Connect for the duration of the block.
+
+    `global_fallback` makes the connections visible to every task of the process, which the
+    server needs: uvicorn runs the lifespan and the requests in different tasks, and tortoise
+    keeps its state in a context variable.
+    """
+    ensure_sqlite_directory(database_url)
+    async with TortoiseContext() as context:
+        await context.init(
+            config=tortoise_config(database_url, pool_size=pool_size),
+            _enable_global_fallback=global_fallback,
+        )
+        yield context
+
+
+def is_postgres() -> bool:
+    from tortoise.connection import get_connection
+
+    return get_connection("default").capabilities.dialect == "postgres"

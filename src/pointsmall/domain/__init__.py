@@ -1,0 +1,1 @@
+"""Business rules and transactions. Nothing here knows about GraphQL."""

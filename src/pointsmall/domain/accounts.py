@@ -1,0 +1,122 @@
+"""Opening accounts and keeping the small profile the mall needs.
+
+We store a nickname (leaderboards), a time zone (local days), a registration time
+(first-order bonus) and audience tags (cards, tasks): nothing else about a person.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from pointsmall import clock
+from pointsmall.auth import MAX_USER_ID_LENGTH
+from pointsmall.domain import validation
+from pointsmall.domain.errors import InvalidValue, NotFound
+from pointsmall.models import Account
+
+MAX_NICKNAME_LENGTH = 64
+MAX_TAGS = 50
+MAX_TAG_LENGTH = 32
+
+
+def user_id(value: str, field: str = "userId") -> str:
+    checked = validation.text(value, field, MAX_USER_ID_LENGTH, required=True)
+    assert checked is not None
+    return checked
+
+
+async def find_account(shop_user_id: str) -> Account:
+    """The account of a user we already know (admin calls): `NotFound` otherwise."""
+    account = await Account.get_or_none(user_id=user_id(shop_user_id))
+    if account is None:
+        raise NotFound(f"no account for user {shop_user_id!r}", field="userId")
+    return account
+
+
+async def open_account(
+    shop_user_id: str, *, nickname: str | None = None, timezone: str | None = None
+) -> Account:
+    """The user's account, opened on first sight (their first call, or the shop's).
+
+    Concurrent first calls race on the unique user id; the loser reads the winner's row.
+    Nickname and time zone from the token are used only when the account opens: later
+    changes come through `upsert_profile`, the shop's back end being the source.
+    """
+    shop_user_id = user_id(shop_user_id)
+    account = await Account.get_or_none(user_id=shop_user_id)
+    if account is not None:
+        return account
+    now = clock.now()
+    nickname = _nickname(nickname) if nickname else None
+    try:
+        timezone = validation.time_zone(timezone)
+    except InvalidValue:
+        timezone = None  # a bad `tz` claim must not lock a user out; the default zone applies
+    try:
+        async with in_transaction():
+            return await Account.create(
+                user_id=shop_user_id, nickname=nickname, timezone=timezone, tags=[],
+                created_at=now, updated_at=now,
+            )
+    except IntegrityError:
+        return await Account.get(user_id=shop_user_id)
+
+
+@dataclass(frozen=True)
+class ProfileUpdate:
+    """Fields left None are kept as they are."""
+
+    user_id: str
+    nickname: str | None = None
+    timezone: str | None = None
+    registered_at: datetime | None = None
+    tags: list[str] | None = None
+
+
+async def upsert_profile(update: ProfileUpdate) -> Account:
+    nickname = _nickname(update.nickname) if update.nickname is not None else None
+    timezone = validation.time_zone(update.timezone)
+    registered_at = validation.moment(update.registered_at, "registeredAt")
+    if registered_at is not None and registered_at > clock.now():
+        raise InvalidValue("registeredAt cannot be in the future", field="registeredAt")
+    tags = _tags(update.tags) if update.tags is not None else None
+    account = await open_account(update.user_id)
+    changes: dict[str, object] = {}
+    if nickname is not None:
+        changes["nickname"] = nickname
+    if timezone is not None:
+        changes["timezone"] = timezone
+    if registered_at is not None:
+        changes["registered_at"] = registered_at
+    if tags is not None:
+        changes["tags"] = tags
+    if changes:
+        changes["updated_at"] = clock.now()
+        await Account.filter(id=account.id).update(**changes)
+        await account.refresh_from_db()
+    return account
+
+
+def _nickname(value: str) -> str:
+    checked = validation.text(value, "nickname", MAX_NICKNAME_LENGTH, required=True)
+    assert checked is not None
+    return checked
+
+
+def _tags(values: list[str]) -> list[str]:
+    if len(values) > MAX_TAGS:
+        raise InvalidValue(f"at most {MAX_TAGS} tags", field="tags")
+    tags: list[str] = []
+    for value in values:
+        tag = value.strip().lower()
+        if not tag or len(tag) > MAX_TAG_LENGTH or not all(c.isalnum() or c in "-_" for c in tag):
+            raise InvalidValue(
+                f"tags are 1-{MAX_TAG_LENGTH} letters, digits, '-' or '_'", field="tags"
+            )
+        if tag not in tags:
+            tags.append(tag)
+    return tags

@@ -1,0 +1,79 @@
+"""An account's points at a moment, from its live lots: no history is summed on a read.
+
+Live lots are those with `remaining > 0` (a partial index keeps them one small indexed
+read). A lot counts as spendable while `available_at <= t < expires_at`, as pending before
+`available_at`, and not at all from `expires_at` on, whether or not the sweep has run.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from pointsmall.models import Lot
+
+
+@dataclass(frozen=True)
+class LiveLot:
+    remaining: int
+    available_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class ExpiringPoints:
+    amount: int
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class PointsSummary:
+    balance: int
+    pending: int
+    held: int
+    frozen: bool
+    at: datetime
+    lots: Sequence[LiveLot]
+
+    def expiring_within(self, period: timedelta) -> list[ExpiringPoints]:
+        """Points (spendable or pending) that expire before `at + period`, by expiry time."""
+        horizon = self.at + period
+        by_time: dict[datetime, int] = defaultdict(int)
+        for lot in self.lots:
+            if self.at < lot.expires_at <= horizon:
+                by_time[lot.expires_at] += lot.remaining
+        return [ExpiringPoints(amount, moment) for moment, amount in sorted(by_time.items())]
+
+    def next_expiry(self) -> ExpiringPoints | None:
+        upcoming = [lot for lot in self.lots if lot.expires_at > self.at]
+        if not upcoming:
+            return None
+        first = min(lot.expires_at for lot in upcoming)
+        return ExpiringPoints(
+            sum(lot.remaining for lot in upcoming if lot.expires_at == first), first
+        )
+
+
+def summarize(lots: Iterable[LiveLot], *, held: int, frozen: bool, at: datetime) -> PointsSummary:
+    live = [lot for lot in lots if lot.remaining > 0 and lot.expires_at > at]
+    return PointsSummary(
+        balance=sum(lot.remaining for lot in live if lot.available_at <= at),
+        pending=sum(lot.remaining for lot in live if lot.available_at > at),
+        held=held,
+        frozen=frozen,
+        at=at,
+        lots=live,
+    )
+
+
+async def live_lots(account_ids: Sequence[int]) -> dict[int, list[LiveLot]]:
+    """The live lots of several accounts in one query (for dataloaders)."""
+    rows = await Lot.filter(account_id__in=list(account_ids), remaining__gt=0).values_list(
+        "account_id", "remaining", "available_at", "expires_at"
+    )
+    by_account: dict[int, list[LiveLot]] = {account_id: [] for account_id in account_ids}
+    for account_id, remaining, available_at, expires_at in rows:
+        by_account[account_id].append(LiveLot(remaining, available_at, expires_at))
+    return by_account

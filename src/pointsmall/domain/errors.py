@@ -1,0 +1,55 @@
+"""The few errors the domain raises. One place (schema/errors.py) turns them into `UserError`s."""
+
+from __future__ import annotations
+
+import enum
+
+
+class ErrorCode(enum.StrEnum):
+    """Stable codes the apps switch on. Never rename; only add."""
+
+    INVALID_VALUE = "INVALID_VALUE"
+    NOT_FOUND = "NOT_FOUND"
+    INSUFFICIENT_POINTS = "INSUFFICIENT_POINTS"
+    ACCOUNT_FROZEN = "ACCOUNT_FROZEN"
+    IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
+    INVALID_STATE = "INVALID_STATE"
+
+
+class DomainError(Exception):
+    """A business rule said no. `field` names the input field at fault, if one is."""
+
+    code: ErrorCode = ErrorCode.INVALID_VALUE
+
+    def __init__(
+        self, message: str, *, field: str | None = None, code: ErrorCode | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        if code is not None:
+            self.code = code
+
+
+class InvalidValue(DomainError):
+    code = ErrorCode.INVALID_VALUE
+
+
+class NotFound(DomainError):
+    code = ErrorCode.NOT_FOUND
+
+
+class InsufficientPoints(DomainError):
+    code = ErrorCode.INSUFFICIENT_POINTS
+
+
+class AccountFrozen(DomainError):
+    code = ErrorCode.ACCOUNT_FROZEN
+
+
+class IdempotencyConflict(DomainError):
+    code = ErrorCode.IDEMPOTENCY_CONFLICT
+
+
+class InvalidState(DomainError):
+    code = ErrorCode.INVALID_STATE

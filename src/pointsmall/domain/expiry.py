@@ -1,0 +1,126 @@
+"""The expiry sweep: write down, for the books, the points the clock has already expired.
+
+Balances never wait for this (see `balances`); the sweep turns expired remainders into
+EXPIRE entries so history sums to the balance again, and tells the notifications who
+lost what. It works on a batch of accounts per transaction with a fixed number of
+set-based statements, whatever the batch holds:
+
+1. pick up to `batch_size` accounts that have expired lots with points left;
+2. lock those account rows in id order (so it cannot deadlock with other sweeps, and it
+   waits for, rather than interleaves with, any spend in flight on them);
+3. insert one EXPIRE entry per account, one allocation per lot, move the accounts'
+   running totals, and zero the lots.
+
+Safe to rerun (a swept lot has nothing left), safe while users spend (same row locks),
+safe with several workers (the locks serialise them; the job lock usually keeps to one).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from tortoise.transactions import in_transaction
+
+from pointsmall import clock, sql
+from pointsmall.domain.actors import SYSTEM, Actor
+from pointsmall.models import Account, Counterparty, EntryKind
+
+REASON = "points expired"
+
+
+@dataclass(frozen=True)
+class ExpiredPoints:
+    account_id: int
+    amount: int
+
+
+@dataclass
+class SweepReport:
+    accounts: int = 0
+    points: int = 0
+    batches: int = 0
+
+
+async def expire_due_points(*, batch_size: int = 500, actor: Actor = SYSTEM) -> SweepReport:
+    """Expire everything due at the clock's now, batch after batch, until nothing is left."""
+    report = SweepReport()
+    while True:
+        expired = await _expire_batch(batch_size, actor)
+        if not expired:
+            return report
+        report.batches += 1
+        report.accounts += len(expired)
+        report.points += sum(item.amount for item in expired)
+
+
+async def _expire_batch(batch_size: int, actor: Actor) -> list[ExpiredPoints]:
+    async with in_transaction():
+        now = clock.now()
+        due = await sql.fetch(
+            'SELECT DISTINCT "account_id" FROM "points_lot" '
+            'WHERE "remaining" > 0 AND "expires_at" <= $1 ORDER BY "account_id" LIMIT $2',
+            now,
+            batch_size,
+        )
+        if not due:
+            return []
+        candidates = [row["account_id"] for row in due]
+        locked = await (
+            Account.filter(id__in=candidates)
+            .order_by("id")
+            .select_for_update(no_key=True)
+            .values_list("id", flat=True)
+        )
+        ids = [int(account_id) for account_id in locked]
+        batch_reference = f"expiry:{uuid.uuid4().hex}"
+        await sql.execute(
+            'INSERT INTO "ledger_entry" ("account_id", "kind", "amount", "balance_after", '
+            '"counterparty", "reference", "reason", "actor", "actor_role", "request_id", '
+            '"created_at") '
+            'SELECT a."id", $1, -due."total", a."ledger_balance" - due."total", $2, $3, $4, '
+            '$5, $6, NULL, $7 FROM "account" a JOIN ('
+            '  SELECT "account_id", SUM("remaining") AS "total" FROM "points_lot"'
+            '  WHERE "remaining" > 0 AND "expires_at" <= $7'
+            f'  AND "account_id" IN ({sql.placeholders(ids, 8)}) GROUP BY "account_id"'
+            ') due ON due."account_id" = a."id"',
+            EntryKind.EXPIRE.value,
+            Counterparty.EXPIRED.value,
+            batch_reference,
+            REASON,
+            actor.user_id,
+            actor.role,
+            now,
+            *ids,
+        )
+        await sql.execute(
+            'INSERT INTO "points_allocation" ("entry_id", "lot_id", "amount") '
+            'SELECT e."id", l."id", -l."remaining" FROM "points_lot" l '
+            'JOIN "ledger_entry" e ON e."account_id" = l."account_id" AND e."reference" = $1 '
+            'WHERE l."remaining" > 0 AND l."expires_at" <= $2 '
+            f'AND l."account_id" IN ({sql.placeholders(ids, 3)})',
+            batch_reference,
+            now,
+            *ids,
+        )
+        await sql.execute(
+            'UPDATE "account" SET "ledger_balance" = "ledger_balance" - COALESCE(('
+            '  SELECT SUM("remaining") FROM "points_lot" l WHERE l."account_id" = "account"."id"'
+            '  AND l."remaining" > 0 AND l."expires_at" <= $1'
+            f'), 0), "updated_at" = $1 WHERE "id" IN ({sql.placeholders(ids, 2)})',
+            now,
+            *ids,
+        )
+        await sql.execute(
+            'UPDATE "points_lot" SET "remaining" = 0 WHERE "remaining" > 0 AND "expires_at" <= $1 '
+            f'AND "account_id" IN ({sql.placeholders(ids, 2)})',
+            now,
+            *ids,
+        )
+        rows = await sql.fetch(
+            'SELECT "account_id", "amount" FROM "ledger_entry" WHERE "reference" = $1 '
+            f'AND "account_id" IN ({sql.placeholders(ids, 2)})',
+            batch_reference,
+            *ids,
+        )
+        return [ExpiredPoints(int(row["account_id"]), -int(row["amount"])) for row in rows]

@@ -1,0 +1,401 @@
+"""The ledger's one entry point: every operation that moves points goes through here.
+
+Each operation is one database transaction that first locks the account row, so two
+operations on one account never interleave (PostgreSQL: `SELECT ... FOR NO KEY UPDATE`;
+SQLite serialises writers). Inside it:
+
+- a retry with the same idempotency key returns the entry the first call wrote, and the
+  same key with other parameters is refused (`IDEMPOTENCY_CONFLICT`); the key is unique
+  per account in the database as well;
+- points are drawn from spendable lots earliest expiry first, judged against the clock,
+  so nothing is ever taken from a pending or expired lot, and each lot drawn from gets an
+  allocation;
+- the entry records the account's running total (`balance_after`), its counterparty and
+  the audit trail (actor, role, reason, request id).
+
+Invariants kept (and checked by `domain.audit` and the property tests): for every lot
+`0 <= remaining <= amount` and `remaining == sum(its allocations)`; for every entry
+`amount == sum(its allocations)`; for every account `ledger_balance == sum(its entries)
+== sum(remaining of its unswept lots)` and `held == sum(its open holds)`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from pointsmall import clock
+from pointsmall.domain import validation
+from pointsmall.domain.actors import Actor
+from pointsmall.domain.errors import (
+    AccountFrozen,
+    IdempotencyConflict,
+    InsufficientPoints,
+    InvalidState,
+    InvalidValue,
+    NotFound,
+)
+from pointsmall.domain.rules import LedgerRules
+from pointsmall.models import Account, Allocation, Counterparty, Entry, EntryKind, Lot
+from pointsmall.models.ledger import LotSource
+
+MAX_FUTURE = timedelta(days=366)  # how far ahead a grant may mature
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class LedgerRequest:
+    """Who asks, why, under which idempotency key, and about what (order, redemption...)."""
+
+    actor: Actor
+    idempotency_key: str | None = None
+    reason: str | None = None
+    reference: str | None = None
+
+    def __post_init__(self) -> None:
+        # Normalised here so every operation sees the same stripped values.
+        if self.idempotency_key is not None:
+            object.__setattr__(self, "idempotency_key", validation.idempotency_key(self.idempotency_key))
+        object.__setattr__(self, "reason", validation.reason(self.reason))
+        object.__setattr__(
+            self,
+            "reference",
+            validation.text(self.reference, "reference", validation.MAX_REFERENCE_LENGTH),
+        )
+
+
+    def require_reason(self) -> None:
+        if self.reason is None:
+            raise InvalidValue("a reason is required", field="reason")
+
+
+@dataclass(frozen=True)
+class Draw:
+    """Points taken from (negative) or given to (positive) one lot."""
+
+    lot_id: int
+    amount: int
+
+
+def fingerprint(operation: str, **parameters: object) -> str:
+    """What a retry must repeat exactly to be the same request."""
+    canonical = json.dumps([operation, parameters], sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
+async def account_operation(
+    account_id: int,
+    request: LedgerRequest,
+    operation_fingerprint: str,
+    body: Callable[[Account, datetime], Awaitable[T]],
+    replay: Callable[[Entry], Awaitable[T]],
+) -> T:
+    """Run `body` in one transaction with the account locked, or replay an earlier result."""
+    async with in_transaction():
+        account = await lock_account(account_id)
+        if request.idempotency_key is not None:
+            earlier = await Entry.get_or_none(
+                account_id=account_id, idempotency_key=request.idempotency_key
+            )
+            if earlier is not None:
+                if earlier.request_fingerprint != operation_fingerprint:
+                    raise IdempotencyConflict(
+                        "this idempotency key was already used for a different request",
+                        field="idempotencyKey",
+                    )
+                return await replay(earlier)
+        return await body(account, clock.now())
+
+
+async def lock_account(account_id: int) -> Account:
+    account = await Account.select_for_update(no_key=True).get_or_none(id=account_id)
+    if account is None:
+        raise NotFound("no such account")
+    return account
+
+
+async def _same_entry(entry: Entry) -> Entry:
+    return entry
+
+
+async def post_entry(
+    account: Account,
+    request: LedgerRequest,
+    operation_fingerprint: str,
+    *,
+    kind: EntryKind,
+    counterparty: Counterparty,
+    amount: int,
+    draws: Sequence[Draw],
+    now: datetime,
+    hold_id: int | None = None,
+    reverses_id: int | None = None,
+) -> Entry:
+    """Append one entry with its allocations and move the account's running totals."""
+    assert amount == sum(draw.amount for draw in draws), "allocations must add up"
+    account.ledger_balance += amount
+    entry = await Entry.create(
+        account_id=account.id,
+        kind=kind,
+        amount=amount,
+        balance_after=account.ledger_balance,
+        counterparty=counterparty,
+        reference=request.reference,
+        reason=request.reason,
+        actor=request.actor.user_id,
+        actor_role=request.actor.role,
+        request_id=request.actor.request_id,
+        idempotency_key=request.idempotency_key,
+        request_fingerprint=operation_fingerprint if request.idempotency_key else None,
+        hold_id=hold_id,
+        reverses_id=reverses_id,
+        created_at=now,
+    )
+    if draws:
+        await Allocation.bulk_create(
+            [Allocation(entry_id=entry.id, lot_id=draw.lot_id, amount=draw.amount) for draw in draws]
+        )
+    await Account.filter(id=account.id).update(
+        ledger_balance=account.ledger_balance, held=account.held, updated_at=now
+    )
+    return entry
+
+
+async def new_lot(
+    account_id: int,
+    amount: int,
+    *,
+    source: LotSource,
+    now: datetime,
+    available_at: datetime,
+    expires_at: datetime,
+) -> Draw:
+    lot = await Lot.create(
+        account_id=account_id,
+        amount=amount,
+        remaining=amount,
+        source=source,
+        earned_at=now,
+        available_at=available_at,
+        expires_at=expires_at,
+    )
+    return Draw(lot_id=lot.id, amount=amount)
+
+
+async def draw_points(
+    account_id: int, amount: int, now: datetime, *, include_pending: bool = False
+) -> list[Draw]:
+    """Take `amount` from the account's lots, earliest expiry first.
+
+    Only spendable lots (available, not expired) unless `include_pending`, when pending
+    lots follow the spendable ones (admin debits and forfeits).
+    """
+    lots = await Lot.filter(account_id=account_id, remaining__gt=0, expires_at__gt=now).order_by(
+        "expires_at", "id"
+    )
+    spendable = [lot for lot in lots if lot.available_at <= now]
+    pending = [lot for lot in lots if lot.available_at > now] if include_pending else []
+    candidates = spendable + pending
+    available = sum(lot.remaining for lot in candidates)
+    if available < amount:
+        raise InsufficientPoints(
+            f"needs {amount:,} points, {available:,} available", field="amount"
+        )
+    draws: list[Draw] = []
+    left = amount
+    for lot in candidates:
+        if left == 0:
+            break
+        take = min(lot.remaining, left)
+        changed = await Lot.filter(id=lot.id, remaining__gte=take).update(
+            remaining=F("remaining") - take
+        )
+        if changed != 1:  # cannot happen under the account lock; never write a wrong ledger
+            raise RuntimeError(f"lot {lot.id} changed under the account lock")
+        draws.append(Draw(lot_id=lot.id, amount=-take))
+        left -= take
+    return draws
+
+
+async def return_points(
+    account_id: int, draws: Sequence[Draw], now: datetime, rules: LedgerRules
+) -> list[Draw]:
+    """Give points back to the lots they were drawn from (`draws` are negative).
+
+    A lot that has expired meanwhile does not come back to life: its points go to one new
+    GRACE lot, spendable for `rules.reversal_grace` from now.
+    """
+    lots = {lot.id: lot for lot in await Lot.filter(id__in=[draw.lot_id for draw in draws])}
+    returned: list[Draw] = []
+    expired_total = 0
+    for draw in draws:
+        points = -draw.amount
+        lot = lots[draw.lot_id]
+        if lot.expires_at <= now:
+            expired_total += points
+            continue
+        await Lot.filter(id=lot.id).update(remaining=F("remaining") + points)
+        returned.append(Draw(lot_id=lot.id, amount=points))
+    if expired_total:
+        returned.append(
+            await new_lot(
+                account_id,
+                expired_total,
+                source=LotSource.GRACE,
+                now=now,
+                available_at=now,
+                expires_at=now + rules.reversal_grace,
+            )
+        )
+    return returned
+
+
+def ensure_can_spend(account: Account) -> None:
+    if account.frozen:
+        raise AccountFrozen("this account is frozen: its points cannot be spent or held")
+
+
+async def earn(
+    account_id: int,
+    amount: int,
+    request: LedgerRequest,
+    rules: LedgerRules,
+    *,
+    available_at: datetime | None = None,
+    expires_at: datetime | None = None,
+) -> Entry:
+    """Credit a new lot. Pending until `available_at`; expires per policy unless `expires_at`.
+
+    Earning on a frozen account is recorded like any other (the points wait, unspendable,
+    until the account is unfrozen), so no earned point is lost to a freeze.
+    """
+    validation.positive_points(amount)
+    available_at = validation.moment(available_at, "availableAt")
+    expires_at = validation.moment(expires_at, "expiresAt")
+    operation = fingerprint(
+        "earn", amount=amount, available_at=available_at, expires_at=expires_at,
+        reference=request.reference,
+    )
+
+    async def body(account: Account, now: datetime) -> Entry:
+        matures = max(available_at or now, now)
+        if matures > now + MAX_FUTURE:
+            raise InvalidValue("availableAt must be within a year", field="availableAt")
+        expiry = expires_at or rules.expires_at(matures)
+        if expiry <= matures:
+            raise InvalidValue(
+                "expiresAt must be later than now and than availableAt", field="expiresAt"
+            )
+        lot = await new_lot(
+            account.id, amount, source=LotSource.EARN, now=now, available_at=matures,
+            expires_at=expiry,
+        )
+        return await post_entry(
+            account, request, operation, kind=EntryKind.EARN, counterparty=Counterparty.ISSUED,
+            amount=amount, draws=[lot], now=now,
+        )
+
+    return await account_operation(account_id, request, operation, body, _same_entry)
+
+
+async def spend(account_id: int, amount: int, request: LedgerRequest) -> Entry:
+    """Debit spendable points, earliest expiry first. Refused on a frozen account."""
+    validation.positive_points(amount)
+    operation = fingerprint("spend", amount=amount, reference=request.reference)
+
+    async def body(account: Account, now: datetime) -> Entry:
+        ensure_can_spend(account)
+        draws = await draw_points(account.id, amount, now)
+        return await post_entry(
+            account, request, operation, kind=EntryKind.SPEND,
+            counterparty=Counterparty.REDEEMED, amount=-amount, draws=draws, now=now,
+        )
+
+    return await account_operation(account_id, request, operation, body, _same_entry)
+
+
+async def adjust(account_id: int, amount: int, request: LedgerRequest, rules: LedgerRules) -> Entry:
+    """An admin's signed correction, with a reason.
+
+    A credit is a new lot under the expiry policy; a debit draws spendable points first,
+    then pending ones, and never takes the account below zero.
+    """
+    validation.signed_points(amount)
+    request.require_reason()
+    operation = fingerprint("adjust", amount=amount)
+
+    async def body(account: Account, now: datetime) -> Entry:
+        if amount > 0:
+            draws = [
+                await new_lot(
+                    account.id, amount, source=LotSource.ADJUSTMENT, now=now, available_at=now,
+                    expires_at=rules.expires_at(now),
+                )
+            ]
+        else:
+            draws = await draw_points(account.id, -amount, now, include_pending=True)
+        return await post_entry(
+            account, request, operation, kind=EntryKind.ADJUST,
+            counterparty=Counterparty.ADJUSTED, amount=amount, draws=draws, now=now,
+        )
+
+    return await account_operation(account_id, request, operation, body, _same_entry)
+
+
+async def forfeit(account_id: int, request: LedgerRequest) -> Entry:
+    """Remove every live point, spendable and pending (a penalty).
+
+    Open holds are left to their redemption: captured, they were spent anyway; released,
+    they come back to the account.
+    """
+    request.require_reason()
+    operation = fingerprint("forfeit")
+
+    async def body(account: Account, now: datetime) -> Entry:
+        lots = await Lot.filter(account_id=account.id, remaining__gt=0, expires_at__gt=now)
+        total = sum(lot.remaining for lot in lots)
+        if total == 0:
+            raise InvalidState("the account has no points to forfeit")
+        draws = await draw_points(account.id, total, now, include_pending=True)
+        return await post_entry(
+            account, request, operation, kind=EntryKind.FORFEIT,
+            counterparty=Counterparty.FORFEITED, amount=-total, draws=draws, now=now,
+        )
+
+    return await account_operation(account_id, request, operation, body, _same_entry)
+
+
+async def set_frozen(account_id: int, frozen: bool, request: LedgerRequest) -> Account:
+    """Freeze or unfreeze; the change is an entry of its own (amount 0) for the audit trail.
+
+    Asking for the state the account is already in changes nothing.
+    """
+    request.require_reason()
+    operation = fingerprint("freeze" if frozen else "unfreeze")
+
+    async def body(account: Account, now: datetime) -> Account:
+        if account.frozen == frozen:
+            return account
+        account.frozen = frozen
+        account.frozen_reason = request.reason if frozen else None
+        await Account.filter(id=account.id).update(
+            frozen=frozen, frozen_reason=account.frozen_reason
+        )
+        await post_entry(
+            account, request, operation,
+            kind=EntryKind.FREEZE if frozen else EntryKind.UNFREEZE,
+            counterparty=Counterparty.NONE, amount=0, draws=[], now=now,
+        )
+        return account
+
+    async def replay(entry: Entry) -> Account:
+        return await Account.get(id=entry.account_id)
+
+    return await account_operation(account_id, request, operation, body, replay)

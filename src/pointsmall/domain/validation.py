@@ -1,0 +1,74 @@
+"""Checks shared by every operation's input, each raising `InvalidValue` naming the field."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pointsmall.clock import utc
+from pointsmall.domain.errors import InvalidValue
+
+MAX_POINTS = 1_000_000_000  # one operation never moves more than this
+MAX_REASON_LENGTH = 500
+MAX_KEY_LENGTH = 128
+MAX_REFERENCE_LENGTH = 128
+
+
+def positive_points(value: int, field: str = "amount") -> int:
+    if not 0 < value <= MAX_POINTS:
+        raise InvalidValue(f"{field} must be from 1 to {MAX_POINTS:,} points", field=field)
+    return value
+
+
+def signed_points(value: int, field: str = "amount") -> int:
+    if value == 0 or abs(value) > MAX_POINTS:
+        raise InvalidValue(
+            f"{field} must be non-zero and at most {MAX_POINTS:,} points either way", field=field
+        )
+    return value
+
+
+def text(
+    value: str | None, field: str, max_length: int, *, required: bool = False
+) -> str | None:
+    if value is None or not value.strip():
+        if required:
+            raise InvalidValue(f"{field} is required", field=field)
+        return None
+    value = value.strip()
+    if len(value) > max_length:
+        raise InvalidValue(f"{field} must be at most {max_length} characters", field=field)
+    if any(ord(char) < 32 and char not in "\t\n" for char in value):
+        raise InvalidValue(f"{field} must not contain control characters", field=field)
+    return value
+
+
+def reason(value: str | None, *, required: bool = False) -> str | None:
+    return text(value, "reason", MAX_REASON_LENGTH, required=required)
+
+
+def idempotency_key(value: str) -> str:
+    key = text(value, "idempotencyKey", MAX_KEY_LENGTH, required=True)
+    assert key is not None
+    return key
+
+
+def moment(value: datetime | None, field: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return utc(value)
+    except ValueError:
+        raise InvalidValue(f"{field} needs a time zone offset (ISO-8601)", field=field) from None
+
+
+def time_zone(value: str | None, field: str = "timezone") -> str | None:
+    if value is None:
+        return None
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidValue(
+            f"{field} must be an IANA time zone such as Asia/Shanghai", field=field
+        ) from None
+    return value

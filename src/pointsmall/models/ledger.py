@@ -1,0 +1,149 @@
+"""The points ledger: lots, append-only entries, their allocations to lots, and holds.
+
+Every credit creates a `Lot`; every change is an `Entry` (never updated or deleted) whose
+`Allocation`s say which lots it took points from (negative) or gave points to (positive),
+so that, for every lot, `remaining == sum(allocations)` and, for every entry,
+`amount == sum(allocations)`. The database checks that no lot's remaining leaves
+`0..amount` (migration 0001). Each entry also names its counterparty, the system account
+on the other side of a double entry (issued, redeemed, expired...), so the programme's
+figures (issued, redeemed, breakage, liability) are sums over entries.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import TYPE_CHECKING
+
+from tortoise import fields
+from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from pointsmall.models.accounts import Account
+
+
+class EntryKind(enum.StrEnum):
+    EARN = "EARN"
+    SPEND = "SPEND"
+    HOLD = "HOLD"
+    CAPTURE = "CAPTURE"
+    RELEASE = "RELEASE"
+    REVERSAL = "REVERSAL"
+    ADJUST = "ADJUST"
+    FORFEIT = "FORFEIT"
+    EXPIRE = "EXPIRE"
+    FREEZE = "FREEZE"
+    UNFREEZE = "UNFREEZE"
+
+
+class Counterparty(enum.StrEnum):
+    """The system account on the other side of an entry."""
+
+    ISSUED = "ISSUED"
+    REDEEMED = "REDEEMED"
+    HELD = "HELD"
+    ADJUSTED = "ADJUSTED"
+    FORFEITED = "FORFEITED"
+    EXPIRED = "EXPIRED"
+    NONE = "NONE"
+
+
+class LotSource(enum.StrEnum):
+    EARN = "EARN"
+    ADJUSTMENT = "ADJUSTMENT"
+    GRACE = "GRACE"  # points given back by a reversal after their own lot had expired
+
+
+class HoldStatus(enum.StrEnum):
+    HELD = "HELD"
+    CAPTURED = "CAPTURED"
+    RELEASED = "RELEASED"
+
+
+class Lot(Model):
+    """Points from one credit. Spendable while `available_at <= t < expires_at`."""
+
+    id = fields.BigIntField(primary_key=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "pointsmall.Account", related_name="lots", on_delete=fields.RESTRICT
+    )
+    account_id: int
+    amount = fields.BigIntField()
+    remaining = fields.BigIntField()
+    source = fields.CharEnumField(LotSource, max_length=16)
+    earned_at = fields.DatetimeField()
+    available_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField()
+
+    class Meta:
+        table = "points_lot"
+
+
+class Hold(Model):
+    """Points set aside for a redemption awaiting review or payment (two-phase)."""
+
+    id = fields.BigIntField(primary_key=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "pointsmall.Account", related_name="holds", on_delete=fields.RESTRICT
+    )
+    account_id: int
+    amount = fields.BigIntField()
+    status = fields.CharEnumField(HoldStatus, max_length=16)
+    reference = fields.CharField(max_length=128, null=True)
+    created_at = fields.DatetimeField()
+    settled_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "points_hold"
+
+
+class Entry(Model):
+    """One change to an account, with its audit trail. Append-only."""
+
+    id = fields.BigIntField(primary_key=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "pointsmall.Account", related_name="entries", on_delete=fields.RESTRICT
+    )
+    account_id: int
+    kind = fields.CharEnumField(EntryKind, max_length=16)
+    amount = fields.BigIntField()
+    balance_after = fields.BigIntField()
+    counterparty = fields.CharEnumField(Counterparty, max_length=16)
+    reference = fields.CharField(max_length=128, null=True)
+    reason = fields.CharField(max_length=500, null=True)
+    actor = fields.CharField(max_length=64)
+    actor_role = fields.CharField(max_length=16)
+    request_id = fields.CharField(max_length=64, null=True)
+    idempotency_key = fields.CharField(max_length=128, null=True)
+    request_fingerprint = fields.CharField(max_length=64, null=True)
+    reverses: fields.ForeignKeyNullableRelation[Entry] = fields.ForeignKeyField(
+        "pointsmall.Entry", related_name="reversals", null=True, on_delete=fields.RESTRICT
+    )
+    reverses_id: int | None
+    hold: fields.ForeignKeyNullableRelation[Hold] = fields.ForeignKeyField(
+        "pointsmall.Hold", related_name="entries", null=True, on_delete=fields.RESTRICT
+    )
+    hold_id: int | None
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "ledger_entry"
+        unique_together = (("account", "idempotency_key"),)
+        indexes = (("account_id", "id"),)
+
+
+class Allocation(Model):
+    """How much of an entry's amount came from (negative) or went to (positive) one lot."""
+
+    id = fields.BigIntField(primary_key=True)
+    entry: fields.ForeignKeyRelation[Entry] = fields.ForeignKeyField(
+        "pointsmall.Entry", related_name="allocations", on_delete=fields.RESTRICT
+    )
+    entry_id: int
+    lot: fields.ForeignKeyRelation[Lot] = fields.ForeignKeyField(
+        "pointsmall.Lot", related_name="allocations", on_delete=fields.RESTRICT
+    )
+    lot_id: int
+    amount = fields.BigIntField()
+
+    class Meta:
+        table = "points_allocation"

@@ -1,0 +1,1 @@
+"""Thin glue for root fields: context -> access check -> domain call -> schema types."""

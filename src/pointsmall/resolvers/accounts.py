@@ -1,0 +1,77 @@
+"""me, account(userId), upsertUser, freezeAccount, unfreezeAccount."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pointsmall.auth import Role
+from pointsmall.domain import ledger
+from pointsmall.domain.accounts import ProfileUpdate, find_account, upsert_profile
+from pointsmall.domain.errors import NotFound
+from pointsmall.domain.ledger import LedgerRequest
+from pointsmall.resolvers.access import account_type, mutate, require, viewer_account
+from pointsmall.schema.account_mutations import (
+    FreezeAccountInput,
+    FreezeAccountPayload,
+    UnfreezeAccountInput,
+    UnfreezeAccountPayload,
+    UpsertUserInput,
+    UpsertUserPayload,
+)
+from pointsmall.schema.accounts import Account
+from pointsmall.schema.context import Info
+from pointsmall.schema.errors import NotFoundError
+
+
+async def me(info: Info) -> Account:
+    """The calling user's account (opened on first call)."""
+    return account_type(info, await viewer_account(info))
+
+
+async def account(info: Info, user_id: str) -> Account | None:
+    """Any user's account, by the shop's user id (admin)."""
+    require(info, Role.ADMIN)
+    try:
+        found = await find_account(user_id)
+    except NotFound as error:
+        raise NotFoundError(error.message) from None
+    return account_type(info, found)
+
+
+async def upsert_user(info: Info, input: UpsertUserInput) -> UpsertUserPayload:
+    require(info, Role.SERVICE)
+
+    async def work() -> dict[str, Any]:
+        saved = await upsert_profile(
+            ProfileUpdate(
+                user_id=input.user_id,
+                nickname=input.nickname,
+                timezone=input.timezone,
+                registered_at=input.registered_at,
+                tags=input.tags,
+            )
+        )
+        return {"account": account_type(info, saved)}
+
+    return await mutate(UpsertUserPayload, work)
+
+
+async def freeze_account(info: Info, input: FreezeAccountInput) -> FreezeAccountPayload:
+    require(info, Role.ADMIN)
+    return await mutate(
+        FreezeAccountPayload, lambda: _set_frozen(info, input.user_id, input.reason, frozen=True)
+    )
+
+
+async def unfreeze_account(info: Info, input: UnfreezeAccountInput) -> UnfreezeAccountPayload:
+    require(info, Role.ADMIN)
+    return await mutate(
+        UnfreezeAccountPayload, lambda: _set_frozen(info, input.user_id, input.reason, frozen=False)
+    )
+
+
+async def _set_frozen(info: Info, user_id: str, reason: str, *, frozen: bool) -> dict[str, Any]:
+    target = await find_account(user_id)
+    request = LedgerRequest(actor=info.context.actor(Role.ADMIN), reason=reason)
+    changed = await ledger.set_frozen(target.id, frozen, request)
+    return {"account": account_type(info, changed)}

@@ -1,0 +1,1 @@
+"""Strawberry types, inputs, payloads and errors; `schema.schema` assembles the Schema."""

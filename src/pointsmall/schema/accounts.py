@@ -1,0 +1,94 @@
+"""Accounts and their points as clients see them."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Self
+
+import strawberry
+from strawberry import relay
+
+from pointsmall.domain.balances import ExpiringPoints as ExpiringPointsModel
+from pointsmall.domain.balances import PointsSummary
+from pointsmall.models import Account as AccountModel
+from pointsmall.schema.context import Info
+from pointsmall.schema.errors import BadUserInput
+from pointsmall.schema.ledger import LedgerConnection, ledger_connection
+
+MAX_EXPIRY_WINDOW_DAYS = 366
+
+
+@strawberry.type(description="Points that expire together.")
+class ExpiringPoints:
+    amount: int
+    expires_at: datetime
+
+    @classmethod
+    def from_model(cls, expiring: ExpiringPointsModel) -> Self:
+        return cls(amount=expiring.amount, expires_at=expiring.expires_at)
+
+
+@strawberry.type(description="An account's points now.")
+class Points:
+    balance: int = strawberry.field(description="Spendable now.")
+    pending: int = strawberry.field(description="Earned, spendable once their window passes.")
+    held: int = strawberry.field(description="Set aside for redemptions under review or payment.")
+    frozen: bool = strawberry.field(description="A frozen account cannot spend or hold points.")
+    _summary: strawberry.Private[PointsSummary]
+
+    @classmethod
+    def from_summary(cls, summary: PointsSummary) -> Self:
+        return cls(
+            balance=summary.balance,
+            pending=summary.pending,
+            held=summary.held,
+            frozen=summary.frozen,
+            _summary=summary,
+        )
+
+    @strawberry.field(description="Points expiring within the window, soonest first.")
+    def expiring_soon(self, within_days: int = 30) -> list[ExpiringPoints]:
+        if not 1 <= within_days <= MAX_EXPIRY_WINDOW_DAYS:
+            raise BadUserInput(f"withinDays must be from 1 to {MAX_EXPIRY_WINDOW_DAYS}")
+        return [
+            ExpiringPoints.from_model(item)
+            for item in self._summary.expiring_within(timedelta(days=within_days))
+        ]
+
+    @strawberry.field(description="The next points to expire, if any.")
+    def next_expiry(self) -> ExpiringPoints | None:
+        upcoming = self._summary.next_expiry()
+        return ExpiringPoints.from_model(upcoming) if upcoming else None
+
+
+@strawberry.type(description="A user's points account.")
+class Account(relay.Node):
+    id: relay.NodeID[int]
+    user_id: str = strawberry.field(description="The shop's user id.")
+    nickname: str | None
+    timezone: str = strawberry.field(description="IANA time zone of the user's local days.")
+    registered_at: datetime | None
+    tags: list[str] = strawberry.field(description="Audience tags from the shop's profile.")
+    frozen: bool
+
+    @classmethod
+    def from_model(cls, account: AccountModel, default_timezone: str) -> Self:
+        return cls(
+            id=account.id,
+            user_id=account.user_id,
+            nickname=account.nickname,
+            timezone=account.timezone or default_timezone,
+            registered_at=account.registered_at,
+            tags=list(account.tags),
+            frozen=account.frozen,
+        )
+
+    @strawberry.field
+    async def points(self, info: Info) -> Points:
+        return Points.from_summary(await info.context.loaders.points_by_account.load(self.id))
+
+    @strawberry.field(description="History, newest first.")
+    async def ledger(
+        self, first: int | None = 20, after: str | None = None
+    ) -> LedgerConnection:
+        return await ledger_connection(self.id, first, after)

@@ -1,0 +1,104 @@
+"""Errors as clients see them.
+
+Business failures are payload `errors: [UserError!]!` with a stable `ErrorCode`; problems
+with the request itself are GraphQL errors with `extensions.code` (`UNAUTHENTICATED`,
+`FORBIDDEN`, `BAD_USER_INPUT`, `NOT_FOUND`, `RATE_LIMITED`, `INTERNAL`). Anything else is
+masked: the client gets `INTERNAL` and the request id, the log gets the traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
+
+from pointsmall.domain import errors as domain
+
+log = logging.getLogger("pointsmall.graphql")
+
+ErrorCode = strawberry.enum(domain.ErrorCode, description="Why a mutation or quote said no.")
+
+
+@strawberry.type(description="A business rule or input check that refused the request.")
+class UserError:
+    code: ErrorCode
+    message: str
+    field: list[str] | None = strawberry.field(
+        description="Path to the input field at fault, e.g. [\"input\", \"amount\"]."
+    )
+
+
+def user_error(error: domain.DomainError) -> UserError:
+    return UserError(
+        code=error.code,
+        message=error.message,
+        field=["input", error.field] if error.field else None,
+    )
+
+
+class ApiError(Exception):
+    """A request-level error with an `extensions.code`; shown to the client as is."""
+
+    code = "BAD_USER_INPUT"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extensions = {"code": self.code}
+
+
+class Unauthenticated(ApiError):
+    code = "UNAUTHENTICATED"
+
+
+class Forbidden(ApiError):
+    code = "FORBIDDEN"
+
+
+class BadUserInput(ApiError):
+    code = "BAD_USER_INPUT"
+
+
+class NotFoundError(ApiError):
+    code = "NOT_FOUND"
+
+
+class RateLimited(ApiError):
+    code = "RATE_LIMITED"
+
+
+def _is_unexpected(error: GraphQLError) -> bool:
+    original = error.original_error
+    return original is not None and not isinstance(original, ApiError)
+
+
+class ErrorPolicy(MaskErrors):
+    """Mask unexpected errors (logged with the request id), and give every error a code.
+
+    Errors without an original exception come from parsing, validation, the query limits
+    or variable coercion: all problems of the request, hence `BAD_USER_INPUT`.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=_is_unexpected, error_message="Internal server error")
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        request_id = getattr(self.execution_context.context, "request_id", None)
+        log.error(
+            "unexpected error in %s (request %s)",
+            ".".join(str(part) for part in error.path or ()) or "operation",
+            request_id,
+            exc_info=error.original_error,
+        )
+        masked = super().anonymise_error(error)
+        masked.extensions = {"code": "INTERNAL", "requestId": request_id}
+        return masked
+
+    def on_operation(self) -> Iterator[None]:
+        yield from super().on_operation()
+        for error in getattr(self.execution_context.result, "errors", None) or ():
+            if not error.extensions or "code" not in error.extensions:
+                error.extensions = {**(error.extensions or {}), "code": "BAD_USER_INPUT"}

@@ -1,0 +1,21 @@
+"""Relay global IDs: parsing what clients send back."""
+
+from __future__ import annotations
+
+from strawberry.relay import GlobalID, GlobalIDValueError
+
+from pointsmall.domain.errors import NotFound
+
+
+def parse_global_id(value: str, field: str, expected_type: str | None = None) -> tuple[str, int]:
+    """(type name, database id) of a global ID; anything malformed is simply not found."""
+    try:
+        global_id = GlobalID.from_id(value)
+    except (GlobalIDValueError, ValueError):
+        raise NotFound(f"{field} is not an id of this API", field=field) from None
+    node_id = global_id.node_id
+    if not node_id.isdigit() or len(node_id) > 18:
+        raise NotFound(f"{field} is not an id of this API", field=field)
+    if expected_type is not None and global_id.type_name != expected_type:
+        raise NotFound(f"{field} is not the id of a {expected_type}", field=field)
+    return global_id.type_name, int(node_id)

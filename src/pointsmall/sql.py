@@ -1,0 +1,36 @@
+"""Raw SQL for the few set-based statements the ORM cannot say, on either database.
+
+Statements are written with PostgreSQL's numbered placeholders (`$1`, `$2`, ...); on SQLite
+they become `?1`, `?2`, ..., which SQLite reads the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from tortoise.connection import get_connection
+
+_PLACEHOLDER = re.compile(r"\$(\d+)")
+
+
+def _dialect_sql(sql: str) -> str:
+    if get_connection("default").capabilities.dialect == "sqlite":
+        return _PLACEHOLDER.sub(r"?\1", sql)
+    return sql
+
+
+async def fetch(sql: str, *params: Any) -> list[dict[str, Any]]:
+    _, rows = await get_connection("default").execute_query(_dialect_sql(sql), list(params))
+    return [dict(row) for row in rows]
+
+
+async def execute(sql: str, *params: Any) -> int:
+    count, _ = await get_connection("default").execute_query(_dialect_sql(sql), list(params))
+    return int(count)
+
+
+def placeholders(values: Sequence[object], first: int) -> str:
+    """`$first, $first+1, ...` for an IN list of `values`."""
+    return ", ".join(f"${index}" for index in range(first, first + len(values)))

@@ -1,0 +1,45 @@
+from pointsmall.auth import Role
+from tests.api import Api
+
+ME = """
+query Me($first: Int, $after: String) {
+  me {
+    id nickname timezone
+    points { balance pending held frozen expiringSoon { amount expiresAt } nextExpiry { amount expiresAt } }
+    ledger(first: $first, after: $after) {
+      edges { cursor node { id kind amount balanceAfter reason createdAt } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}
+"""
+
+GRANT = """
+mutation Grant($input: GrantPointsInput!) {
+  grantPoints(input: $input) {
+    entry { id amount balanceAfter }
+    account { userId points { balance } }
+    errors { code message field }
+  }
+}
+"""
+
+
+async def test_first_call_opens_an_empty_account(api: Api, clock) -> None:
+    data = await api.data(ME, api.user("new-user", nickname="Ada", timezone="Asia/Shanghai"))
+    assert data["me"]["nickname"] == "Ada"
+    assert data["me"]["timezone"] == "Asia/Shanghai"
+    assert data["me"]["points"]["balance"] == 0
+    assert data["me"]["ledger"]["edges"] == []
+
+
+async def test_granted_points_show_in_balance_and_ledger(api: Api, clock) -> None:
+    result = await api.data(GRANT, api.service(), input={
+        "userId": "user-1", "amount": 500, "reason": "welcome", "idempotencyKey": "g1"})
+    assert result["grantPoints"]["errors"] == []
+    assert result["grantPoints"]["account"]["points"]["balance"] == 500
+    data = await api.data(ME, api.user("user-1"))
+    assert data["me"]["points"]["balance"] == 500
+    [edge] = data["me"]["ledger"]["edges"]
+    assert edge["node"]["kind"] == "EARN"
+    assert edge["node"]["balanceAfter"] == 500

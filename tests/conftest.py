@@ -1,0 +1,184 @@
+"""Fixtures: a database and Redis for the pass's backend, a movable clock, and GraphQL
+clients for an anonymous caller, a user, an admin and the shop's back end.
+
+In the server pass the servers must be there: a missing URL or an unreachable server fails
+the run; nothing is skipped for want of them.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+import pytest_asyncio
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from tortoise.context import TortoiseContext
+
+from pointsmall import clock as service_clock
+from pointsmall.app import create_app
+from pointsmall.clock import MovableClock
+from pointsmall.config import Settings
+from pointsmall.db import apply_migrations, open_database
+from pointsmall.redis_client import redis_for
+from pointsmall.runtime import Runtime
+from tests.api import Api
+
+CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+START = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+
+# Tortoise compiles SQL for one dialect onto the (global) model classes, so one process
+# tests one backend: `make test` runs the suite on "embedded" (SQLite + the in-process Redis
+# stand-in), then again on "server" (TEST_DATABASE_URL + TEST_REDIS_URL) when they are set.
+BACKEND = os.environ.get("POINTSMALL_TEST_BACKEND", "embedded")
+if BACKEND not in ("embedded", "server"):
+    raise pytest.UsageError("POINTSMALL_TEST_BACKEND must be embedded or server")
+
+
+def server_url(name: str) -> str:
+    url = os.environ.get(name)
+    if not url:
+        pytest.fail(f"the server backend needs {name}")
+    return url
+
+
+def pytest_report_header() -> str:
+    if BACKEND == "embedded":
+        return "pointsmall backend: embedded (SQLite file, in-process Redis stand-in)"
+    return "pointsmall backend: server (TEST_DATABASE_URL, TEST_REDIS_URL)"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Concurrency tests run in the server pass only (on PostgreSQL), never skipped under CI."""
+    if BACKEND == "server":
+        return
+    marker = pytest.mark.skip(reason="PostgreSQL concurrency test: runs in the server pass")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(marker)
+
+
+async def _fresh_postgres_database(admin_url: str) -> tuple[str, str]:
+    """Create a database of our own next to the one in the URL; return its URL and name."""
+    name = f"pointsmall_test_{uuid.uuid4().hex[:10]}"
+    try:
+        connection = await asyncpg.connect(admin_url.replace("postgres://", "postgresql://", 1))
+    except (OSError, asyncpg.PostgresError) as error:
+        pytest.fail(f"PostgreSQL at TEST_DATABASE_URL is unreachable: {error}")
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    base, _, _ = admin_url.rpartition("/")
+    return f"{base}/{name}", name
+
+
+async def _drop_postgres_database(admin_url: str, name: str) -> None:
+    connection = await asyncpg.connect(admin_url.replace("postgres://", "postgresql://", 1))
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def database_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    """A migrated database of the session's own."""
+    if BACKEND == "embedded":
+        url = f"sqlite://{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        await apply_migrations(url)
+        yield url
+        return
+    admin_url = server_url("TEST_DATABASE_URL")
+    url, name = await _fresh_postgres_database(admin_url)
+    await apply_migrations(url)
+    yield url
+    await _drop_postgres_database(admin_url, name)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def database_context(database_url: str) -> AsyncIterator[TortoiseContext]:
+    async with open_database(database_url, pool_size=20) as context:
+        yield context
+
+
+async def _empty_tables(context: TortoiseContext) -> None:
+    connection = context.db()
+    if connection.capabilities.dialect == "postgres":
+        _, rows = await connection.execute_query(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+            "AND tablename <> 'tortoise_migrations'"
+        )
+        tables = ", ".join(f'"{row["tablename"]}"' for row in rows)
+        await connection.execute_script(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    else:
+        _, rows = await connection.execute_query(
+            "SELECT name FROM sqlite_master WHERE type = 'table' "
+            "AND name NOT IN ('tortoise_migrations', 'sqlite_sequence')"
+        )
+        statements = ["PRAGMA foreign_keys = OFF"]
+        statements += [f'DELETE FROM "{row["name"]}"' for row in rows]
+        statements += ["DELETE FROM sqlite_sequence", "PRAGMA foreign_keys = ON"]
+        await connection.execute_script(";\n".join(statements))
+
+
+@pytest_asyncio.fixture
+async def db(database_context: TortoiseContext) -> AsyncIterator[str]:
+    """An empty database; yields its dialect ("sqlite" or "postgres")."""
+    database_context.__enter__()
+    try:
+        await _empty_tables(database_context)
+        yield database_context.db().capabilities.dialect
+    finally:
+        database_context.__exit__(None, None, None)
+
+
+@pytest.fixture
+def clock() -> Iterator[MovableClock]:
+    moving = MovableClock(START)
+    previous = service_clock.use_clock(moving)
+    yield moving
+    service_clock.use_clock(previous)
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent
+
+
+@pytest_asyncio.fixture
+async def redis() -> AsyncIterator[Redis]:
+    """The pass's Redis, emptied: the stand-in, or TEST_REDIS_URL's database in the server pass."""
+    url = None if BACKEND == "embedded" else server_url("TEST_REDIS_URL")
+    client = redis_for(url)
+    try:
+        await client.flushdb()
+    except (OSError, RedisError) as error:
+        pytest.fail(f"Redis at TEST_REDIS_URL is unreachable: {error}")
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(environment="test")
+
+
+@pytest_asyncio.fixture
+async def runtime(db: str, redis: Redis, settings: Settings) -> Runtime:
+    return Runtime(settings=settings, rules=Runtime.rules_from(settings), redis=redis)
+
+
+@pytest_asyncio.fixture
+async def api(runtime: Runtime) -> AsyncIterator[Api]:
+    app = create_app(runtime.settings, runtime)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test"
+    ) as http:
+        yield Api(http, runtime.settings)

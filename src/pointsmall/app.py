@@ -18,6 +18,8 @@ from strawberry.asgi import GraphQL
 from tortoise.connection import get_connection
 
 from pointsmall.config import Settings
+from pointsmall.jobs.expiry import EXPIRY_SWEEP
+from pointsmall.jobs.scheduler import running
 from pointsmall.runtime import Runtime, open_runtime
 from pointsmall.schema.context import Context
 from pointsmall.schema.schema import schema
@@ -105,7 +107,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
             app.state.runtime = runtime
             yield
             return
-        async with open_runtime(settings) as opened:
+        async with open_runtime(settings) as opened, running(opened.redis, [EXPIRY_SWEEP]):
             app.state.runtime = opened
             yield
 
@@ -123,3 +125,8 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
     if runtime is not None:
         app.state.runtime = runtime
     return app
+
+
+def app_from_environment() -> Starlette:
+    """The factory `pointsmall serve` hands to uvicorn (one call per worker process)."""
+    return create_app(Settings.from_env())

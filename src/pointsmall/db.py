@@ -83,3 +83,12 @@ def is_postgres() -> bool:
     from tortoise.connection import get_connection
 
     return get_connection("default").capabilities.dialect == "postgres"
+
+
+def __getattr__(name: str) -> Any:
+    """`TORTOISE_ORM`, for tortoise's own CLI: `tortoise -c pointsmall.db.TORTOISE_ORM ...`."""
+    if name == "TORTOISE_ORM":
+        from pointsmall.config import Settings
+
+        return tortoise_config(Settings.from_env().database_url)
+    raise AttributeError(name)

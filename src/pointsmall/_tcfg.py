@@ -1,2 +1,0 @@
-from pointsmall.db import tortoise_config
-TORTOISE_ORM = tortoise_config("sqlite://var/pointsmall.sqlite3")

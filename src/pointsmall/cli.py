@@ -1,0 +1,201 @@
+"""`pointsmall serve | migrate | seed-demo | token | jobs expire | audit | schema`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import re
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
+
+from pointsmall.auth import Role, issue_token
+from pointsmall.config import Settings, SettingsError
+from pointsmall.db import apply_migrations, open_database
+from pointsmall.runtime import Runtime
+
+DURATION = re.compile(r"^(\d+)([smhd])$")
+UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def duration(text: str) -> timedelta:
+    match = DURATION.match(text)
+    if not match:
+        raise argparse.ArgumentTypeError("use a number and a unit: 90s, 15m, 12h, 30d")
+    return timedelta(**{UNITS[match.group(2)]: int(match.group(1))})
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    command: Callable[[Settings, argparse.Namespace], int] = args.command
+    return command(settings, args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pointsmall", description=__doc__)
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="serve the API (GraphiQL at /graphql)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(command=_serve)
+
+    migrate = commands.add_parser("migrate", help="apply database migrations")
+    migrate.set_defaults(command=_migrate)
+
+    seed = commands.add_parser("seed-demo", help="load demo data and print demo tokens")
+    seed.add_argument("--if-empty", action="store_true", help="only into an empty database")
+    seed.set_defaults(command=_seed_demo)
+
+    token = commands.add_parser("token", help="print a signed bearer token")
+    token.add_argument("user_id")
+    token.add_argument("--role", choices=[role.value for role in Role], action="append")
+    token.add_argument("--ttl", type=duration, default=timedelta(hours=24))
+    token.add_argument("--nickname")
+    token.add_argument("--tz", help="IANA time zone claim")
+    token.set_defaults(command=_token)
+
+    jobs = commands.add_parser("jobs", help="run a scheduled job once")
+    job = jobs.add_subparsers(required=True, metavar="JOB")
+    expire = job.add_parser("expire", help="expire the points that are due")
+    expire.set_defaults(command=_expire)
+
+    sdl = commands.add_parser("schema", help="print the GraphQL schema (SDL)")
+    sdl.add_argument("--output", help="write to this file instead")
+    sdl.set_defaults(command=_schema)
+
+    audit = commands.add_parser("audit", help="recompute every account; exit 1 on drift")
+    audit.set_defaults(command=_audit)
+    return parser
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    try:
+        settings.check_can_serve()
+    except SettingsError as error:
+        print(f"refusing to serve: {error}", file=sys.stderr)
+        return 2
+    uvicorn.run(
+        "pointsmall.app:app_from_environment",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        loop="uvloop" if sys.platform != "win32" else "asyncio",
+        http="httptools",
+        ws="websockets-sansio",
+        log_level=settings.log_level.lower(),
+        proxy_headers=True,
+    )
+    return 0
+
+
+def _migrate(settings: Settings, args: argparse.Namespace) -> int:
+    asyncio.run(apply_migrations(settings.database_url))
+    print(f"migrations applied to {_where(settings.database_url)}")
+    return 0
+
+
+def _with_database(settings: Settings, work: Callable[[], Awaitable[int]]) -> int:
+    async def run() -> int:
+        async with open_database(settings.database_url, pool_size=4):
+            return await work()
+
+    return asyncio.run(run())
+
+
+def _seed_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from pointsmall.demo import DEMO_ADMIN, DEMO_USER, database_is_empty, seed_demo
+
+    async def work() -> int:
+        if args.if_empty and not await database_is_empty():
+            print("database already has data: demo not loaded again")
+        else:
+            await seed_demo(Runtime.rules_from(settings))
+            print("demo data loaded")
+        return 0
+
+    status = _with_database(settings, work)
+    month = timedelta(days=30)
+    user = issue_token(settings, DEMO_USER, [Role.USER], month, nickname="Demo Dana")
+    admin = issue_token(settings, DEMO_ADMIN, [Role.ADMIN], month)
+    service = issue_token(settings, "shop-backend", [Role.SERVICE], month)
+    print("\nPaste one into GraphiQL's Headers tab (valid 30 days):")
+    print(f'  demo user : {{"Authorization": "Bearer {user}"}}')
+    print(f'  admin     : {{"Authorization": "Bearer {admin}"}}')
+    print(f'  service   : {{"Authorization": "Bearer {service}"}}')
+    return status
+
+
+def _token(settings: Settings, args: argparse.Namespace) -> int:
+    roles = [Role(role) for role in (args.role or [Role.USER.value])]
+    print(issue_token(settings, args.user_id, roles, args.ttl, nickname=args.nickname,
+                      timezone=args.tz))
+    return 0
+
+
+def _expire(settings: Settings, args: argparse.Namespace) -> int:
+    from pointsmall.domain.expiry import expire_due_points
+
+    async def work() -> int:
+        report = await expire_due_points()
+        print(f"expired {report.points:,} points of {report.accounts:,} accounts "
+              f"in {report.batches} batches")
+        return 0
+
+    return _with_database(settings, work)
+
+
+def _audit(settings: Settings, args: argparse.Namespace) -> int:
+    from pointsmall.domain.audit import audit_ledger
+
+    async def work() -> int:
+        report = await audit_ledger()
+        books = report.books
+        print(f"accounts    {report.accounts:>14,}")
+        for name in ("issued", "adjusted", "redeemed", "held", "expired", "forfeited",
+                     "outstanding"):
+            print(f"{name:<11} {getattr(books, name):>14,}")
+        if books.issued:
+            print(f"consumption {books.redeemed / books.issued:>14.1%}")
+            print(f"breakage    {books.expired / books.issued:>14.1%}")
+        for drift in report.drift:
+            print(f"DRIFT {drift.check}: {drift.subject} recorded {drift.recorded} "
+                  f"recomputed {drift.recomputed}")
+        if not books.balanced:
+            print("DRIFT the books do not balance")
+        print("clean" if report.clean else "drift found")
+        return 0 if report.clean else 1
+
+    return _with_database(settings, work)
+
+
+def _schema(settings: Settings, args: argparse.Namespace) -> int:
+    from pointsmall.schema.schema import schema
+
+    text = schema.as_str() + "\n"
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as output:
+            output.write(text)
+    else:
+        print(text, end="")
+    return 0
+
+
+def _where(database_url: str) -> str:
+    return re.sub(r"//[^@/]*@", "//***@", database_url)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

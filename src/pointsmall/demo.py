@@ -1,0 +1,95 @@
+"""Demo data for `make run`: a few users whose points were earned over the past year.
+
+The clock is moved back while seeding, so lots, entries and expiries carry real dates:
+some of the demo user's points expire within days, some are still pending, and the
+history is long enough to page through.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from pointsmall import clock
+from pointsmall.clock import MovableClock
+from pointsmall.domain import holds, ledger, reversals
+from pointsmall.domain.accounts import ProfileUpdate, upsert_profile
+from pointsmall.domain.actors import Actor
+from pointsmall.domain.expiry import expire_due_points
+from pointsmall.domain.ledger import LedgerRequest
+from pointsmall.domain.rules import LedgerRules
+from pointsmall.models import Account
+
+DEMO_USER = "demo"
+DEMO_ADMIN = "ops-admin"
+SHOP = Actor(user_id="shop-backend", role="service", request_id="demo-seed")
+USERS = [
+    ProfileUpdate(DEMO_USER, nickname="Demo Dana", timezone="Asia/Shanghai", tags=["gamer", "coffee"]),
+    ProfileUpdate("alice", nickname="Alice", timezone="Europe/Berlin", tags=["mother"]),
+    ProfileUpdate("bob", nickname="Bob", timezone="America/New_York", tags=["runner"]),
+    ProfileUpdate("carol", nickname="Carol", timezone="Asia/Tokyo", tags=["gamer"]),
+]
+
+
+async def database_is_empty() -> bool:
+    return not await Account.exists()
+
+
+async def seed_demo(rules: LedgerRules) -> None:
+    now = clock.now()
+    moving = MovableClock(now - timedelta(days=362))
+    real_clock = clock.use_clock(moving)
+    try:
+        for profile in USERS:
+            await upsert_profile(profile)
+        for index, user in enumerate(("alice", "bob", "carol")):
+            await _earn(user, 800 + 450 * index, f"{user}-welcome", "welcome bonus", rules)
+        await _demo_history(moving, rules)
+        moving.set(now - timedelta(days=2))
+        for days, amount in ((3, 200), (10, 150)):
+            await _earn(DEMO_USER, amount, f"campaign-{days}", "Double 11 campaign bonus", rules,
+                        expires_in=timedelta(days=days + 2))
+    finally:
+        clock.use_clock(real_clock)
+    await expire_due_points()
+
+
+async def _earn(user: str, amount: int, key: str, reason: str, rules: LedgerRules, *,
+                expires_in: timedelta | None = None) -> None:
+    account = await Account.get(user_id=user)
+    expires_at = clock.now() + expires_in if expires_in else None
+    await ledger.earn(account.id, amount, LedgerRequest(SHOP, key, reason, reference=key), rules,
+                      expires_at=expires_at)
+
+
+async def _demo_history(moving: MovableClock, rules: LedgerRules) -> None:
+    """About a year of orders, redemptions and corrections for the demo user."""
+    account = await Account.get(user_id=DEMO_USER)
+    draw = random.Random(7)
+    await _earn(DEMO_USER, 600, "demo-welcome", "welcome bonus", rules)
+    for week in range(1, 52):
+        moving.advance(timedelta(days=7))
+        order = f"order-{1000 + week}"
+        await _earn(DEMO_USER, draw.choice((80, 120, 150, 240, 300)), order,
+                    f"order {order} paid", rules)
+        if week % 6 == 0:
+            spent = await ledger.spend(
+                account.id, draw.choice((200, 300, 450)),
+                LedgerRequest(SHOP, f"redeem-{week}", "redeemed a coffee voucher",
+                              reference=f"redemption-{week}"),
+            )
+            if week == 24:
+                await reversals.reverse(
+                    spent.id, LedgerRequest(SHOP, "refund-24", "item out of stock, refunded"),
+                    rules,
+                )
+        if week == 40:
+            held = await holds.hold(
+                account.id, 500, LedgerRequest(SHOP, "hold-40", "headphones, under review",
+                                               reference="redemption-40"))
+            await holds.capture(held.id, LedgerRequest(SHOP, "capture-40", "review approved"))
+    await ledger.earn(
+        account.id, 350,
+        LedgerRequest(SHOP, "order-pending", "order order-2001 paid (7-day return window)"),
+        rules, available_at=moving.now() + timedelta(days=7),
+    )

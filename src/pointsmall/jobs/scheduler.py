@@ -1,0 +1,66 @@
+"""Run jobs every so often in each server process; a Redis lock lets one worker run each tick.
+
+The lock's timeout is the job's interval, and it is not released when the job ends, so
+however many workers tick, a job runs at most once per interval. A crashed worker's lock
+simply expires.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+log = logging.getLogger("pointsmall.jobs")
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    every: timedelta
+    run: Callable[[], Awaitable[object]]
+
+
+async def run_once_per_interval(redis: Redis, job: Job) -> bool:
+    """Run `job` if no worker has run it within its interval; True when this one did."""
+    key = f"pointsmall:job:{job.name}"
+    claimed = await redis.set(
+        key, uuid.uuid4().hex, nx=True, px=int(job.every.total_seconds() * 1000)
+    )
+    if not claimed:
+        return False
+    result = await job.run()
+    log.info("job %s: %s", job.name, result)
+    return True
+
+
+async def _loop(redis: Redis, job: Job, tick: float) -> None:
+    while True:
+        try:
+            await run_once_per_interval(redis, job)
+        except (RedisError, OSError) as error:
+            log.warning("job %s skipped, redis unavailable: %s", job.name, error)
+        except Exception:
+            log.exception("job %s failed", job.name)
+        await asyncio.sleep(tick)
+
+
+@contextlib.asynccontextmanager
+async def running(redis: Redis, jobs: list[Job], tick: float = 30.0) -> AsyncIterator[None]:
+    """Keep the jobs ticking for the duration of the block."""
+    tasks = [asyncio.create_task(_loop(redis, job, tick), name=f"job:{job.name}") for job in jobs]
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

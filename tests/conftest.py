@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -126,6 +126,12 @@ async def _empty_tables(context: TortoiseContext) -> None:
         statements += [f'DELETE FROM "{row["name"]}"' for row in rows]
         statements += ["DELETE FROM sqlite_sequence", "PRAGMA foreign_keys = ON"]
         await connection.execute_script(";\n".join(statements))
+
+
+@pytest.fixture
+def empty_database(database_context: TortoiseContext) -> Callable[[], Awaitable[None]]:
+    """Empty the tables again, for tests that run many examples (hypothesis)."""
+    return lambda: _empty_tables(database_context)
 
 
 @pytest_asyncio.fixture

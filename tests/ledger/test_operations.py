@@ -1,0 +1,318 @@
+"""Each ledger operation keeps the books: what users see, what the audit recomputes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from pointsmall import clock as service_clock
+from pointsmall.clock import MovableClock
+from pointsmall.domain import audit, holds, ledger, reversals
+from pointsmall.domain.balances import PointsSummary, live_lots, summarize
+from pointsmall.domain.errors import (
+    AccountFrozen,
+    IdempotencyConflict,
+    InsufficientPoints,
+    InvalidState,
+    InvalidValue,
+    NotFound,
+)
+from pointsmall.domain.expiry import expire_due_points
+from pointsmall.domain.expiry_policy import PeriodEndExpiry
+from pointsmall.domain.rules import LedgerRules
+from pointsmall.models import Account, Allocation, Entry, EntryKind, Hold, HoldStatus, Lot
+from pointsmall.models.ledger import LotSource
+from tests.ledger.helpers import RULES, account, reload, request
+
+DAY = timedelta(days=1)
+
+
+async def points(account_row: Account) -> PointsSummary:
+    fresh = await reload(account_row)
+    lots = await live_lots([fresh.id])
+    return summarize(lots[fresh.id], held=fresh.held, frozen=fresh.frozen, at=service_clock.now())
+
+
+async def assert_books_clean() -> None:
+    report = await audit.audit_ledger()
+    assert report.drift == []
+    assert report.books.balanced
+
+
+async def test_earned_points_expire_after_the_rolling_period(db: str, clock: MovableClock) -> None:
+    user = await account()
+    entry = await ledger.earn(user.id, 100, request("e1"), RULES)
+    [lot] = await Lot.filter(account_id=user.id)
+    assert lot.expires_at == clock.now() + timedelta(days=365)
+    assert entry.balance_after == 100
+    clock.advance(timedelta(days=365) - timedelta(seconds=1))
+    assert (await points(user)).balance == 100
+    clock.advance(timedelta(seconds=1))
+    assert (await points(user)).balance == 0  # expired by the clock, before any sweep
+
+
+async def test_pending_points_count_once_their_window_passes_without_a_job(
+    db: str, clock: MovableClock
+) -> None:
+    user = await account()
+    await ledger.earn(user.id, 300, request("order"), RULES, available_at=clock.now() + 7 * DAY)
+    summary = await points(user)
+    assert (summary.balance, summary.pending) == (0, 300)
+    with pytest.raises(InsufficientPoints):
+        await ledger.spend(user.id, 1, request("too-early"))
+    clock.advance(7 * DAY)
+    summary = await points(user)
+    assert (summary.balance, summary.pending) == (300, 0)
+    await ledger.spend(user.id, 300, request("now"))
+
+
+async def test_explicit_expiry_must_follow_availability(db: str, clock: MovableClock) -> None:
+    user = await account()
+    with pytest.raises(InvalidValue) as refused:
+        await ledger.earn(user.id, 10, request("x"), RULES, expires_at=clock.now() - DAY)
+    assert refused.value.field == "expiresAt"
+    assert await Entry.filter(account_id=user.id).count() == 0
+
+
+async def test_spend_draws_earliest_expiry_first_and_records_allocations(
+    db: str, clock: MovableClock
+) -> None:
+    user = await account()
+    await ledger.earn(user.id, 100, request("late"), RULES)
+    await ledger.earn(user.id, 50, request("soon"), RULES, expires_at=clock.now() + 3 * DAY)
+    spent = await ledger.spend(user.id, 70, request("s"))
+    allocations = await Allocation.filter(entry_id=spent.id).order_by("id")
+    lots = {lot.id: lot for lot in await Lot.filter(account_id=user.id)}
+    assert [(lots[a.lot_id].expires_at > clock.now() + 30 * DAY, a.amount) for a in allocations] == [
+        (False, -50),
+        (True, -20),
+    ]
+    assert spent.amount == -70 and spent.balance_after == 80
+    await assert_books_clean()
+
+
+async def test_spending_more_than_available_changes_nothing(db: str, clock: MovableClock) -> None:
+    user = await account()
+    await ledger.earn(user.id, 40, request("e"), RULES)
+    with pytest.raises(InsufficientPoints):
+        await ledger.spend(user.id, 41, request("s"))
+    assert (await points(user)).balance == 40
+    assert await Entry.filter(account_id=user.id).count() == 1
+
+
+async def test_a_retry_with_the_same_key_charges_once(db: str, clock: MovableClock) -> None:
+    user = await account()
+    await ledger.earn(user.id, 100, request("e"), RULES)
+    first = await ledger.spend(user.id, 30, request("spend-1"))
+    again = await ledger.spend(user.id, 30, request("spend-1"))
+    assert again.id == first.id
+    assert (await points(user)).balance == 70
+
+
+async def test_the_same_key_with_other_parameters_is_a_conflict(db: str, clock: MovableClock) -> None:
+    user = await account()
+    await ledger.earn(user.id, 100, request("e"), RULES)
+    await ledger.spend(user.id, 30, request("spend-1"))
+    with pytest.raises(IdempotencyConflict):
+        await ledger.spend(user.id, 31, request("spend-1"))
+    with pytest.raises(IdempotencyConflict):
+        await ledger.adjust(user.id, 5, request("spend-1"), RULES)
+    assert (await points(user)).balance == 70
+
+
+async def test_frozen_accounts_keep_their_balance_but_cannot_spend_or_hold(
+    db: str, clock: MovableClock
+) -> None:
+    user = await account()
+    await ledger.earn(user.id, 100, request("e"), RULES)
+    await ledger.set_frozen(user.id, True, request(reason="fraud review"))
+    with pytest.raises(AccountFrozen):
+        await ledger.spend(user.id, 10, request("s"))
+    with pytest.raises(AccountFrozen):
+        await holds.hold(user.id, 10, request("h"))
+    await ledger.earn(user.id, 5, request("while-frozen"), RULES)  # recorded, waits
+    summary = await points(user)
+    assert (summary.balance, summary.frozen) == (105, True)
+    await ledger.set_frozen(user.id, False, request(reason="cleared"))
+    await ledger.spend(user.id, 105, request("s2"))
+    kinds = [e.kind for e in await Entry.filter(account_id=user.id).order_by("id")]
+    assert EntryKind.FREEZE in kinds and EntryKind.UNFREEZE in kinds
+
+
+async def test_freezing_a_frozen_account_changes_nothing(db: str, clock: MovableClock) -> None:
+    user = await account()
+    await ledger.set_frozen(user.id, True, request(reason="a"))
+    await ledger.set_frozen(user.id, True, request(reason="b"))
+    assert await Entry.filter(account_id=user.id, kind=EntryKind.FREEZE).count() == 1
+
+
+async def test_hold_then_capture_redeems_the_points(db: str, clock: MovableClock) -> None:
+    user = await account()
+    await ledger.earn(user.id, 100, request("e"), RULES)
+    held = await holds.hold(user.id, 60, request("h"))
+    summary = await points(user)
+    assert (summary.balance, summary.held) == (40, 60)
+    await holds.capture(held.id, request("c"))
+    summary = await points(user)
+    assert (summary.balance, summary.held) == (40, 0)
+    report = await audit.audit_ledger()
+    assert report.books.redeemed == 60
+    with pytest.raises(InvalidState):
+        await holds.release(held.id, request("r"), RULES)
+
+
+async def test_held_points_survive_their_lot_expiring_and_come_back_in_a_grace_lot(
+    db: str, clock: MovableClock
+) -> None:
+    user = await account()
+    await ledger.earn(user.id, 100, request("e"), RULES, expires_at=clock.now() + 2 * DAY)
+    held = await holds.hold(user.id, 100, request("h"))
+    clock.advance(3 * DAY)
+    await expire_due_points()  # nothing left in the lot: the hold took it
+    await holds.release(held.id, request("r"), RULES)
+    summary = await points(user)
+    assert summary.balance == 100
+    grace = await Lot.get(account_id=user.id, source=LotSource.GRACE)
+    assert grace.expires_at == clock.now() + RULES.reversal_grace
+    assert (await Hold.get(id=held.id)).status == HoldStatus.RELEASED
+    await assert_books_clean()
+
+
+async def test_reverse_returns_points_to_their_original_lots(db: str, clock: MovableClock) -> None:
+    user = await account()
+    await ledger.earn(user.id, 100, request("e"), RULES)
+    spent = await ledger.spend(user.id, 80, request("s"))
+    reversal = await reversals.reverse(spent.id, request("r"), RULES)
+    assert reversal.amount == 80 and reversal.reverses_id == spent.id
+    [lot] = await Lot.filter(account_id=user.id)
+    assert lot.remaining == 100
+    with pytest.raises(InvalidState):
+        await reversals.reverse(spent.id, request("r2"), RULES)
+    await assert_books_clean()
+
+
+async def test_partial_reversals_never_give_back_more_than_was_taken(
+    db: str, clock: MovableClock
+) -> None:
+    user = await account()
+    await ledger.earn(user.id, 100, request("e"), RULES)
+    spent = await ledger.spend(user.id, 90, request("s"))
+    await reversals.reverse(spent.id, request("r1"), RULES, amount=50)
+    with pytest.raises(InvalidValue):
+        await reversals.reverse(spent.id, request("r2"), RULES, amount=41)
+    await reversals.reverse(spent.id, request("r3"), RULES, amount=40)
+    assert (await points(user)).balance == 100
+    await assert_books_clean()
+
+
+async def test_reversing_after_the_lot_expired_gives_a_grace_lot(
+    db: str, clock: MovableClock
+) -> None:
+    user = await account()
+    await ledger.earn(user.id, 50, request("e"), RULES, expires_at=clock.now() + DAY)
+    spent = await ledger.spend(user.id, 50, request("s"))
+    clock.advance(2 * DAY)
+    await reversals.reverse(spent.id, request("r"), RULES)
+    summary = await points(user)
+    assert summary.balance == 50
+    assert summary.next_expiry() is not None
+    assert summary.next_expiry().expires_at == clock.now() + RULES.reversal_grace  # type: ignore[union-attr]
+    await assert_books_clean()
+
+
+async def test_only_debits_can_be_reversed(db: str, clock: MovableClock) -> None:
+    user = await account()
+    earned = await ledger.earn(user.id, 50, request("e"), RULES)
+    with pytest.raises(InvalidState):
+        await reversals.reverse(earned.id, request("r"), RULES)
+    with pytest.raises(NotFound):
+        await reversals.reverse(999_999, request("r"), RULES)
+
+
+async def test_admin_adjustments_credit_and_debit_with_a_reason(
+    db: str, clock: MovableClock
+) -> None:
+    user = await account()
+    with pytest.raises(InvalidValue):
+        await ledger.adjust(user.id, 10, request("a", reason="  "), RULES)
+    await ledger.adjust(user.id, 100, request("a1", reason="goodwill"), RULES)
+    await ledger.earn(user.id, 50, request("p"), RULES, available_at=clock.now() + DAY)
+    await ledger.adjust(user.id, -120, request("a2", reason="correction"), RULES)
+    summary = await points(user)
+    assert (summary.balance, summary.pending) == (0, 30)  # spendable first, then pending
+    with pytest.raises(InsufficientPoints):
+        await ledger.adjust(user.id, -31, request("a3", reason="too much"), RULES)
+    await assert_books_clean()
+
+
+async def test_forfeit_removes_spendable_and_pending_points(db: str, clock: MovableClock) -> None:
+    user = await account()
+    await ledger.earn(user.id, 70, request("e"), RULES)
+    await ledger.earn(user.id, 30, request("p"), RULES, available_at=clock.now() + DAY)
+    entry = await ledger.forfeit(user.id, request("f", reason="abuse"))
+    assert entry.amount == -100
+    summary = await points(user)
+    assert (summary.balance, summary.pending) == (0, 0)
+    with pytest.raises(InvalidState):
+        await ledger.forfeit(user.id, request("f2", reason="again"))
+    report = await audit.audit_ledger()
+    assert report.books.forfeited == 100
+
+
+async def test_sweep_writes_expiry_entries_so_history_sums_to_the_balance(
+    db: str, clock: MovableClock
+) -> None:
+    users = [await account(f"u{n}") for n in range(5)]
+    for index, user in enumerate(users):
+        await ledger.earn(user.id, 10 + index, request("short"), RULES, expires_at=clock.now() + DAY)
+        await ledger.earn(user.id, 100, request("long"), RULES)
+    clock.advance(2 * DAY)
+    report = await expire_due_points(batch_size=2)
+    assert (report.accounts, report.points, report.batches) == (5, 60, 3)
+    again = await expire_due_points()
+    assert again.points == 0
+    for user in users:
+        fresh = await reload(user)
+        assert fresh.ledger_balance == 100 == (await points(user)).balance
+        last = await Entry.filter(account_id=user.id).order_by("-id").first()
+        assert last is not None and last.kind == EntryKind.EXPIRE
+    await assert_books_clean()
+
+
+async def test_expiring_soon_groups_points_by_expiry(db: str, clock: MovableClock) -> None:
+    user = await account()
+    soon = clock.now() + 3 * DAY
+    await ledger.earn(user.id, 20, request("a"), RULES, expires_at=soon)
+    await ledger.earn(user.id, 30, request("b"), RULES, expires_at=soon)
+    await ledger.earn(user.id, 40, request("c"), RULES, expires_at=clock.now() + 20 * DAY)
+    await ledger.earn(user.id, 50, request("d"), RULES)
+    summary = await points(user)
+    expiring = summary.expiring_within(timedelta(days=7))
+    assert [(item.amount, item.expires_at) for item in expiring] == [(50, soon)]
+    assert len(summary.expiring_within(timedelta(days=30))) == 2
+    assert summary.next_expiry() is not None
+    assert summary.next_expiry().amount == 50  # type: ignore[union-attr]
+
+
+async def test_fixed_period_policy_expires_at_the_end_of_the_period(
+    db: str, clock: MovableClock
+) -> None:
+    rules = LedgerRules(expiry=PeriodEndExpiry("year", 1))
+    user = await account()
+    await ledger.earn(user.id, 10, request("e"), rules)
+    [lot] = await Lot.filter(account_id=user.id)
+    assert lot.expires_at == datetime(2028, 1, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("amount", [0, -5, 1_000_000_001])
+async def test_bad_amounts_are_refused_and_change_nothing(
+    db: str, clock: MovableClock, amount: int
+) -> None:
+    user = await account()
+    with pytest.raises(InvalidValue):
+        await ledger.earn(user.id, amount, request("e"), RULES)
+    with pytest.raises(InvalidValue):
+        await ledger.spend(user.id, amount, request("s"))
+    assert await Entry.all().count() == 0
+    assert await Lot.all().count() == 0

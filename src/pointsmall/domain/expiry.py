@@ -66,13 +66,11 @@ async def _expire_batch(batch_size: int, actor: Actor) -> list[ExpiredPoints]:
         if not due:
             return []
         candidates = [row["account_id"] for row in due]
+        # Whole rows: tortoise drops FOR UPDATE from values()/values_list() queries.
         locked = await (
-            Account.filter(id__in=candidates)
-            .order_by("id")
-            .select_for_update(no_key=True)
-            .values_list("id", flat=True)
+            Account.filter(id__in=candidates).order_by("id").select_for_update(no_key=True)
         )
-        ids = [int(account_id) for account_id in locked]
+        ids = [account.id for account in locked]
         batch_reference = f"expiry:{uuid.uuid4().hex}"
         await sql.execute(
             'INSERT INTO "ledger_entry" ("account_id", "kind", "amount", "balance_after", '

@@ -15,6 +15,8 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse, process_result
+from strawberry.types import ExecutionResult
 from tortoise.connection import get_connection
 
 from pointsmall.config import Settings
@@ -22,6 +24,7 @@ from pointsmall.jobs.expiry import EXPIRY_SWEEP
 from pointsmall.jobs.scheduler import running
 from pointsmall.runtime import Runtime, open_runtime
 from pointsmall.schema.context import Context
+from pointsmall.schema.errors import with_codes
 from pointsmall.schema.schema import schema
 
 log = logging.getLogger("pointsmall")
@@ -36,6 +39,12 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         runtime: Runtime = request.app.state.runtime
         return Context.for_request(runtime, request)
+
+    async def process_result(self, request: Request | WebSocket, result: ExecutionResult) -> GraphQLHTTPResponse:
+        response = process_result(result)
+        if "errors" in response:
+            with_codes(response["errors"])  # type: ignore[arg-type]
+        return response
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)

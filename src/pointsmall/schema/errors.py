@@ -9,7 +9,7 @@ masked: the client gets `INTERNAL` and the request id, the log gets the tracebac
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
@@ -72,15 +72,12 @@ class RateLimited(ApiError):
 
 def _is_unexpected(error: GraphQLError) -> bool:
     original = error.original_error
-    return original is not None and not isinstance(original, ApiError)
+    return original is not None and not isinstance(original, (ApiError, GraphQLError))
 
 
 class ErrorPolicy(MaskErrors):
-    """Mask unexpected errors (logged with the request id), and give every error a code.
-
-    Errors without an original exception come from parsing, validation, the query limits
-    or variable coercion: all problems of the request, hence `BAD_USER_INPUT`.
-    """
+    """Mask unexpected errors: the client sees `INTERNAL` and the request id, the log the
+    traceback."""
 
     def __init__(self) -> None:
         super().__init__(should_mask_error=_is_unexpected, error_message="Internal server error")
@@ -97,8 +94,15 @@ class ErrorPolicy(MaskErrors):
         masked.extensions = {"code": "INTERNAL", "requestId": request_id}
         return masked
 
-    def on_operation(self) -> Iterator[None]:
-        yield from super().on_operation()
-        for error in getattr(self.execution_context.result, "errors", None) or ():
-            if not error.extensions or "code" not in error.extensions:
-                error.extensions = {**(error.extensions or {}), "code": "BAD_USER_INPUT"}
+
+
+def with_codes(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Give every formatted error an `extensions.code`.
+
+    Errors without one come from parsing, validation, the query limits or variable
+    coercion: all problems of the request, hence `BAD_USER_INPUT`.
+    """
+    for error in errors:
+        extensions = error.setdefault("extensions", {})
+        extensions.setdefault("code", "BAD_USER_INPUT")
+    return errors

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
+from graphql import GraphQLError
 from strawberry import relay
 from strawberry.schema.config import StrawberryConfig
 
@@ -68,7 +71,13 @@ class Mutation:
     )
 
 
-schema = strawberry.Schema(
+class PointsmallSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        """Errors of the request are the client's business; unexpected ones are logged,
+        with the request id, where they are masked (`ErrorPolicy`)."""
+
+
+schema = PointsmallSchema(
     query=Query,
     mutation=Mutation,
     types=[Account, LedgerEntry],

@@ -1,0 +1,60 @@
+"""Settings come from the environment, and production refuses a secret everyone knows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from pointsmall.app import create_app
+from pointsmall.config import DEVELOPMENT_JWT_SECRET, Settings, SettingsError
+from pointsmall.domain.expiry_policy import PeriodEndExpiry, RollingExpiry, parse_expiry_policy
+
+
+def test_defaults_run_embedded() -> None:
+    settings = Settings.from_env({})
+    assert settings.database_url.startswith("sqlite://var/")
+    assert settings.redis_url is None
+    assert settings.points_expiry == RollingExpiry(365)
+    assert settings.graphiql is True
+
+
+def test_production_refuses_the_development_secret() -> None:
+    settings = Settings.from_env({"POINTSMALL_ENV": "production"})
+    assert settings.jwt_secret == DEVELOPMENT_JWT_SECRET
+    assert settings.graphiql is False
+    with pytest.raises(SettingsError, match="JWT_SECRET"):
+        create_app(settings)
+    create_app(Settings.from_env({"POINTSMALL_ENV": "production", "JWT_SECRET": "s" * 40}))
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("POINTS_EXPIRY", "forever"), ("POINTS_EXPIRY", "rolling:0"), ("DEFAULT_TIMEZONE", "Mars/Base"),
+     ("GRAPHIQL", "maybe"), ("POINTSMALL_ENV", "staging"), ("REVERSAL_GRACE_DAYS", "-1")],
+)
+def test_bad_settings_name_the_variable(name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env({name: value})
+
+
+@pytest.mark.parametrize(
+    ("policy", "earned", "expires"),
+    [
+        ("month-end:0", datetime(2026, 11, 23, 9, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC)),
+        ("month-end:2", datetime(2026, 11, 23, 9, tzinfo=UTC), datetime(2027, 2, 1, tzinfo=UTC)),
+        ("quarter-end:0", datetime(2026, 8, 1, tzinfo=UTC), datetime(2026, 10, 1, tzinfo=UTC)),
+        ("quarter-end:1", datetime(2026, 12, 31, 23, tzinfo=UTC), datetime(2027, 4, 1, tzinfo=UTC)),
+        ("year-end:1", datetime(2026, 1, 1, tzinfo=UTC), datetime(2028, 1, 1, tzinfo=UTC)),
+    ],
+)
+def test_fixed_period_expiry(policy: str, earned: datetime, expires: datetime) -> None:
+    assert parse_expiry_policy(policy).expires_at(earned, ZoneInfo("UTC")) == expires
+
+
+def test_fixed_period_ends_in_the_programmes_time_zone() -> None:
+    policy = PeriodEndExpiry("month", 0)
+    # 2026-11-30 20:00 UTC is already December 1st in Shanghai.
+    earned = datetime(2026, 11, 30, 20, tzinfo=UTC)
+    assert policy.expires_at(earned, ZoneInfo("Asia/Shanghai")) == datetime(2026, 12, 31, 16, tzinfo=UTC)

@@ -17,10 +17,22 @@ class Api:
     http: httpx.AsyncClient
     settings: Settings
 
-    def token(self, user_id: str, *roles: Role, ttl: timedelta = timedelta(hours=1),
-              nickname: str | None = None, timezone: str | None = None) -> str:
-        return issue_token(self.settings, user_id, list(roles) or [Role.USER], ttl,
-                           nickname=nickname, timezone=timezone)
+    def token(
+        self,
+        user_id: str,
+        *roles: Role,
+        ttl: timedelta = timedelta(hours=1),
+        nickname: str | None = None,
+        timezone: str | None = None,
+    ) -> str:
+        return issue_token(
+            self.settings,
+            user_id,
+            list(roles) or [Role.USER],
+            ttl,
+            nickname=nickname,
+            timezone=timezone,
+        )
 
     def user(self, user_id: str = "user-1", **claims: Any) -> str:
         return self.token(user_id, Role.USER, **claims)

@@ -7,6 +7,7 @@ the run; nothing is skipped for want of them.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -17,6 +18,7 @@ import asyncpg
 import httpx
 import pytest
 import pytest_asyncio
+import uvicorn
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from tortoise.context import TortoiseContext
@@ -27,7 +29,7 @@ from pointsmall.clock import MovableClock
 from pointsmall.config import Settings
 from pointsmall.db import apply_migrations, open_database
 from pointsmall.redis_client import redis_for
-from pointsmall.runtime import Runtime
+from pointsmall.runtime import Runtime, open_runtime
 from tests.api import Api
 
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -172,13 +174,15 @@ async def redis() -> AsyncIterator[Redis]:
 
 
 @pytest.fixture
-def settings() -> Settings:
-    return Settings(environment="test")
+def settings(database_url: str) -> Settings:
+    redis_url = None if BACKEND == "embedded" else server_url("TEST_REDIS_URL")
+    return Settings(environment="test", database_url=database_url, redis_url=redis_url)
 
 
 @pytest_asyncio.fixture
-async def runtime(db: str, redis: Redis, settings: Settings) -> Runtime:
-    return Runtime(settings=settings, rules=Runtime.rules_from(settings), redis=redis)
+async def runtime(db: str, redis: Redis, settings: Settings) -> AsyncIterator[Runtime]:
+    async with open_runtime(settings, database=False, redis=redis) as opened:
+        yield opened
 
 
 @pytest_asyncio.fixture
@@ -188,3 +192,20 @@ async def api(runtime: Runtime) -> AsyncIterator[Api]:
         transport=httpx.ASGITransport(app=app), base_url="http://test"
     ) as http:
         yield Api(http, runtime.settings)
+
+
+@pytest_asyncio.fixture
+async def live_server(runtime: Runtime) -> AsyncIterator[str]:
+    """The app served by uvicorn in this process and loop; yields `host:port`."""
+    app = create_app(runtime.settings, runtime)
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, log_level="warning", lifespan="off", ws="websockets-sansio"
+    )
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"127.0.0.1:{port}"
+    server.should_exit = True
+    await serving

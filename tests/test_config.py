@@ -31,8 +31,14 @@ def test_production_refuses_the_development_secret() -> None:
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("POINTS_EXPIRY", "forever"), ("POINTS_EXPIRY", "rolling:0"), ("DEFAULT_TIMEZONE", "Mars/Base"),
-     ("GRAPHIQL", "maybe"), ("POINTSMALL_ENV", "staging"), ("REVERSAL_GRACE_DAYS", "-1")],
+    [
+        ("POINTS_EXPIRY", "forever"),
+        ("POINTS_EXPIRY", "rolling:0"),
+        ("DEFAULT_TIMEZONE", "Mars/Base"),
+        ("GRAPHIQL", "maybe"),
+        ("POINTSMALL_ENV", "staging"),
+        ("REVERSAL_GRACE_DAYS", "-1"),
+    ],
 )
 def test_bad_settings_name_the_variable(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
@@ -57,4 +63,6 @@ def test_fixed_period_ends_in_the_programmes_time_zone() -> None:
     policy = PeriodEndExpiry("month", 0)
     # 2026-11-30 20:00 UTC is already December 1st in Shanghai.
     earned = datetime(2026, 11, 30, 20, tzinfo=UTC)
-    assert policy.expires_at(earned, ZoneInfo("Asia/Shanghai")) == datetime(2026, 12, 31, 16, tzinfo=UTC)
+    assert policy.expires_at(earned, ZoneInfo("Asia/Shanghai")) == datetime(
+        2026, 12, 31, 16, tzinfo=UTC
+    )

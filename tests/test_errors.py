@@ -14,7 +14,8 @@ async def test_an_unexpected_error_is_masked(api: Api, monkeypatch: pytest.Monke
 
     monkeypatch.setattr(accounts, "viewer_account", broken)
     response = await api.http.post(
-        "/graphql", json={"query": "{ me { id } }"},
+        "/graphql",
+        json={"query": "{ me { id } }"},
         headers={"authorization": f"Bearer {api.user()}", "x-request-id": "req-42"},
     )
     [error] = response.json()["errors"]

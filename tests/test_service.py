@@ -1,4 +1,4 @@
-"""The service as it runs: lifespan, health and readiness, the README's commands, the schema file."""
+"""The service as it runs: lifespan, health, the README's commands, the schema file."""
 
 from __future__ import annotations
 
@@ -19,7 +19,9 @@ from pointsmall.schema.schema import schema
 
 async def test_health_and_readiness(runtime: Runtime) -> None:
     app = create_app(runtime.settings, runtime)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as http:
         assert (await http.get("/healthz")).json() == {"status": "ok"}
         ready = await http.get("/readyz")
         assert ready.status_code == 200
@@ -28,9 +30,11 @@ async def test_health_and_readiness(runtime: Runtime) -> None:
 
 async def test_readiness_fails_when_redis_is_unreachable(runtime: Runtime) -> None:
     unreachable = Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
-    broken = Runtime(runtime.settings, runtime.rules, unreachable)
+    broken = Runtime(runtime.settings, runtime.rules, unreachable, runtime.broker)
     app = create_app(runtime.settings, broken)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as http:
         ready = await http.get("/readyz")
     await unreachable.aclose()
     assert ready.status_code == 503
@@ -42,11 +46,13 @@ async def test_the_lifespan_opens_database_and_redis_by_itself(
 ) -> None:
     settings = Settings(environment="test", database_url=database_url)
     app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
-            assert (await http.get("/readyz")).json()["status"] == "ready"
-            page = await http.get("/graphql", headers={"accept": "text/html"})
-            assert "graphiql" in page.text.lower()
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http,
+    ):
+        assert (await http.get("/readyz")).json()["status"] == "ready"
+        page = await http.get("/graphql", headers={"accept": "text/html"})
+        assert "graphiql" in page.text.lower()
 
 
 def test_schema_file_is_current(repo_root: Path) -> None:
@@ -60,18 +66,26 @@ def test_readme_commands_exist(repo_root: Path) -> None:
     readme = (repo_root / "README.md").read_text(encoding="utf-8")
     makefile = (repo_root / "Makefile").read_text(encoding="utf-8")
     for target in re.findall(r"`make (\w[\w-]*)`", readme):
-        assert re.search(rf"^{target}:", makefile, re.MULTILINE), f"make {target} is not in the Makefile"
+        assert re.search(rf"^{target}:", makefile, re.MULTILINE), (
+            f"make {target} is not in the Makefile"
+        )
     assert "make run" in readme and "make test" in readme
     assert "make test" in (repo_root / ".ci" / "run").read_text(encoding="utf-8")
     help_text = subprocess.run(
-        [sys.executable, "-m", "pointsmall.cli", "--help"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "pointsmall.cli", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     for command in re.findall(r"`pointsmall ([a-z][a-z-]+)", readme):
         assert command in help_text, f"pointsmall {command} is not a command"
 
 
-@pytest.mark.parametrize("args", [["token", "user-1", "--role", "admin", "--ttl", "1h"], ["schema"]])
+@pytest.mark.parametrize(
+    "args", [["token", "user-1", "--role", "admin", "--ttl", "1h"], ["schema"]]
+)
 def test_cli_commands_run(args: list[str]) -> None:
-    result = subprocess.run([sys.executable, "-m", "pointsmall.cli", *args],
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "pointsmall.cli", *args], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -15,6 +16,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, process_result
 from strawberry.types import ExecutionResult
 from tortoise.connection import get_connection
@@ -24,27 +26,54 @@ from pointsmall.jobs.expiry import EXPIRY_SWEEP
 from pointsmall.jobs.scheduler import running
 from pointsmall.runtime import Runtime, open_runtime
 from pointsmall.schema.context import Context
-from pointsmall.schema.errors import with_codes
+from pointsmall.schema.errors import Unauthenticated, with_codes
 from pointsmall.schema.schema import schema
 
 log = logging.getLogger("pointsmall")
 MAX_BODY_BYTES = 256 * 1024
+MAX_SUBSCRIPTIONS_PER_CONNECTION = 20
 
 
 class GraphQLEndpoint(GraphQL[Context, None]):
     def __init__(self, graphiql: bool) -> None:
-        super().__init__(schema, graphql_ide="graphiql" if graphiql else None, keep_alive=True,
-                         keep_alive_interval=15)
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if graphiql else None,
+            keep_alive=True,
+            keep_alive_interval=15,
+            connection_init_wait_timeout=timedelta(seconds=10),
+            max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION,
+        )
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         runtime: Runtime = request.app.state.runtime
         return Context.for_request(runtime, request)
 
-    async def process_result(self, request: Request | WebSocket, result: ExecutionResult) -> GraphQLHTTPResponse:
+    async def process_result(
+        self, request: Request | WebSocket, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
         response = process_result(result)
         if "errors" in response:
             with_codes(response["errors"])  # type: ignore[arg-type]
         return response
+
+    async def on_ws_connect(self, context: Context) -> None:
+        """Authenticate a websocket at `connection_init`: {"authorization": "Bearer <JWT>"}."""
+        params = context.connection_params or {}
+        authorization = params.get("authorization") or params.get("Authorization")
+        if not isinstance(authorization, str):
+            raise ConnectionRejectionError(
+                {
+                    "code": "UNAUTHENTICATED",
+                    "message": 'connection_init needs {"authorization": "Bearer <token>"}',
+                }
+            )
+        try:
+            context.authenticate(authorization)
+        except Unauthenticated as error:
+            raise ConnectionRejectionError(
+                {"code": "UNAUTHENTICATED", "message": error.message}
+            ) from None
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -63,8 +92,14 @@ class BodyLimit:
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
             response = JSONResponse(
-                {"errors": [{"message": "request body too large",
-                             "extensions": {"code": "BAD_USER_INPUT"}}]},
+                {
+                    "errors": [
+                        {
+                            "message": "request body too large",
+                            "extensions": {"code": "BAD_USER_INPUT"},
+                        }
+                    ]
+                },
                 status_code=413,
             )
             await response(scope, receive, send)
@@ -92,18 +127,19 @@ async def readyz(request: Request) -> Response:
     try:
         await get_connection("default").execute_query("SELECT 1")
         checks["database"] = "ok"
-    except Exception as error:  # noqa: BLE001 - any failure means not ready
+    except Exception as error:
         log.warning("readiness: database unreachable: %s", error)
         checks["database"] = "unreachable"
     try:
         await runtime.redis.ping()
         checks["redis"] = "ok"
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         log.warning("readiness: redis unreachable: %s", error)
         checks["redis"] = "unreachable"
     ready = all(value == "ok" for value in checks.values())
-    return JSONResponse({"status": "ready" if ready else "unavailable", **checks},
-                        status_code=200 if ready else 503)
+    return JSONResponse(
+        {"status": "ready" if ready else "unavailable", **checks}, status_code=200 if ready else 503
+    )
 
 
 def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:

@@ -13,7 +13,7 @@ from datetime import timedelta
 from pointsmall.auth import Role, issue_token
 from pointsmall.config import Settings, SettingsError
 from pointsmall.db import apply_migrations, open_database
-from pointsmall.runtime import Runtime
+from pointsmall.runtime import ledger_rules
 
 DURATION = re.compile(r"^(\d+)([smhd])$")
 UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -34,7 +34,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
     command: Callable[[Settings, argparse.Namespace], int] = args.command
     return command(settings, args)
 
@@ -122,7 +124,7 @@ def _seed_demo(settings: Settings, args: argparse.Namespace) -> int:
         if args.if_empty and not await database_is_empty():
             print("database already has data: demo not loaded again")
         else:
-            await seed_demo(Runtime.rules_from(settings))
+            await seed_demo(ledger_rules(settings))
             print("demo data loaded")
         return 0
 
@@ -140,8 +142,11 @@ def _seed_demo(settings: Settings, args: argparse.Namespace) -> int:
 
 def _token(settings: Settings, args: argparse.Namespace) -> int:
     roles = [Role(role) for role in (args.role or [Role.USER.value])]
-    print(issue_token(settings, args.user_id, roles, args.ttl, nickname=args.nickname,
-                      timezone=args.tz))
+    print(
+        issue_token(
+            settings, args.user_id, roles, args.ttl, nickname=args.nickname, timezone=args.tz
+        )
+    )
     return 0
 
 
@@ -150,8 +155,10 @@ def _expire(settings: Settings, args: argparse.Namespace) -> int:
 
     async def work() -> int:
         report = await expire_due_points()
-        print(f"expired {report.points:,} points of {report.accounts:,} accounts "
-              f"in {report.batches} batches")
+        print(
+            f"expired {report.points:,} points of {report.accounts:,} accounts "
+            f"in {report.batches} batches"
+        )
         return 0
 
     return _with_database(settings, work)
@@ -164,15 +171,24 @@ def _audit(settings: Settings, args: argparse.Namespace) -> int:
         report = await audit_ledger()
         books = report.books
         print(f"accounts    {report.accounts:>14,}")
-        for name in ("issued", "adjusted", "redeemed", "held", "expired", "forfeited",
-                     "outstanding"):
+        for name in (
+            "issued",
+            "adjusted",
+            "redeemed",
+            "held",
+            "expired",
+            "forfeited",
+            "outstanding",
+        ):
             print(f"{name:<11} {getattr(books, name):>14,}")
         if books.issued:
             print(f"consumption {books.redeemed / books.issued:>14.1%}")
             print(f"breakage    {books.expired / books.issued:>14.1%}")
         for drift in report.drift:
-            print(f"DRIFT {drift.check}: {drift.subject} recorded {drift.recorded} "
-                  f"recomputed {drift.recomputed}")
+            print(
+                f"DRIFT {drift.check}: {drift.subject} recorded {drift.recorded} "
+                f"recomputed {drift.recomputed}"
+            )
         if not books.balanced:
             print("DRIFT the books do not balance")
         print("clean" if report.clean else "drift found")

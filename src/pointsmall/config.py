@@ -44,8 +44,10 @@ class Settings:
 
     def check_can_serve(self) -> None:
         """Refuse to serve in production with a secret everyone can read in this repository."""
-        if self.production and self.jwt_public_key is None and (
-            self.jwt_secret == DEVELOPMENT_JWT_SECRET or len(self.jwt_secret) < 32
+        if (
+            self.production
+            and self.jwt_public_key is None
+            and (self.jwt_secret == DEVELOPMENT_JWT_SECRET or len(self.jwt_secret) < 32)
         ):
             raise SettingsError(
                 "JWT_SECRET: production needs its own secret of at least 32 characters "
@@ -66,7 +68,9 @@ class Settings:
         try:
             ZoneInfo(zone_name)
         except (ZoneInfoNotFoundError, ValueError):
-            raise SettingsError(f"DEFAULT_TIMEZONE {zone_name!r} is not an IANA time zone") from None
+            raise SettingsError(
+                f"DEFAULT_TIMEZONE {zone_name!r} is not an IANA time zone"
+            ) from None
         public_key = env.get("JWT_PUBLIC_KEY") or None
         if public_key is not None and "BEGIN" not in public_key and os.path.isfile(public_key):
             with open(public_key, encoding="ascii") as key_file:

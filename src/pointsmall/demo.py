@@ -24,7 +24,9 @@ DEMO_USER = "demo"
 DEMO_ADMIN = "ops-admin"
 SHOP = Actor(user_id="shop-backend", role="service", request_id="demo-seed")
 USERS = [
-    ProfileUpdate(DEMO_USER, nickname="Demo Dana", timezone="Asia/Shanghai", tags=["gamer", "coffee"]),
+    ProfileUpdate(
+        DEMO_USER, nickname="Demo Dana", timezone="Asia/Shanghai", tags=["gamer", "coffee"]
+    ),
     ProfileUpdate("alice", nickname="Alice", timezone="Europe/Berlin", tags=["mother"]),
     ProfileUpdate("bob", nickname="Bob", timezone="America/New_York", tags=["runner"]),
     ProfileUpdate("carol", nickname="Carol", timezone="Asia/Tokyo", tags=["gamer"]),
@@ -47,19 +49,37 @@ async def seed_demo(rules: LedgerRules) -> None:
         await _demo_history(moving, rules)
         moving.set(now - timedelta(days=2))
         for days, amount in ((3, 200), (10, 150)):
-            await _earn(DEMO_USER, amount, f"campaign-{days}", "Double 11 campaign bonus", rules,
-                        expires_in=timedelta(days=days + 2))
+            await _earn(
+                DEMO_USER,
+                amount,
+                f"campaign-{days}",
+                "Double 11 campaign bonus",
+                rules,
+                expires_in=timedelta(days=days + 2),
+            )
     finally:
         clock.use_clock(real_clock)
     await expire_due_points()
 
 
-async def _earn(user: str, amount: int, key: str, reason: str, rules: LedgerRules, *,
-                expires_in: timedelta | None = None) -> None:
+async def _earn(
+    user: str,
+    amount: int,
+    key: str,
+    reason: str,
+    rules: LedgerRules,
+    *,
+    expires_in: timedelta | None = None,
+) -> None:
     account = await Account.get(user_id=user)
     expires_at = clock.now() + expires_in if expires_in else None
-    await ledger.earn(account.id, amount, LedgerRequest(SHOP, key, reason, reference=key), rules,
-                      expires_at=expires_at)
+    await ledger.earn(
+        account.id,
+        amount,
+        LedgerRequest(SHOP, key, reason, reference=key),
+        rules,
+        expires_at=expires_at,
+    )
 
 
 async def _demo_history(moving: MovableClock, rules: LedgerRules) -> None:
@@ -70,26 +90,39 @@ async def _demo_history(moving: MovableClock, rules: LedgerRules) -> None:
     for week in range(1, 52):
         moving.advance(timedelta(days=7))
         order = f"order-{1000 + week}"
-        await _earn(DEMO_USER, draw.choice((80, 120, 150, 240, 300)), order,
-                    f"order {order} paid", rules)
+        await _earn(
+            DEMO_USER, draw.choice((80, 120, 150, 240, 300)), order, f"order {order} paid", rules
+        )
         if week % 6 == 0:
             spent = await ledger.spend(
-                account.id, draw.choice((200, 300, 450)),
-                LedgerRequest(SHOP, f"redeem-{week}", "redeemed a coffee voucher",
-                              reference=f"redemption-{week}"),
+                account.id,
+                draw.choice((200, 300, 450)),
+                LedgerRequest(
+                    SHOP,
+                    f"redeem-{week}",
+                    "redeemed a coffee voucher",
+                    reference=f"redemption-{week}",
+                ),
             )
             if week == 24:
                 await reversals.reverse(
-                    spent.id, LedgerRequest(SHOP, "refund-24", "item out of stock, refunded"),
+                    spent.id,
+                    LedgerRequest(SHOP, "refund-24", "item out of stock, refunded"),
                     rules,
                 )
         if week == 40:
             held = await holds.hold(
-                account.id, 500, LedgerRequest(SHOP, "hold-40", "headphones, under review",
-                                               reference="redemption-40"))
+                account.id,
+                500,
+                LedgerRequest(
+                    SHOP, "hold-40", "headphones, under review", reference="redemption-40"
+                ),
+            )
             await holds.capture(held.id, LedgerRequest(SHOP, "capture-40", "review approved"))
     await ledger.earn(
-        account.id, 350,
+        account.id,
+        350,
         LedgerRequest(SHOP, "order-pending", "order order-2001 paid (7-day return window)"),
-        rules, available_at=moving.now() + timedelta(days=7),
+        rules,
+        available_at=moving.now() + timedelta(days=7),
     )

@@ -11,8 +11,9 @@ from pointsmall.auth import Role
 from tests.api import Api
 
 ME = "{ me { id userId points { balance } } }"
-ACCOUNT = 'query($u: String!) { account(userId: $u) { userId points { balance } } }'
-NODE = "query($id: ID!) { node(id: $id) { id ... on LedgerEntry { amount } ... on Account { userId } } }"
+ACCOUNT = "query($u: String!) { account(userId: $u) { userId points { balance } } }"
+NODE = """query($id: ID!) { node(id: $id) {
+  id ... on LedgerEntry { amount } ... on Account { userId } } }"""
 GRANT = """mutation($input: GrantPointsInput!) { grantPoints(input: $input) {
   entry { id } errors { code field } } }"""
 ADJUST = """mutation($input: AdjustPointsInput!) { adjustPoints(input: $input) {
@@ -20,8 +21,11 @@ ADJUST = """mutation($input: AdjustPointsInput!) { adjustPoints(input: $input) {
 
 
 async def grant(api: Api, user: str, amount: int = 100, key: str = "g") -> str:
-    data = await api.data(GRANT, api.service(), input={
-        "userId": user, "amount": amount, "reason": "test", "idempotencyKey": key})
+    data = await api.data(
+        GRANT,
+        api.service(),
+        input={"userId": user, "amount": amount, "reason": "test", "idempotencyKey": key},
+    )
     assert data["grantPoints"]["errors"] == []
     entry_id: str = data["grantPoints"]["entry"]["id"]
     return entry_id
@@ -33,29 +37,41 @@ async def test_no_token_is_unauthenticated(api: Api) -> None:
 
 @pytest.mark.parametrize("header", ["Bearer not-a-jwt", "Basic abc", "Bearer "])
 async def test_malformed_authorization_is_unauthenticated(api: Api, header: str) -> None:
-    response = await api.http.post("/graphql", json={"query": ME}, headers={"authorization": header})
+    response = await api.http.post(
+        "/graphql", json={"query": ME}, headers={"authorization": header}
+    )
     assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
 async def test_expired_and_wrongly_signed_tokens_are_unauthenticated(api: Api) -> None:
     expired = api.token("user-1", Role.USER, ttl=timedelta(seconds=-5))
     assert await api.error_code(ME, expired) == "UNAUTHENTICATED"
-    forged = jwt.encode({"sub": "user-1", "roles": ["admin"], "exp": 4102444800},
-                        "a-guessed-secret-that-is-long-enough-to-sign", "HS256")
+    forged = jwt.encode(
+        {"sub": "user-1", "roles": ["admin"], "exp": 4102444800},
+        "a-guessed-secret-that-is-long-enough-to-sign",
+        "HS256",
+    )
     assert await api.error_code(ME, forged) == "UNAUTHENTICATED"
-    unknown_role = jwt.encode({"sub": "u", "roles": ["root"], "exp": 4102444800},
-                              api.settings.jwt_secret, "HS256")
+    unknown_role = jwt.encode(
+        {"sub": "u", "roles": ["root"], "exp": 4102444800}, api.settings.jwt_secret, "HS256"
+    )
     assert await api.error_code(ME, unknown_role) == "UNAUTHENTICATED"
 
 
 async def test_wrong_roles_are_forbidden(api: Api) -> None:
     assert await api.error_code(ACCOUNT, api.user(), u="user-1") == "FORBIDDEN"
     assert await api.error_code(ACCOUNT, api.service(), u="user-1") == "FORBIDDEN"
-    body = await api.post(GRANT, api.user(), input={
-        "userId": "user-1", "amount": 10, "reason": "self-service", "idempotencyKey": "k"})
+    body = await api.post(
+        GRANT,
+        api.user(),
+        input={"userId": "user-1", "amount": 10, "reason": "self-service", "idempotencyKey": "k"},
+    )
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-    admin_grants = await api.post(GRANT, api.admin(), input={
-        "userId": "user-1", "amount": 10, "reason": "x", "idempotencyKey": "k"})
+    admin_grants = await api.post(
+        GRANT,
+        api.admin(),
+        input={"userId": "user-1", "amount": 10, "reason": "x", "idempotencyKey": "k"},
+    )
     assert admin_grants["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert await api.error_code(ME, api.service()) == "FORBIDDEN"
 
@@ -67,8 +83,11 @@ async def test_admin_reaches_any_account_and_unknown_users_are_not_found(api: Ap
     body = await api.post(ACCOUNT, api.admin(), u="nobody")
     assert body["data"]["account"] is None
     assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
-    adjusted = await api.data(ADJUST, api.admin(), input={
-        "userId": "nobody", "amount": 5, "reason": "x", "idempotencyKey": "k"})
+    adjusted = await api.data(
+        ADJUST,
+        api.admin(),
+        input={"userId": "nobody", "amount": 5, "reason": "x", "idempotencyKey": "k"},
+    )
     assert adjusted["adjustPoints"]["errors"][0]["code"] == "NOT_FOUND"
     # ...and the admin call opened no account for the unknown user.
     assert (await api.post(ACCOUNT, api.admin(), u="nobody"))["data"]["account"] is None
@@ -84,10 +103,14 @@ async def test_a_user_cannot_reach_another_users_account_or_entries_by_any_id(ap
         assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
     # the owner reaches both
     assert (await api.data(NODE, api.user("victim"), id=victim_entry))["node"]["amount"] == 500
-    assert (await api.data(NODE, api.user("victim"), id=victim["me"]["id"]))["node"]["userId"] == "victim"
+    assert (await api.data(NODE, api.user("victim"), id=victim["me"]["id"]))["node"][
+        "userId"
+    ] == "victim"
 
 
-@pytest.mark.parametrize("bad_id", ["", "not-base64!", "QWNjb3VudDp4", "VW5rbm93bjox", "TGVkZ2VyRW50cnk6OTk5OTk="])
+@pytest.mark.parametrize(
+    "bad_id", ["", "not-base64!", "QWNjb3VudDp4", "VW5rbm93bjox", "TGVkZ2VyRW50cnk6OTk5OTk="]
+)
 async def test_malformed_or_unknown_ids_are_not_found(api: Api, bad_id: str) -> None:
     assert await api.error_code(NODE, api.user(), id=bad_id) == "NOT_FOUND"
 

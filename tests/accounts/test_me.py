@@ -1,11 +1,11 @@
-from pointsmall.auth import Role
 from tests.api import Api
 
 ME = """
 query Me($first: Int, $after: String) {
   me {
     id nickname timezone
-    points { balance pending held frozen expiringSoon { amount expiresAt } nextExpiry { amount expiresAt } }
+    points { balance pending held frozen
+             expiringSoon { amount expiresAt } nextExpiry { amount expiresAt } }
     ledger(first: $first, after: $after) {
       edges { cursor node { id kind amount balanceAfter reason createdAt } }
       pageInfo { hasNextPage endCursor }
@@ -34,8 +34,11 @@ async def test_first_call_opens_an_empty_account(api: Api, clock) -> None:
 
 
 async def test_granted_points_show_in_balance_and_ledger(api: Api, clock) -> None:
-    result = await api.data(GRANT, api.service(), input={
-        "userId": "user-1", "amount": 500, "reason": "welcome", "idempotencyKey": "g1"})
+    result = await api.data(
+        GRANT,
+        api.service(),
+        input={"userId": "user-1", "amount": 500, "reason": "welcome", "idempotencyKey": "g1"},
+    )
     assert result["grantPoints"]["errors"] == []
     assert result["grantPoints"]["account"]["points"]["balance"] == 500
     data = await api.data(ME, api.user("user-1"))

@@ -13,8 +13,13 @@ SERVICE = Actor(user_id="shop", role="service", request_id="req-test")
 ADMIN = Actor(user_id="ops-1", role="admin", request_id="req-test")
 
 
-def request(key: str | None = None, *, reason: str | None = "test", actor: Actor = SERVICE,
-            reference: str | None = None) -> LedgerRequest:
+def request(
+    key: str | None = None,
+    *,
+    reason: str | None = "test",
+    actor: Actor = SERVICE,
+    reference: str | None = None,
+) -> LedgerRequest:
     return LedgerRequest(actor=actor, idempotency_key=key, reason=reason, reference=reference)
 
 

@@ -34,8 +34,13 @@ UPSERT = """mutation($input: UpsertUserInput!) { upsertUser(input: $input) {
 
 
 def grant_input(**overrides: Any) -> dict[str, Any]:
-    return {"userId": "user-1", "amount": 100, "reason": "order paid", "idempotencyKey": "g1",
-            **overrides}
+    return {
+        "userId": "user-1",
+        "amount": 100,
+        "reason": "order paid",
+        "idempotencyKey": "g1",
+        **overrides,
+    }
 
 
 async def balance(api: Api, user: str = "user-1") -> int:
@@ -45,7 +50,9 @@ async def balance(api: Api, user: str = "user-1") -> int:
 
 async def test_paging_through_the_ledger_newest_first(api: Api, clock: MovableClock) -> None:
     for number in range(25):
-        result = await api.data(GRANT, api.service(), input=grant_input(amount=number + 1, idempotencyKey=f"g{number}"))
+        result = await api.data(
+            GRANT, api.service(), input=grant_input(amount=number + 1, idempotencyKey=f"g{number}")
+        )
         assert result["grantPoints"]["errors"] == []
     seen: list[int] = []
     after = None
@@ -58,56 +65,108 @@ async def test_paging_through_the_ledger_newest_first(api: Api, clock: MovableCl
     assert seen == list(range(25, 0, -1))
 
 
-async def test_pending_grant_and_expiring_soon_show_in_points(api: Api, clock: MovableClock) -> None:
-    await api.data(GRANT, api.service(), input=grant_input(
-        availableAt=(clock.now() + timedelta(days=7)).isoformat(), idempotencyKey="p"))
-    await api.data(GRANT, api.service(), input=grant_input(
-        amount=30, expiresAt=(clock.now() + timedelta(days=3)).isoformat(), idempotencyKey="s"))
+async def test_pending_grant_and_expiring_soon_show_in_points(
+    api: Api, clock: MovableClock
+) -> None:
+    await api.data(
+        GRANT,
+        api.service(),
+        input=grant_input(
+            availableAt=(clock.now() + timedelta(days=7)).isoformat(), idempotencyKey="p"
+        ),
+    )
+    await api.data(
+        GRANT,
+        api.service(),
+        input=grant_input(
+            amount=30, expiresAt=(clock.now() + timedelta(days=3)).isoformat(), idempotencyKey="s"
+        ),
+    )
     points = (await api.data(ME, api.user()))["me"]["points"]
     assert (points["balance"], points["pending"]) == (30, 100)
     assert [item["amount"] for item in points["expiringSoon"]] == [30]
     assert points["nextExpiry"]["amount"] == 30
 
 
-async def test_a_retried_grant_credits_once_and_a_changed_one_conflicts(api: Api, clock: MovableClock) -> None:
+async def test_a_retried_grant_credits_once_and_a_changed_one_conflicts(
+    api: Api, clock: MovableClock
+) -> None:
     first = await api.data(GRANT, api.service(), input=grant_input())
     again = await api.data(GRANT, api.service(), input=grant_input())
     assert again["grantPoints"]["entry"]["id"] == first["grantPoints"]["entry"]["id"]
     changed = await api.data(GRANT, api.service(), input=grant_input(amount=101))
-    assert changed["grantPoints"]["errors"] == [{
-        "code": "IDEMPOTENCY_CONFLICT", "field": ["input", "idempotencyKey"],
-        "message": "this idempotency key was already used for a different request"}]
+    assert changed["grantPoints"]["errors"] == [
+        {
+            "code": "IDEMPOTENCY_CONFLICT",
+            "field": ["input", "idempotencyKey"],
+            "message": "this idempotency key was already used for a different request",
+        }
+    ]
     assert await balance(api) == 100
 
 
 async def test_admin_adjusts_forfeits_reverses_and_freezes(api: Api, clock: MovableClock) -> None:
     await api.data(GRANT, api.service(), input=grant_input(amount=500))
-    debit = await api.data(ADJUST, api.admin(), input={
-        "userId": "user-1", "amount": -200, "reason": "duplicate order", "idempotencyKey": "a1"})
+    debit = await api.data(
+        ADJUST,
+        api.admin(),
+        input={
+            "userId": "user-1",
+            "amount": -200,
+            "reason": "duplicate order",
+            "idempotencyKey": "a1",
+        },
+    )
     assert debit["adjustPoints"]["account"]["points"]["balance"] == 300
-    reversed_ = await api.data(REVERSE, api.admin(), input={
-        "entryId": debit["adjustPoints"]["entry"]["id"], "amount": 50, "reason": "partly wrong",
-        "idempotencyKey": "r1"})
+    reversed_ = await api.data(
+        REVERSE,
+        api.admin(),
+        input={
+            "entryId": debit["adjustPoints"]["entry"]["id"],
+            "amount": 50,
+            "reason": "partly wrong",
+            "idempotencyKey": "r1",
+        },
+    )
     assert reversed_["reverseEntry"]["entry"] == {"amount": 50, "kind": "REVERSAL"}
-    frozen = await api.data(FREEZE, api.admin(), input={"userId": "user-1", "reason": "fraud check"})
+    frozen = await api.data(
+        FREEZE, api.admin(), input={"userId": "user-1", "reason": "fraud check"}
+    )
     assert frozen["freezeAccount"]["account"]["points"] == {"frozen": True, "balance": 350}
     unfrozen = await api.data(UNFREEZE, api.admin(), input={"userId": "user-1", "reason": "ok"})
     assert unfrozen["unfreezeAccount"]["account"]["frozen"] is False
-    forfeited = await api.data(FORFEIT, api.admin(), input={
-        "userId": "user-1", "reason": "abuse", "idempotencyKey": "f1"})
+    forfeited = await api.data(
+        FORFEIT, api.admin(), input={"userId": "user-1", "reason": "abuse", "idempotencyKey": "f1"}
+    )
     assert forfeited["forfeitPoints"]["entry"]["amount"] == -350
     assert await balance(api) == 0
 
 
 async def test_profiles_are_upserted_by_the_shop(api: Api, clock: MovableClock) -> None:
-    result = await api.data(UPSERT, api.service(), input={
-        "userId": "user-9", "nickname": "Nine", "timezone": "Pacific/Kiritimati",
-        "tags": ["Gamer", "mother", "gamer"], "registeredAt": "2026-11-01T08:00:00+08:00"})
+    result = await api.data(
+        UPSERT,
+        api.service(),
+        input={
+            "userId": "user-9",
+            "nickname": "Nine",
+            "timezone": "Pacific/Kiritimati",
+            "tags": ["Gamer", "mother", "gamer"],
+            "registeredAt": "2026-11-01T08:00:00+08:00",
+        },
+    )
     assert result["upsertUser"]["account"] == {
-        "userId": "user-9", "nickname": "Nine", "timezone": "Pacific/Kiritimati",
-        "tags": ["gamer", "mother"], "registeredAt": "2026-11-01T00:00:00+00:00"}
-    bad = await api.data(UPSERT, api.service(), input={"userId": "user-9", "timezone": "Mars/Olympus"})
-    assert bad["upsertUser"]["errors"] == [{"code": "INVALID_VALUE", "field": ["input", "timezone"]}]
+        "userId": "user-9",
+        "nickname": "Nine",
+        "timezone": "Pacific/Kiritimati",
+        "tags": ["gamer", "mother"],
+        "registeredAt": "2026-11-01T00:00:00+00:00",
+    }
+    bad = await api.data(
+        UPSERT, api.service(), input={"userId": "user-9", "timezone": "Mars/Olympus"}
+    )
+    assert bad["upsertUser"]["errors"] == [
+        {"code": "INVALID_VALUE", "field": ["input", "timezone"]}
+    ]
 
 
 @pytest.mark.parametrize(
@@ -140,11 +199,20 @@ async def test_request_problems_are_bad_user_input(api: Api, clock: MovableClock
     assert await api.error_code(ME, token, first=101) == "BAD_USER_INPUT"
     assert await api.error_code(ME, token, first=-1) == "BAD_USER_INPUT"
     assert await api.error_code(ME, token, after="bm9wZTox") == "BAD_USER_INPUT"
-    assert await api.error_code("{ me { points { expiringSoon(withinDays: 0) { amount } } } }", token) == "BAD_USER_INPUT"
+    assert (
+        await api.error_code("{ me { points { expiringSoon(withinDays: 0) { amount } } } }", token)
+        == "BAD_USER_INPUT"
+    )
     assert await api.error_code("{ me { nope } }", token) == "BAD_USER_INPUT"
     assert await api.error_code("{ me { ", token) == "BAD_USER_INPUT"
-    assert await api.error_code(GRANT, api.service(), input={"userId": "u", "amount": "lots"}) == "BAD_USER_INPUT"
-    assert await api.error_code(GRANT, api.service(), input=grant_input(amount=2**40)) == "BAD_USER_INPUT"
+    assert (
+        await api.error_code(GRANT, api.service(), input={"userId": "u", "amount": "lots"})
+        == "BAD_USER_INPUT"
+    )
+    assert (
+        await api.error_code(GRANT, api.service(), input=grant_input(amount=2**40))
+        == "BAD_USER_INPUT"
+    )
 
 
 async def test_deep_wide_and_huge_queries_are_refused(api: Api, clock: MovableClock) -> None:
@@ -152,12 +220,19 @@ async def test_deep_wide_and_huge_queries_are_refused(api: Api, clock: MovableCl
     deep = "{ me { ledger { edges { node { id } } } } }"
     for _ in range(8):
         deep = deep.replace("node { id }", "node { ... on LedgerEntry { id } id }")
-    nested = "{ node(id: \"x\") { " + "... on Account { ledger { edges { node { " * 4 + "id" + " } } } }" * 4 + " } }"
+    nested = (
+        '{ node(id: "x") { '
+        + "... on Account { ledger { edges { node { " * 4
+        + "id"
+        + " } } } }" * 4
+        + " } }"
+    )
     assert await api.error_code(nested, token) == "BAD_USER_INPUT"
     aliases = "{ " + " ".join(f"a{n}: me {{ id }}" for n in range(40)) + " }"
     assert await api.error_code(aliases, token) == "BAD_USER_INPUT"
     tokens = "{ me { " + "id " * 3000 + "} }"
     assert await api.error_code(tokens, token) == "BAD_USER_INPUT"
-    response = await api.http.post("/graphql", content=b"x" * 300_000,
-                                   headers={"content-type": "application/json"})
+    response = await api.http.post(
+        "/graphql", content=b"x" * 300_000, headers={"content-type": "application/json"}
+    )
     assert response.status_code == 413

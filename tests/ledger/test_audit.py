@@ -15,11 +15,15 @@ from tests.ledger.helpers import RULES, account, request
 def run_audit(database_url: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "pointsmall.cli", "audit"],
-        capture_output=True, text=True, env={**os.environ, "DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DATABASE_URL": database_url},
     )
 
 
-async def test_audit_is_clean_then_finds_tampering(db: str, database_url: str, clock: MovableClock) -> None:
+async def test_audit_is_clean_then_finds_tampering(
+    db: str, database_url: str, clock: MovableClock
+) -> None:
     user = await account()
     await ledger.earn(user.id, 100, request("e"), RULES)
     await ledger.spend(user.id, 30, request("s"))

@@ -59,7 +59,9 @@ async def test_the_sweep_racing_spends_never_spends_an_expired_point_nor_expires
 ) -> None:
     users = [await account(f"u{n}") for n in range(20)]
     for user in users:
-        await ledger.earn(user.id, 100, request("short"), RULES, expires_at=clock.now() + timedelta(hours=1))
+        await ledger.earn(
+            user.id, 100, request("short"), RULES, expires_at=clock.now() + timedelta(hours=1)
+        )
         await ledger.earn(user.id, 100, request("long"), RULES)
     clock.advance(timedelta(hours=1))
 
@@ -83,7 +85,11 @@ async def test_the_sweep_racing_spends_never_spends_an_expired_point_nor_expires
     expired = await Entry.filter(kind=EntryKind.EXPIRE)
     assert sum(-entry.amount for entry in expired) == 20 * 100
     # No expiry drew from a lot that was spent from, and no spend from an expired lot.
-    spend_lots = set(await Allocation.filter(entry__kind=EntryKind.SPEND).values_list("lot_id", flat=True))
-    expire_lots = set(await Allocation.filter(entry__kind=EntryKind.EXPIRE).values_list("lot_id", flat=True))
+    spend_lots = set(
+        await Allocation.filter(entry__kind=EntryKind.SPEND).values_list("lot_id", flat=True)
+    )
+    expire_lots = set(
+        await Allocation.filter(entry__kind=EntryKind.EXPIRE).values_list("lot_id", flat=True)
+    )
     assert spend_lots.isdisjoint(expire_lots)
     assert (await audit.audit_ledger()).clean

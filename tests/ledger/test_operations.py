@@ -84,7 +84,9 @@ async def test_spend_draws_earliest_expiry_first_and_records_allocations(
     spent = await ledger.spend(user.id, 70, request("s"))
     allocations = await Allocation.filter(entry_id=spent.id).order_by("id")
     lots = {lot.id: lot for lot in await Lot.filter(account_id=user.id)}
-    assert [(lots[a.lot_id].expires_at > clock.now() + 30 * DAY, a.amount) for a in allocations] == [
+    assert [
+        (lots[a.lot_id].expires_at > clock.now() + 30 * DAY, a.amount) for a in allocations
+    ] == [
         (False, -50),
         (True, -20),
     ]
@@ -110,7 +112,9 @@ async def test_a_retry_with_the_same_key_charges_once(db: str, clock: MovableClo
     assert (await points(user)).balance == 70
 
 
-async def test_the_same_key_with_other_parameters_is_a_conflict(db: str, clock: MovableClock) -> None:
+async def test_the_same_key_with_other_parameters_is_a_conflict(
+    db: str, clock: MovableClock
+) -> None:
     user = await account()
     await ledger.earn(user.id, 100, request("e"), RULES)
     await ledger.spend(user.id, 30, request("spend-1"))
@@ -265,7 +269,9 @@ async def test_sweep_writes_expiry_entries_so_history_sums_to_the_balance(
 ) -> None:
     users = [await account(f"u{n}") for n in range(5)]
     for index, user in enumerate(users):
-        await ledger.earn(user.id, 10 + index, request("short"), RULES, expires_at=clock.now() + DAY)
+        await ledger.earn(
+            user.id, 10 + index, request("short"), RULES, expires_at=clock.now() + DAY
+        )
         await ledger.earn(user.id, 100, request("long"), RULES)
     clock.advance(2 * DAY)
     report = await expire_due_points(batch_size=2)

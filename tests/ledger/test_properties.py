@@ -27,8 +27,13 @@ from tests.ledger.helpers import RULES, account, request
 
 USERS = ("alice", "bob")
 amounts = st.integers(min_value=1, max_value=300)
-earn = st.tuples(st.just("earn"), st.sampled_from(USERS), st.integers(1, 800),
-                 st.integers(0, 5), st.one_of(st.none(), st.integers(1, 40)))
+earn = st.tuples(
+    st.just("earn"),
+    st.sampled_from(USERS),
+    st.integers(1, 800),
+    st.integers(0, 5),
+    st.one_of(st.none(), st.integers(1, 40)),
+)
 
 operation = st.one_of(
     earn,
@@ -67,7 +72,10 @@ async def apply(step: tuple[object, ...], clock: MovableClock, key: str) -> dict
         row = await Account.get(user_id=user)
         now = clock.now()
         await ledger.earn(
-            row.id, amount, request(key), RULES,  # type: ignore[arg-type]
+            row.id,
+            amount,
+            request(key),
+            RULES,  # type: ignore[arg-type]
             available_at=now + timedelta(days=pending_days) if pending_days else None,  # type: ignore[operator]
             expires_at=now + timedelta(days=pending_days + expires_in) if expires_in else None,  # type: ignore[operator]
         )
@@ -81,7 +89,9 @@ async def apply(step: tuple[object, ...], clock: MovableClock, key: str) -> dict
         await holds.hold(row.id, amount, request(key))  # type: ignore[arg-type]
         return {f"{user}:live": -amount, f"{user}:spendable": -amount, f"{user}:held": amount}  # type: ignore[operator]
     if kind in ("capture", "release"):
-        open_holds = await Hold.filter(status=HoldStatus.HELD).order_by("id").prefetch_related("account")
+        open_holds = (
+            await Hold.filter(status=HoldStatus.HELD).order_by("id").prefetch_related("account")
+        )
         if not open_holds:
             return {}
         held = open_holds[int(step[1]) % len(open_holds)]  # type: ignore[call-overload]
@@ -92,10 +102,14 @@ async def apply(step: tuple[object, ...], clock: MovableClock, key: str) -> dict
         await holds.release(held.id, request(key), RULES)
         return {f"{user}:held": -held.amount, f"{user}:live": held.amount}
     if kind == "reverse":
-        debits = await Entry.filter(
-            kind__in=[EntryKind.SPEND, EntryKind.HOLD, EntryKind.ADJUST, EntryKind.FORFEIT],
-            amount__lt=0,
-        ).order_by("id").prefetch_related("account")
+        debits = (
+            await Entry.filter(
+                kind__in=[EntryKind.SPEND, EntryKind.HOLD, EntryKind.ADJUST, EntryKind.FORFEIT],
+                amount__lt=0,
+            )
+            .order_by("id")
+            .prefetch_related("account")
+        )
         if not debits:
             return {}
         entry = debits[int(step[1]) % len(debits)]  # type: ignore[call-overload]
@@ -138,11 +152,16 @@ async def test_random_operations_keep_the_ledger_invariants(
     clock = MovableClock(START)
     previous = service_clock.use_clock(clock)
     try:
-        for user in USERS:  # something to spend from the start: some of it pending, some short-lived
+        for (
+            user
+        ) in USERS:  # something to spend from the start: some of it pending, some short-lived
             row = await account(user)
-            await ledger.earn(row.id, 500, request("seed"), RULES, expires_at=START + timedelta(days=9))
-            await ledger.earn(row.id, 200, request("seed-pending"), RULES,
-                              available_at=START + timedelta(days=2))
+            await ledger.earn(
+                row.id, 500, request("seed"), RULES, expires_at=START + timedelta(days=9)
+            )
+            await ledger.earn(
+                row.id, 200, request("seed-pending"), RULES, available_at=START + timedelta(days=2)
+            )
         swept = True
         for number, step in enumerate(steps):
             before = {user: await snapshot(user) for user in USERS}
@@ -159,7 +178,9 @@ async def test_random_operations_keep_the_ledger_invariants(
             else:
                 for user in USERS:
                     after = await snapshot(user)
-                    live = (after.balance + after.pending) - (before[user].balance + before[user].pending)
+                    live = (after.balance + after.pending) - (
+                        before[user].balance + before[user].pending
+                    )
                     assert live == expected.get(f"{user}:live", 0), step
                     assert after.held - before[user].held == expected.get(f"{user}:held", 0), step
                     if f"{user}:spendable" in expected:

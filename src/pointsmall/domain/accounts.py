@@ -59,8 +59,12 @@ async def open_account(
     try:
         async with in_transaction():
             return await Account.create(
-                user_id=shop_user_id, nickname=nickname, timezone=timezone, tags=[],
-                created_at=now, updated_at=now,
+                user_id=shop_user_id,
+                nickname=nickname,
+                timezone=timezone,
+                tags=[],
+                created_at=now,
+                updated_at=now,
             )
     except IntegrityError:
         return await Account.get(user_id=shop_user_id)

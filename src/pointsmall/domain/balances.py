@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pointsmall.models import Lot
+from pointsmall.models import Account, Lot
 
 
 @dataclass(frozen=True)
@@ -77,3 +77,10 @@ async def live_lots(account_ids: Sequence[int]) -> dict[int, list[LiveLot]]:
     for account_id, remaining, available_at, expires_at in rows:
         by_account[account_id].append(LiveLot(remaining, available_at, expires_at))
     return by_account
+
+
+async def points_of(account_id: int, at: datetime) -> PointsSummary:
+    """One account's points now, read fresh (live updates re-read after every change)."""
+    account = await Account.get(id=account_id)
+    lots = await live_lots([account_id])
+    return summarize(lots[account_id], held=account.held, frozen=account.frozen, at=at)

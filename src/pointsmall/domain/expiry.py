@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from tortoise.transactions import in_transaction
 
 from pointsmall import clock, sql
+from pointsmall.domain import events
 from pointsmall.domain.actors import SYSTEM, Actor
 from pointsmall.models import Account, Counterparty, EntryKind
 
@@ -49,6 +50,7 @@ async def expire_due_points(*, batch_size: int = 500, actor: Actor = SYSTEM) -> 
         expired = await _expire_batch(batch_size, actor)
         if not expired:
             return report
+        await events.emit(*(events.AccountChanged(item.account_id) for item in expired))
         report.batches += 1
         report.accounts += len(expired)
         report.points += sum(item.amount for item in expired)

@@ -64,7 +64,11 @@ def parse_expiry_policy(text: str) -> ExpiryPolicy:
         if not 1 <= count <= 36_500:
             raise ValueError(f"POINTS_EXPIRY {text!r}: rolling days must be 1..36500")
         return RollingExpiry(days=count)
-    periods: dict[str, Period] = {"month-end": "month", "quarter-end": "quarter", "year-end": "year"}
+    periods: dict[str, Period] = {
+        "month-end": "month",
+        "quarter-end": "quarter",
+        "year-end": "year",
+    }
     if kind in periods:
         if count > 100:
             raise ValueError(f"POINTS_EXPIRY {text!r}: at most 100 periods")

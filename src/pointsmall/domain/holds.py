@@ -16,9 +16,9 @@ from pointsmall.domain.errors import InvalidState, NotFound
 from pointsmall.domain.ledger import (
     Draw,
     LedgerRequest,
-    ensure_can_spend,
     account_operation,
     draw_points,
+    ensure_can_spend,
     fingerprint,
     post_entry,
     return_points,
@@ -36,13 +36,23 @@ async def hold(account_id: int, amount: int, request: LedgerRequest) -> Hold:
         ensure_can_spend(account)
         draws = await draw_points(account.id, amount, now)
         held = await Hold.create(
-            account_id=account.id, amount=amount, status=HoldStatus.HELD,
-            reference=request.reference, created_at=now,
+            account_id=account.id,
+            amount=amount,
+            status=HoldStatus.HELD,
+            reference=request.reference,
+            created_at=now,
         )
         account.held += amount
         await post_entry(
-            account, request, operation, kind=EntryKind.HOLD, counterparty=Counterparty.HELD,
-            amount=-amount, draws=draws, now=now, hold_id=held.id,
+            account,
+            request,
+            operation,
+            kind=EntryKind.HOLD,
+            counterparty=Counterparty.HELD,
+            amount=-amount,
+            draws=draws,
+            now=now,
+            hold_id=held.id,
         )
         return held
 
@@ -62,8 +72,15 @@ async def capture(hold_id: int, request: LedgerRequest) -> Entry:
         await Hold.filter(id=hold_id).update(status=HoldStatus.CAPTURED, settled_at=now)
         account.held -= held.amount
         return await post_entry(
-            account, request, operation, kind=EntryKind.CAPTURE,
-            counterparty=Counterparty.REDEEMED, amount=0, draws=[], now=now, hold_id=hold_id,
+            account,
+            request,
+            operation,
+            kind=EntryKind.CAPTURE,
+            counterparty=Counterparty.REDEEMED,
+            amount=0,
+            draws=[],
+            now=now,
+            hold_id=hold_id,
         )
 
     return await account_operation(account_id, request, operation, body, _entry)
@@ -81,8 +98,15 @@ async def release(hold_id: int, request: LedgerRequest, rules: LedgerRules) -> E
         await Hold.filter(id=hold_id).update(status=HoldStatus.RELEASED, settled_at=now)
         account.held -= held.amount
         return await post_entry(
-            account, request, operation, kind=EntryKind.RELEASE, counterparty=Counterparty.HELD,
-            amount=held.amount, draws=returned, now=now, hold_id=hold_id,
+            account,
+            request,
+            operation,
+            kind=EntryKind.RELEASE,
+            counterparty=Counterparty.HELD,
+            amount=held.amount,
+            draws=returned,
+            now=now,
+            hold_id=hold_id,
         )
 
     return await account_operation(account_id, request, operation, body, _entry)

@@ -32,7 +32,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from pointsmall import clock
-from pointsmall.domain import validation
+from pointsmall.domain import events, validation
 from pointsmall.domain.actors import Actor
 from pointsmall.domain.errors import (
     AccountFrozen,
@@ -62,14 +62,15 @@ class LedgerRequest:
     def __post_init__(self) -> None:
         # Normalised here so every operation sees the same stripped values.
         if self.idempotency_key is not None:
-            object.__setattr__(self, "idempotency_key", validation.idempotency_key(self.idempotency_key))
+            object.__setattr__(
+                self, "idempotency_key", validation.idempotency_key(self.idempotency_key)
+            )
         object.__setattr__(self, "reason", validation.reason(self.reason))
         object.__setattr__(
             self,
             "reference",
             validation.text(self.reference, "reference", validation.MAX_REFERENCE_LENGTH),
         )
-
 
     def require_reason(self) -> None:
         if self.reason is None:
@@ -97,7 +98,10 @@ async def account_operation(
     body: Callable[[Account, datetime], Awaitable[T]],
     replay: Callable[[Entry], Awaitable[T]],
 ) -> T:
-    """Run `body` in one transaction with the account locked, or replay an earlier result."""
+    """Run `body` in one transaction with the account locked, or replay an earlier result.
+
+    Listeners hear of the change once it has committed.
+    """
     async with in_transaction():
         account = await lock_account(account_id)
         if request.idempotency_key is not None:
@@ -111,7 +115,9 @@ async def account_operation(
                         field="idempotencyKey",
                     )
                 return await replay(earlier)
-        return await body(account, clock.now())
+        result = await body(account, clock.now())
+    await events.emit(events.AccountChanged(account_id))
+    return result
 
 
 async def lock_account(account_id: int) -> Account:
@@ -160,7 +166,10 @@ async def post_entry(
     )
     if draws:
         await Allocation.bulk_create(
-            [Allocation(entry_id=entry.id, lot_id=draw.lot_id, amount=draw.amount) for draw in draws]
+            [
+                Allocation(entry_id=entry.id, lot_id=draw.lot_id, amount=draw.amount)
+                for draw in draws
+            ]
         )
     await Account.filter(id=account.id).update(
         ledger_balance=account.ledger_balance, held=account.held, updated_at=now
@@ -280,7 +289,10 @@ async def earn(
     available_at = validation.moment(available_at, "availableAt")
     expires_at = validation.moment(expires_at, "expiresAt")
     operation = fingerprint(
-        "earn", amount=amount, available_at=available_at, expires_at=expires_at,
+        "earn",
+        amount=amount,
+        available_at=available_at,
+        expires_at=expires_at,
         reference=request.reference,
     )
 
@@ -294,12 +306,22 @@ async def earn(
                 "expiresAt must be later than now and than availableAt", field="expiresAt"
             )
         lot = await new_lot(
-            account.id, amount, source=LotSource.EARN, now=now, available_at=matures,
+            account.id,
+            amount,
+            source=LotSource.EARN,
+            now=now,
+            available_at=matures,
             expires_at=expiry,
         )
         return await post_entry(
-            account, request, operation, kind=EntryKind.EARN, counterparty=Counterparty.ISSUED,
-            amount=amount, draws=[lot], now=now,
+            account,
+            request,
+            operation,
+            kind=EntryKind.EARN,
+            counterparty=Counterparty.ISSUED,
+            amount=amount,
+            draws=[lot],
+            now=now,
         )
 
     return await account_operation(account_id, request, operation, body, _same_entry)
@@ -314,8 +336,14 @@ async def spend(account_id: int, amount: int, request: LedgerRequest) -> Entry:
         ensure_can_spend(account)
         draws = await draw_points(account.id, amount, now)
         return await post_entry(
-            account, request, operation, kind=EntryKind.SPEND,
-            counterparty=Counterparty.REDEEMED, amount=-amount, draws=draws, now=now,
+            account,
+            request,
+            operation,
+            kind=EntryKind.SPEND,
+            counterparty=Counterparty.REDEEMED,
+            amount=-amount,
+            draws=draws,
+            now=now,
         )
 
     return await account_operation(account_id, request, operation, body, _same_entry)
@@ -335,15 +363,25 @@ async def adjust(account_id: int, amount: int, request: LedgerRequest, rules: Le
         if amount > 0:
             draws = [
                 await new_lot(
-                    account.id, amount, source=LotSource.ADJUSTMENT, now=now, available_at=now,
+                    account.id,
+                    amount,
+                    source=LotSource.ADJUSTMENT,
+                    now=now,
+                    available_at=now,
                     expires_at=rules.expires_at(now),
                 )
             ]
         else:
             draws = await draw_points(account.id, -amount, now, include_pending=True)
         return await post_entry(
-            account, request, operation, kind=EntryKind.ADJUST,
-            counterparty=Counterparty.ADJUSTED, amount=amount, draws=draws, now=now,
+            account,
+            request,
+            operation,
+            kind=EntryKind.ADJUST,
+            counterparty=Counterparty.ADJUSTED,
+            amount=amount,
+            draws=draws,
+            now=now,
         )
 
     return await account_operation(account_id, request, operation, body, _same_entry)
@@ -365,8 +403,14 @@ async def forfeit(account_id: int, request: LedgerRequest) -> Entry:
             raise InvalidState("the account has no points to forfeit")
         draws = await draw_points(account.id, total, now, include_pending=True)
         return await post_entry(
-            account, request, operation, kind=EntryKind.FORFEIT,
-            counterparty=Counterparty.FORFEITED, amount=-total, draws=draws, now=now,
+            account,
+            request,
+            operation,
+            kind=EntryKind.FORFEIT,
+            counterparty=Counterparty.FORFEITED,
+            amount=-total,
+            draws=draws,
+            now=now,
         )
 
     return await account_operation(account_id, request, operation, body, _same_entry)
@@ -389,9 +433,14 @@ async def set_frozen(account_id: int, frozen: bool, request: LedgerRequest) -> A
             frozen=frozen, frozen_reason=account.frozen_reason
         )
         await post_entry(
-            account, request, operation,
+            account,
+            request,
+            operation,
             kind=EntryKind.FREEZE if frozen else EntryKind.UNFREEZE,
-            counterparty=Counterparty.NONE, amount=0, draws=[], now=now,
+            counterparty=Counterparty.NONE,
+            amount=0,
+            draws=[],
+            now=now,
         )
         return account
 

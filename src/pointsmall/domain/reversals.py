@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from tortoise.functions import Sum
-
 from pointsmall.domain import validation
 from pointsmall.domain.errors import InvalidState, InvalidValue, NotFound
 from pointsmall.domain.holds import hold_draws
@@ -55,8 +53,14 @@ async def reverse(
         to_return = _latest_first(taken, skip=already, points=wanted)
         returned = await return_points(account.id, to_return, now, rules)
         return await post_entry(
-            account, request, operation, kind=EntryKind.REVERSAL,
-            counterparty=_counterparty(original), amount=wanted, draws=returned, now=now,
+            account,
+            request,
+            operation,
+            kind=EntryKind.REVERSAL,
+            counterparty=_counterparty(original),
+            amount=wanted,
+            draws=returned,
+            now=now,
             reverses_id=original.id,
         )
 
@@ -88,13 +92,8 @@ async def _taken(entry: Entry) -> list[Draw]:
 
 
 async def _already_returned(entry_id: int) -> int:
-    rows = (
-        await Entry.filter(reverses_id=entry_id)
-        .annotate(total=Sum("amount"))
-        .group_by("reverses_id")
-        .values_list("total", flat=True)
-    )
-    return int(rows[0]) if rows and rows[0] is not None else 0
+    reversals_of = await Entry.filter(reverses_id=entry_id)
+    return sum(entry.amount for entry in reversals_of)
 
 
 def _latest_first(taken: list[Draw], *, skip: int, points: int) -> list[Draw]:

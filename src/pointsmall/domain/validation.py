@@ -28,9 +28,7 @@ def signed_points(value: int, field: str = "amount") -> int:
     return value
 
 
-def text(
-    value: str | None, field: str, max_length: int, *, required: bool = False
-) -> str | None:
+def text(value: str | None, field: str, max_length: int, *, required: bool = False) -> str | None:
     if value is None or not value.strip():
         if required:
             raise InvalidValue(f"{field} is required", field=field)

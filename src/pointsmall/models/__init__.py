@@ -1,7 +1,15 @@
 """Tortoise models, one module per domain. The app label is `pointsmall`."""
 
 from pointsmall.models.accounts import Account
-from pointsmall.models.ledger import Allocation, Counterparty, Entry, EntryKind, Hold, HoldStatus, Lot
+from pointsmall.models.ledger import (
+    Allocation,
+    Counterparty,
+    Entry,
+    EntryKind,
+    Hold,
+    HoldStatus,
+    Lot,
+)
 
 __all__ = [
     "Account",

@@ -48,4 +48,4 @@ async def mutate(payload: type[P], work: Callable[[], Awaitable[dict[str, Any]]]
         fields = await work()
     except DomainError as error:
         return payload(errors=[user_error(error)])
-    return payload(errors=[], **fields)  # type: ignore[call-arg]
+    return payload(errors=[], **fields)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from typing import Any
 
+from pointsmall import clock
 from pointsmall.auth import Role
 from pointsmall.domain import ledger
 from pointsmall.domain.accounts import ProfileUpdate, find_account, upsert_profile
+from pointsmall.domain.balances import points_of
 from pointsmall.domain.errors import NotFound
 from pointsmall.domain.ledger import LedgerRequest
 from pointsmall.resolvers.access import account_type, mutate, require, viewer_account
+from pointsmall.runtime import account_channel
 from pointsmall.schema.account_mutations import (
     FreezeAccountInput,
     FreezeAccountPayload,
@@ -18,7 +22,7 @@ from pointsmall.schema.account_mutations import (
     UpsertUserInput,
     UpsertUserPayload,
 )
-from pointsmall.schema.accounts import Account
+from pointsmall.schema.accounts import Account, Points
 from pointsmall.schema.context import Info
 from pointsmall.schema.errors import NotFoundError
 
@@ -26,6 +30,18 @@ from pointsmall.schema.errors import NotFoundError
 async def me(info: Info) -> Account:
     """The calling user's account (opened on first call)."""
     return account_type(info, await viewer_account(info))
+
+
+async def points_changed(info: Info) -> AsyncGenerator[Points, None]:
+    """The viewer's points now, then again after every change to them."""
+    viewer = await viewer_account(info)
+    async with info.context.runtime.broker.subscribe(account_channel(viewer.id)) as changes:
+        yield Points.from_summary(await points_of(viewer.id, clock.now()))
+        while True:
+            await changes.get()
+            while not changes.empty():  # a burst of changes is one update
+                changes.get_nowait()
+            yield Points.from_summary(await points_of(viewer.id, clock.now()))
 
 
 async def account(info: Info, user_id: str) -> Account | None:

@@ -102,6 +102,4 @@ async def reverse_entry(info: Info, input: ReverseEntryInput) -> ReverseEntryPay
 
 
 def _admin_request(info: Info, key: str, reason: str) -> LedgerRequest:
-    return LedgerRequest(
-        actor=info.context.actor(Role.ADMIN), idempotency_key=key, reason=reason
-    )
+    return LedgerRequest(actor=info.context.actor(Role.ADMIN), idempotency_key=key, reason=reason)

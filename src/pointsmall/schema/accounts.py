@@ -88,7 +88,5 @@ class Account(relay.Node):
         return Points.from_summary(await info.context.loaders.points_by_account.load(self.id))
 
     @strawberry.field(description="History, newest first.")
-    async def ledger(
-        self, first: int | None = 20, after: str | None = None
-    ) -> LedgerConnection:
+    async def ledger(self, first: int | None = 20, after: str | None = None) -> LedgerConnection:
         return await ledger_connection(self.id, first, after)

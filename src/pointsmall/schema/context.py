@@ -25,13 +25,16 @@ class Context:
     authorization: str | None
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     loaders: Loaders = field(default_factory=Loaders)
+    connection_params: dict[str, object] | None = None  # a websocket's connection_init payload
     _principal: Principal | None = None
     _checked: bool = False
 
     @classmethod
     def for_request(cls, runtime: Runtime, request: Request | WebSocket) -> Context:
         given = request.headers.get("x-request-id", "")
-        request_id = given if 0 < len(given) <= MAX_REQUEST_ID_LENGTH and given.isprintable() else None
+        request_id = (
+            given if 0 < len(given) <= MAX_REQUEST_ID_LENGTH and given.isprintable() else None
+        )
         context = cls(
             runtime=runtime, request=request, authorization=request.headers.get("authorization")
         )
@@ -52,6 +55,12 @@ class Context:
                 raise Unauthenticated(str(error)) from None
             self._checked = True
         return self._principal
+
+    def authenticate(self, authorization: str | None) -> Principal | None:
+        """Use these credentials from now on (a websocket's `connection_init`)."""
+        self.authorization = authorization
+        self._principal, self._checked = None, False
+        return self.principal
 
     def actor(self, role: str) -> Actor:
         principal = self.principal

@@ -19,7 +19,8 @@ from pointsmall.domain import errors as domain
 
 log = logging.getLogger("pointsmall.graphql")
 
-ErrorCode = strawberry.enum(domain.ErrorCode, description="Why a mutation or quote said no.")
+ErrorCode = domain.ErrorCode
+strawberry.enum(ErrorCode, description="Why a mutation or quote said no.")
 
 
 @strawberry.type(description="A business rule or input check that refused the request.")
@@ -27,7 +28,7 @@ class UserError:
     code: ErrorCode
     message: str
     field: list[str] | None = strawberry.field(
-        description="Path to the input field at fault, e.g. [\"input\", \"amount\"]."
+        description='Path to the input field at fault, e.g. ["input", "amount"].'
     )
 
 
@@ -93,7 +94,6 @@ class ErrorPolicy(MaskErrors):
         masked = super().anonymise_error(error)
         masked.extensions = {"code": "INTERNAL", "requestId": request_id}
         return masked
-
 
 
 def with_codes(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -16,7 +16,8 @@ from pointsmall.schema.context import Info
 from pointsmall.schema.errors import Forbidden
 from pointsmall.schema.pagination import decode_cursor, encode_cursor, page_size
 
-EntryKind = strawberry.enum(EntryKindModel, description="What an entry did to the account.")
+EntryKind = EntryKindModel
+strawberry.enum(EntryKind, description="What an entry did to the account.")
 CURSOR = "entry"
 
 
@@ -74,7 +75,9 @@ class LedgerEntry(relay.Node):
 LedgerConnection = relay.Connection[LedgerEntry]
 
 
-async def ledger_connection(account_id: int, first: int | None, after: str | None) -> LedgerConnection:
+async def ledger_connection(
+    account_id: int, first: int | None, after: str | None
+) -> LedgerConnection:
     size = page_size(first)
     before_id = decode_cursor(CURSOR, after)
     rows = await entries_page(account_id, before_id=before_id, limit=size + 1)

@@ -71,6 +71,14 @@ class Mutation:
     )
 
 
+@strawberry.type
+class Subscription:
+    points_changed = strawberry.subscription(
+        resolver=accounts.points_changed,
+        description="The caller's points now, then after every change (role user).",
+    )
+
+
 class PointsmallSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Errors of the request are the client's business; unexpected ones are logged,
@@ -80,6 +88,7 @@ class PointsmallSchema(strawberry.Schema):
 schema = PointsmallSchema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     types=[Account, LedgerEntry],
     extensions=[ErrorPolicy, TokenLimit, DepthAndAliasLimits, CachedParsing, CachedValidation],
     config=StrawberryConfig(relay_max_results=100),

@@ -1,0 +1,1 @@
+"""Live updates: the broker between processes and the events the domain emits."""

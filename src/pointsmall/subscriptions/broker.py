@@ -1,0 +1,122 @@
+"""Publish/subscribe between all worker processes.
+
+`RedisBroker`: each process holds one Redis pub/sub connection, pattern-subscribed to every
+pointsmall channel, and fans messages out to its own in-process subscribers: one Redis
+connection per worker, not per websocket. If Redis goes away, the reader reconnects and
+subscribes again by itself. `LocalBroker` does the same inside one process when REDIS_URL
+is not set.
+
+A slow subscriber never holds up the others: each has a bounded queue, and when it is
+full the oldest message is dropped (subscribers that must not miss anything read the
+durable inbox on reconnect).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
+from typing import Protocol
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+log = logging.getLogger("pointsmall.broker")
+PREFIX = "pointsmall:"
+QUEUE_SIZE = 256
+
+
+class Broker(Protocol):
+    async def publish(self, channel: str, message: str) -> None: ...
+
+    def subscribe(self, channel: str) -> AbstractAsyncContextManager[asyncio.Queue[str]]: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class LocalBroker:
+    """Fan-out to the subscribers of this process."""
+
+    def __init__(self) -> None:
+        self._queues: dict[str, set[asyncio.Queue[str]]] = defaultdict(set)
+
+    async def publish(self, channel: str, message: str) -> None:
+        self.deliver(channel, message)
+
+    def deliver(self, channel: str, message: str) -> None:
+        for queue in self._queues.get(channel, ()):
+            if queue.full():
+                queue.get_nowait()
+            queue.put_nowait(message)
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, channel: str) -> AsyncIterator[asyncio.Queue[str]]:
+        queue: asyncio.Queue[str] = asyncio.Queue(maxsize=QUEUE_SIZE)
+        self._queues[channel].add(queue)
+        try:
+            yield queue
+        finally:
+            self._queues[channel].discard(queue)
+            if not self._queues[channel]:
+                del self._queues[channel]
+
+    @property
+    def subscribers(self) -> int:
+        return sum(len(queues) for queues in self._queues.values())
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+
+class RedisBroker(LocalBroker):
+    """Publish through Redis; one reader per process feeds the local subscribers."""
+
+    def __init__(self, redis: Redis, *, retry_delay: float = 0.5) -> None:
+        super().__init__()
+        self._redis = redis
+        self._retry_delay = retry_delay
+        self._reader: asyncio.Task[None] | None = None
+        self.connected = asyncio.Event()
+
+    async def publish(self, channel: str, message: str) -> None:
+        await self._redis.publish(PREFIX + channel, message)
+
+    async def start(self, timeout: float = 5.0) -> None:
+        """Start reading; wait (a little) until subscribed, so nothing published is missed."""
+        self._reader = asyncio.create_task(self._read_forever(), name="broker-reader")
+        try:
+            await asyncio.wait_for(self.connected.wait(), timeout)
+        except TimeoutError:
+            log.warning("broker: Redis not reachable yet; will keep trying")
+
+    async def stop(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+
+    async def _read_forever(self) -> None:
+        while True:
+            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.psubscribe(PREFIX + "*")
+                self.connected.set()
+                while True:
+                    message = await pubsub.get_message(timeout=30.0)
+                    if message is not None and message["type"] == "pmessage":
+                        self.deliver(message["channel"].removeprefix(PREFIX), message["data"])
+            except (RedisError, OSError) as error:
+                self.connected.clear()
+                log.warning("broker lost Redis (%s); reconnecting", error)
+                await asyncio.sleep(self._retry_delay)
+            finally:
+                with contextlib.suppress(RedisError, OSError):
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]

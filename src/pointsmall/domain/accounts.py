@@ -10,11 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
-
 from pointsmall import clock
 from pointsmall.auth import MAX_USER_ID_LENGTH
-from pointsmall.domain import validation
+from pointsmall.domain import events, validation
 from pointsmall.domain.errors import InvalidValue, NotFound
 from pointsmall.models import Account
 
@@ -57,7 +55,7 @@ async def open_account(
     except InvalidValue:
         timezone = None  # a bad `tz` claim must not lock a user out; the default zone applies
     try:
-        async with in_transaction():
+        async with events.atomic():
             return await Account.create(
                 user_id=shop_user_id,
                 nickname=nickname,

@@ -1,15 +1,24 @@
-"""What the domain tells the rest of the system after a transaction commits.
+"""What the domain tells the rest of the system once a transaction has committed.
 
-The domain knows nothing of brokers or websockets: it emits events to whatever listeners
-the running process installed (the runtime installs one that publishes to the broker).
-A listener's failure is logged and never undoes the operation that already committed.
+Domain operations run in `atomic()`: a database transaction that also collects the events
+recorded inside it (`after_commit`) and hands them to the listeners only after the
+outermost transaction commits; a rollback drops them. So a subscriber that reacts to an
+event always reads the committed state, and nothing is announced that did not happen.
+
+The domain knows nothing of brokers or websockets: the running process installs the
+listeners (the runtime installs one that publishes to the broker). A listener's failure
+is logged and never undoes the operation that already committed.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
+
+from tortoise.transactions import in_transaction
 
 log = logging.getLogger("pointsmall.events")
 
@@ -24,6 +33,7 @@ class AccountChanged:
 Event = AccountChanged
 Listener = Callable[[Event], Awaitable[None]]
 _listeners: list[Listener] = []
+_pending: ContextVar[list[Event] | None] = ContextVar("pointsmall_pending_events", default=None)
 
 
 def listen(listener: Listener) -> Callable[[], None]:
@@ -32,7 +42,32 @@ def listen(listener: Listener) -> Callable[[], None]:
     return lambda: _listeners.remove(listener)
 
 
-async def emit(*events: Event) -> None:
+@asynccontextmanager
+async def atomic() -> AsyncIterator[None]:
+    """One transaction (a savepoint when nested); its events go out after the commit."""
+    if _pending.get() is not None:
+        async with in_transaction():
+            yield
+        return
+    token = _pending.set([])
+    try:
+        async with in_transaction():
+            yield
+        committed = list(_pending.get() or ())
+    finally:
+        _pending.reset(token)
+    await _emit(committed)
+
+
+def after_commit(event: Event) -> None:
+    pending = _pending.get()
+    if pending is None:
+        raise RuntimeError("after_commit() outside atomic()")
+    if event not in pending:
+        pending.append(event)
+
+
+async def _emit(events: list[Event]) -> None:
     for event in events:
         for listener in list(_listeners):
             try:

@@ -20,8 +20,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from tortoise.transactions import in_transaction
-
 from pointsmall import clock, sql
 from pointsmall.domain import events
 from pointsmall.domain.actors import SYSTEM, Actor
@@ -50,14 +48,13 @@ async def expire_due_points(*, batch_size: int = 500, actor: Actor = SYSTEM) -> 
         expired = await _expire_batch(batch_size, actor)
         if not expired:
             return report
-        await events.emit(*(events.AccountChanged(item.account_id) for item in expired))
         report.batches += 1
         report.accounts += len(expired)
         report.points += sum(item.amount for item in expired)
 
 
 async def _expire_batch(batch_size: int, actor: Actor) -> list[ExpiredPoints]:
-    async with in_transaction():
+    async with events.atomic():
         now = clock.now()
         due = await sql.fetch(
             'SELECT DISTINCT "account_id" FROM "points_lot" '
@@ -123,4 +120,7 @@ async def _expire_batch(batch_size: int, actor: Actor) -> list[ExpiredPoints]:
             batch_reference,
             *ids,
         )
-        return [ExpiredPoints(int(row["account_id"]), -int(row["amount"])) for row in rows]
+        expired = [ExpiredPoints(int(row["account_id"]), -int(row["amount"])) for row in rows]
+        for item in expired:
+            events.after_commit(events.AccountChanged(item.account_id))
+        return expired

@@ -29,7 +29,6 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from tortoise.expressions import F
-from tortoise.transactions import in_transaction
 
 from pointsmall import clock
 from pointsmall.domain import events, validation
@@ -102,7 +101,7 @@ async def account_operation(
 
     Listeners hear of the change once it has committed.
     """
-    async with in_transaction():
+    async with events.atomic():
         account = await lock_account(account_id)
         if request.idempotency_key is not None:
             earlier = await Entry.get_or_none(
@@ -115,9 +114,8 @@ async def account_operation(
                         field="idempotencyKey",
                     )
                 return await replay(earlier)
-        result = await body(account, clock.now())
-    await events.emit(events.AccountChanged(account_id))
-    return result
+        events.after_commit(events.AccountChanged(account_id))
+        return await body(account, clock.now())
 
 
 async def lock_account(account_id: int) -> Account:

@@ -2,7 +2,7 @@
 
 Business failures are payload `errors: [UserError!]!` with a stable `ErrorCode`; problems
 with the request itself are GraphQL errors with `extensions.code` (`UNAUTHENTICATED`,
-`FORBIDDEN`, `BAD_USER_INPUT`, `NOT_FOUND`, `RATE_LIMITED`, `INTERNAL`). Anything else is
+`FORBIDDEN`, `BAD_USER_INPUT`, `NOT_FOUND`, `INTERNAL`). Anything else is
 masked: the client gets `INTERNAL` and the request id, the log gets the traceback.
 """
 
@@ -65,10 +65,6 @@ class BadUserInput(ApiError):
 
 class NotFoundError(ApiError):
     code = "NOT_FOUND"
-
-
-class RateLimited(ApiError):
-    code = "RATE_LIMITED"
 
 
 def _is_unexpected(error: GraphQLError) -> bool:

@@ -47,9 +47,13 @@ async def test_nested_operations_announce_once_after_the_outer_commit(
         await ledger.earn(user.id, 20, request("b"), RULES)
         assert heard == []
     assert heard == [(events.AccountChanged(user.id), 30)]
-    with pytest.raises(RuntimeError):
+
+    async def outer_work_that_fails() -> None:
         async with events.atomic():
             await ledger.earn(user.id, 5, request("c"), RULES)
             raise RuntimeError("the outer work failed")
+
+    with pytest.raises(RuntimeError):
+        await outer_work_that_fails()
     assert len(heard) == 1
     assert (await Account.get(id=user.id)).ledger_balance == 30

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from tortoise.exceptions import IntegrityError
+
 from pointsmall import clock
 from pointsmall.auth import MAX_USER_ID_LENGTH
 from pointsmall.domain import events, validation

@@ -96,11 +96,12 @@ ME_BODY = json.dumps({"query": ME_QUERY})
 
 SHOP = Actor(user_id="shop-backend", role="service", request_id="bench")
 # Per user: 15 grants (two expiring within 30 days, one still pending) and 5 spends,
-# interleaved so the running balance moves: 20 ledger entries.
-GRANTS = (120, 80, 200, 60, 150, 90, 110, 70, 300, 50, 130, 40, 160, 100, 250)
+# interleaved so the running balance moves: 20 ledger entries. The spends (earliest expiry
+# first) leave part of both soon-expiring lots, so `expiringSoon` has two items.
+GRANTS = (120, 200, 80, 60, 300, 90, 110, 70, 150, 50, 130, 40, 160, 100, 250)
 SOON = {1: timedelta(days=10), 4: timedelta(days=20)}  # grant index -> expires in
 PENDING = {12: timedelta(days=7)}  # grant index -> available in
-SPEND_AFTER = {3: 60, 6: 45, 9: 80, 11: 35, 14: 50}  # after grant index -> points spent
+SPEND_AFTER = {3: 40, 6: 30, 9: 50, 11: 25, 14: 35}  # after grant index -> points spent
 
 
 class BenchError(Exception):

@@ -28,6 +28,7 @@ from pointsmall.app import create_app
 from pointsmall.clock import MovableClock
 from pointsmall.config import Settings
 from pointsmall.db import apply_migrations, open_database
+from pointsmall.domain.mall_cards import forget_catalogue
 from pointsmall.redis_client import redis_for
 from pointsmall.runtime import Runtime, open_runtime
 from tests.api import Api
@@ -142,6 +143,7 @@ async def db(database_context: TortoiseContext) -> AsyncIterator[str]:
     database_context.__enter__()
     try:
         await _empty_tables(database_context)
+        forget_catalogue()
         yield database_context.db().capabilities.dialect
     finally:
         database_context.__exit__(None, None, None)

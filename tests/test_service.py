@@ -30,7 +30,7 @@ async def test_health_and_readiness(runtime: Runtime) -> None:
 
 async def test_readiness_fails_when_redis_is_unreachable(runtime: Runtime) -> None:
     unreachable = Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
-    broken = Runtime(runtime.settings, runtime.rules, unreachable, runtime.broker)
+    broken = Runtime(runtime.settings, runtime.rules, unreachable, runtime.broker, runtime.gate)
     app = create_app(runtime.settings, broken)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://t"

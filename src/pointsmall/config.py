@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pointsmall.domain.expiry_policy import ExpiryPolicy, parse_expiry_policy
@@ -33,6 +34,12 @@ class Settings:
     graphiql: bool = True
     log_level: str = "INFO"
     database_pool_size: int = 10
+    mall_expiring_days: int = 30
+
+    @property
+    def mall_expiring_window(self) -> timedelta:
+        """How far ahead the home screen's EXPIRING_SOON card looks."""
+        return timedelta(days=self.mall_expiring_days)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -89,6 +96,7 @@ class Settings:
             graphiql=_flag(env, "GRAPHIQL", default=environment != "production"),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
             database_pool_size=_int(env, "DATABASE_POOL_SIZE", 10, 1, 500),
+            mall_expiring_days=_int(env, "MALL_EXPIRING_DAYS", 30, 1, 366),
         )
 
 

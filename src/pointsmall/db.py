@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+import re
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from tortoise import Tortoise
@@ -92,3 +94,38 @@ def __getattr__(name: str) -> Any:
 
         return tortoise_config(Settings.from_env().database_url)
     raise AttributeError(name)
+
+
+@dataclass(frozen=True)
+class Check:
+    """A CHECK constraint a migration adds (see `add_checks`)."""
+
+    table: str
+    name: str
+    condition: str
+    columns: tuple[str, ...]
+
+
+async def add_checks(schema_editor: Any, checks: Sequence[Check]) -> None:
+    """Add CHECK constraints on PostgreSQL; on SQLite, triggers that abort the same writes.
+
+    SQLite cannot add a constraint to an existing table, and tortoise's table rebuild would
+    drop the table's unique constraints, so triggers it is.
+    """
+    client = schema_editor.client
+    for check in checks:
+        if client.capabilities.dialect == "sqlite":
+            condition = re.sub(
+                r"\b(" + "|".join(check.columns) + r")\b", r"NEW.\1", check.condition
+            )
+            for event in ("INSERT", "UPDATE"):
+                await client.execute_script(
+                    f'CREATE TRIGGER "{check.name}_{event.lower()}" BEFORE {event} '
+                    f'ON "{check.table}" WHEN NOT ({condition}) '
+                    f"BEGIN SELECT RAISE(ABORT, '{check.name}'); END"
+                )
+        else:
+            await client.execute_script(
+                f'ALTER TABLE "{check.table}" ADD CONSTRAINT "{check.name}" '
+                f"CHECK ({check.condition})"
+            )

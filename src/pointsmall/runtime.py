@@ -1,4 +1,4 @@
-"""What a running process holds: settings, ledger rules, Redis, the broker. Built once."""
+"""What a running process holds: settings, rules, Redis, the broker, the flash-sale gate."""
 
 from __future__ import annotations
 
@@ -7,13 +7,17 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from redis.asyncio import Redis
 
 from pointsmall.config import Settings
 from pointsmall.db import open_database
 from pointsmall.domain import events
+from pointsmall.domain.flash_gate import FlashGate
 from pointsmall.domain.rules import LedgerRules
+from pointsmall.domain.sale_windows import quota_is_zone_free
+from pointsmall.models import Account, Item
 from pointsmall.redis_client import connect_redis
 from pointsmall.subscriptions.broker import Broker, LocalBroker, RedisBroker
 
@@ -24,6 +28,7 @@ class Runtime:
     rules: LedgerRules
     redis: Redis
     broker: Broker
+    gate: FlashGate
 
 
 def ledger_rules(settings: Settings) -> LedgerRules:
@@ -54,10 +59,8 @@ async def open_runtime(
         await broker.start()
         stack.push_async_callback(broker.stop)
 
-        async def publish(event: events.Event) -> None:
-            await broker.publish(account_channel(event.account_id), json.dumps({"changed": True}))
-
-        stack.callback(events.listen(publish))
+        gate = FlashGate(redis)
+        stack.callback(events.listen(partial(announce, broker, gate)))
         if database:
             await stack.enter_async_context(
                 open_database(
@@ -66,4 +69,27 @@ async def open_runtime(
                     global_fallback=True,
                 )
             )
-        yield Runtime(settings=settings, rules=ledger_rules(settings), redis=redis, broker=broker)
+        yield Runtime(
+            settings=settings, rules=ledger_rules(settings), redis=redis, broker=broker, gate=gate
+        )
+
+
+async def announce(broker: Broker, gate: FlashGate, event: events.Event) -> None:
+    """After a commit: tell the user's live connections, and keep the Redis gate in step."""
+    match event:
+        case events.AccountChanged(account_id=account_id):
+            await broker.publish(account_channel(account_id), json.dumps({"kind": "points"}))
+        case events.RedemptionChanged(account_id=account_id, redemption_id=rid, status=status):
+            message = {"kind": "redemption", "redemptionId": rid, "status": status}
+            await broker.publish(account_channel(account_id), json.dumps(message))
+        case events.StockAdded(item_id=item_id, quantity=quantity):
+            await gate.add_stock(item_id, quantity)
+        case events.CatalogueChanged(item_id=item_id, created=True):
+            await gate.prime(await Item.get(id=item_id))
+        case events.QuotaReturned(
+            item_id=item_id, account_id=account_id, period=period, quantity=quantity
+        ):
+            item = await Item.get(id=item_id)
+            if quota_is_zone_free(item):
+                account = await Account.get(id=account_id)
+                await gate.release_quota(item_id, period, account.user_id, quantity)

@@ -11,11 +11,6 @@ from pointsmall.domain.balances import PointsSummary, live_lots, summarize
 from pointsmall.models import Account
 
 
-async def _accounts(ids: Sequence[int]) -> list[Account | None]:
-    found = {account.id: account for account in await Account.filter(id__in=list(ids))}
-    return [found.get(account_id) for account_id in ids]
-
-
 async def _summaries(ids: Sequence[int]) -> list[PointsSummary]:
     accounts = {account.id: account for account in await Account.filter(id__in=list(ids))}
     lots = await live_lots(ids)
@@ -29,11 +24,6 @@ async def _summaries(ids: Sequence[int]) -> list[PointsSummary]:
         )
         for account_id in ids
     ]
-
-
-class AccountByIdLoader(DataLoader[int, Account | None]):
-    def __init__(self) -> None:
-        super().__init__(load_fn=_accounts)
 
 
 class PointsByAccountLoader(DataLoader[int, PointsSummary]):

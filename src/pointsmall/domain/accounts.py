@@ -18,8 +18,6 @@ from pointsmall.domain.errors import InvalidValue, NotFound
 from pointsmall.models import Account
 
 MAX_NICKNAME_LENGTH = 64
-MAX_TAGS = 50
-MAX_TAG_LENGTH = 32
 
 
 def user_id(value: str, field: str = "userId") -> str:
@@ -86,7 +84,7 @@ async def upsert_profile(update: ProfileUpdate) -> Account:
     registered_at = validation.moment(update.registered_at, "registeredAt")
     if registered_at is not None and registered_at > clock.now():
         raise InvalidValue("registeredAt cannot be in the future", field="registeredAt")
-    tags = _tags(update.tags) if update.tags is not None else None
+    tags = validation.tags(update.tags) if update.tags is not None else None
     account = await open_account(update.user_id)
     changes: dict[str, object] = {}
     if nickname is not None:
@@ -108,18 +106,3 @@ def _nickname(value: str) -> str:
     checked = validation.text(value, "nickname", MAX_NICKNAME_LENGTH, required=True)
     assert checked is not None
     return checked
-
-
-def _tags(values: list[str]) -> list[str]:
-    if len(values) > MAX_TAGS:
-        raise InvalidValue(f"at most {MAX_TAGS} tags", field="tags")
-    tags: list[str] = []
-    for value in values:
-        tag = value.strip().lower()
-        if not tag or len(tag) > MAX_TAG_LENGTH or not all(c.isalnum() or c in "-_" for c in tag):
-            raise InvalidValue(
-                f"tags are 1-{MAX_TAG_LENGTH} letters, digits, '-' or '_'", field="tags"
-            )
-        if tag not in tags:
-            tags.append(tag)
-    return tags

@@ -14,6 +14,9 @@ class ErrorCode(enum.StrEnum):
     ACCOUNT_FROZEN = "ACCOUNT_FROZEN"
     IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
     INVALID_STATE = "INVALID_STATE"
+    OUT_OF_STOCK = "OUT_OF_STOCK"
+    QUOTA_EXCEEDED = "QUOTA_EXCEEDED"
+    NOT_ON_SALE = "NOT_ON_SALE"
 
 
 class DomainError(Exception):
@@ -53,3 +56,15 @@ class IdempotencyConflict(DomainError):
 
 class InvalidState(DomainError):
     code = ErrorCode.INVALID_STATE
+
+
+class OutOfStock(DomainError):
+    code = ErrorCode.OUT_OF_STOCK
+
+
+class QuotaExceeded(DomainError):
+    code = ErrorCode.QUOTA_EXCEEDED
+
+
+class NotOnSale(DomainError):
+    code = ErrorCode.NOT_ON_SALE

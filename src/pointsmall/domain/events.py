@@ -30,7 +30,42 @@ class AccountChanged:
     account_id: int
 
 
-Event = AccountChanged
+@dataclass(frozen=True)
+class RedemptionChanged:
+    """A redemption was made or changed status (the user's confirmation, review, shipping...)."""
+
+    account_id: int
+    redemption_id: int
+    status: str
+
+
+@dataclass(frozen=True)
+class StockAdded:
+    """Units were added to an item's stock: a restock, new coupon codes, a cancellation."""
+
+    item_id: int
+    quantity: int
+
+
+@dataclass(frozen=True)
+class CatalogueChanged:
+    """Ops created or changed an item."""
+
+    item_id: int
+    created: bool = False
+
+
+@dataclass(frozen=True)
+class QuotaReturned:
+    """A user's quota of an item came back for one period (a cancellation)."""
+
+    item_id: int
+    account_id: int
+    period: str
+    quantity: int
+
+
+Event = AccountChanged | RedemptionChanged | StockAdded | QuotaReturned | CatalogueChanged
 Listener = Callable[[Event], Awaitable[None]]
 _listeners: list[Listener] = []
 _pending: ContextVar[list[Event] | None] = ContextVar("pointsmall_pending_events", default=None)

@@ -12,6 +12,8 @@ MAX_POINTS = 1_000_000_000  # one operation never moves more than this
 MAX_REASON_LENGTH = 500
 MAX_KEY_LENGTH = 128
 MAX_REFERENCE_LENGTH = 128
+MAX_TAGS = 50
+MAX_TAG_LENGTH = 32
 
 
 def positive_points(value: int, field: str = "amount") -> int:
@@ -69,4 +71,26 @@ def time_zone(value: str | None, field: str = "timezone") -> str | None:
         raise InvalidValue(
             f"{field} must be an IANA time zone such as Asia/Shanghai", field=field
         ) from None
+    return value
+
+
+def tags(values: list[str], field: str = "tags") -> list[str]:
+    """Audience tags: lower case, deduplicated, 1-32 letters, digits, '-' or '_'."""
+    if len(values) > MAX_TAGS:
+        raise InvalidValue(f"at most {MAX_TAGS} tags", field=field)
+    cleaned: list[str] = []
+    for value in values:
+        tag = value.strip().lower()
+        if not tag or len(tag) > MAX_TAG_LENGTH or not all(c.isalnum() or c in "-_" for c in tag):
+            raise InvalidValue(
+                f"{field} are 1-{MAX_TAG_LENGTH} letters, digits, '-' or '_'", field=field
+            )
+        if tag not in cleaned:
+            cleaned.append(tag)
+    return cleaned
+
+
+def whole_number(value: int, field: str, low: int, high: int) -> int:
+    if not low <= value <= high:
+        raise InvalidValue(f"{field} must be from {low:,} to {high:,}", field=field)
     return value

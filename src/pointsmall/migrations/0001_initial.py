@@ -5,40 +5,20 @@ from tortoise.fields.data import JSON_DUMPS
 from tortoise.indexes import Index
 from tortoise.migrations import operations as ops
 
+from pointsmall.db import Check, add_checks
 from pointsmall.models.ledger import Counterparty, EntryKind, HoldStatus, LotSource
 
-# Checks that keep the ledger sane whatever the code does. PostgreSQL gets CHECK constraints;
-# SQLite cannot add them to an existing table (and tortoise's table rebuild would drop the
-# unique constraints), so it gets triggers that abort the same writes.
-CHECKS = {
-    "points_lot": (
+# Checks that keep the ledger sane whatever the code does.
+CHECKS = [
+    Check(
+        "points_lot",
         "points_lot_remaining_within_amount",
         "amount > 0 AND remaining >= 0 AND remaining <= amount",
+        ("amount", "remaining"),
     ),
-    "points_hold": ("points_hold_amount_positive", "amount > 0"),
-    "points_allocation": ("points_allocation_nonzero", "amount <> 0"),
-}
-
-
-async def add_checks(apps, schema_editor) -> None:
-    client = schema_editor.client
-    for table, (name, check) in CHECKS.items():
-        if client.capabilities.dialect == "sqlite":
-            for event in ("INSERT", "UPDATE"):
-                await client.execute_script(
-                    f'CREATE TRIGGER "{name}_{event.lower()}" BEFORE {event} ON "{table}" '
-                    f"WHEN NOT ({_new(check)}) BEGIN SELECT RAISE(ABORT, '{name}'); END"
-                )
-        else:
-            await client.execute_script(
-                f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" CHECK ({check})'
-            )
-
-
-def _new(check: str) -> str:
-    for column in ("remaining", "amount"):
-        check = check.replace(column, f"NEW.{column}")
-    return check.replace("NEW.NEW.", "NEW.")
+    Check("points_hold", "points_hold_amount_positive", "amount > 0", ("amount",)),
+    Check("points_allocation", "points_allocation_nonzero", "amount <> 0", ("amount",)),
+]
 
 
 class Migration(migrations.Migration):
@@ -282,7 +262,7 @@ class Migration(migrations.Migration):
             },
             bases=["Model"],
         ),
-        ops.RunPython(add_checks),
+        ops.RunPython(lambda apps, schema_editor: add_checks(schema_editor, CHECKS)),
         # Indexes tortoise does not declare: foreign keys, and the partial indexes that keep
         # "live" lots (remaining > 0) a small indexed read for balances and the expiry sweep.
         ops.RunSQL(

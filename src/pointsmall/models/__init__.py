@@ -10,14 +10,38 @@ from pointsmall.models.ledger import (
     HoldStatus,
     Lot,
 )
+from pointsmall.models.mall import (
+    CouponCode,
+    Item,
+    ItemKind,
+    ItemStatus,
+    QuotaUsage,
+    QuotaWindow,
+    Redemption,
+    RedemptionChange,
+    RedemptionStatus,
+    Restock,
+    SaleRecurrence,
+)
 
 __all__ = [
     "Account",
     "Allocation",
     "Counterparty",
+    "CouponCode",
     "Entry",
     "EntryKind",
     "Hold",
     "HoldStatus",
+    "Item",
+    "ItemKind",
+    "ItemStatus",
     "Lot",
+    "QuotaUsage",
+    "QuotaWindow",
+    "Redemption",
+    "RedemptionChange",
+    "RedemptionStatus",
+    "Restock",
+    "SaleRecurrence",
 ]

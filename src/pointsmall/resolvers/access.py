@@ -26,9 +26,19 @@ def require(info: Info, role: Role) -> Principal:
 async def viewer_account(info: Info) -> AccountModel:
     """The calling user's account, opened on their first authenticated call."""
     principal = require(info, Role.USER)
-    return await open_account(
-        principal.user_id, nickname=principal.nickname, timezone=principal.timezone
-    )
+    if info.context.viewer is None:
+        info.context.viewer = await open_account(
+            principal.user_id, nickname=principal.nickname, timezone=principal.timezone
+        )
+    return info.context.viewer
+
+
+async def optional_viewer(info: Info) -> AccountModel | None:
+    """The calling user's account when a user calls; None for anonymous, admin or service."""
+    principal = info.context.principal
+    if principal is None or not principal.has(Role.USER):
+        return None
+    return await viewer_account(info)
 
 
 def account_type(info: Info, account: AccountModel) -> Account:

@@ -1,6 +1,7 @@
 """node(id:): any object by its global ID, if the caller may see it.
 
-Users reach only their own account and entries; admins reach everything. Whatever the
+Users reach their own account, entries and redemptions, and the mall's items; admins
+reach everything. Whatever the
 reason an object is out of reach (malformed, unknown, someone else's), the answer is the
 same NOT_FOUND, so IDs reveal nothing.
 """
@@ -15,10 +16,14 @@ from pointsmall.domain.errors import NotFound
 from pointsmall.domain.history import entry_of_account
 from pointsmall.models import Account as AccountModel
 from pointsmall.resolvers.access import account_type, require, viewer_account
+from pointsmall.resolvers.mall import visible_item_model
+from pointsmall.resolvers.redemptions import redemption_for
 from pointsmall.schema.context import Info
 from pointsmall.schema.errors import NotFoundError, Unauthenticated
 from pointsmall.schema.ledger import LedgerEntry
+from pointsmall.schema.mall import items_for
 from pointsmall.schema.node import parse_global_id
+from pointsmall.schema.redemptions import Redemption
 
 MISSING = "no object with this id"
 
@@ -42,6 +47,12 @@ async def node(info: Info, id: strawberry.ID) -> relay.Node | None:
     elif type_name == "LedgerEntry":
         entry = await entry_of_account(key, owner)
         found = LedgerEntry.from_model(entry) if entry else None
+    elif type_name == "Item":
+        item_model = await visible_item_model(info, key)
+        found = (await items_for(info, [item_model]))[0] if item_model else None
+    elif type_name == "Redemption":
+        redemption = await redemption_for(info, key)
+        found = Redemption.from_model(redemption) if redemption else None
     if found is None:
         raise NotFoundError(MISSING)
     return found

@@ -14,6 +14,7 @@ from pointsmall.models import Account as AccountModel
 from pointsmall.schema.context import Info
 from pointsmall.schema.errors import BadUserInput
 from pointsmall.schema.ledger import LedgerConnection, ledger_connection
+from pointsmall.schema.redemptions import RedemptionConnection, redemption_connection
 
 MAX_EXPIRY_WINDOW_DAYS = 366
 
@@ -86,6 +87,12 @@ class Account(relay.Node):
     @strawberry.field
     async def points(self, info: Info) -> Points:
         return Points.from_summary(await info.context.loaders.points_by_account.load(self.id))
+
+    @strawberry.field(description="Redemptions, newest first.")
+    async def redemptions(
+        self, first: int | None = 20, after: str | None = None
+    ) -> RedemptionConnection:
+        return await redemption_connection(self.id, None, first, after)
 
     @strawberry.field(description="History, newest first.")
     async def ledger(self, first: int | None = 20, after: str | None = None) -> LedgerConnection:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.websockets import WebSocket
@@ -12,6 +13,7 @@ from strawberry.types import Info as StrawberryInfo
 from pointsmall.auth import AuthenticationError, Principal, bearer_token, decode_token
 from pointsmall.dataloaders import Loaders
 from pointsmall.domain.actors import Actor
+from pointsmall.models import Account as AccountModel
 from pointsmall.runtime import Runtime
 from pointsmall.schema.errors import Unauthenticated
 
@@ -26,6 +28,7 @@ class Context:
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     loaders: Loaders = field(default_factory=Loaders)
     connection_params: dict[str, object] | None = None  # a websocket's connection_init payload
+    viewer: AccountModel | None = None  # the calling user's account, once a resolver opened it
     _principal: Principal | None = None
     _checked: bool = False
 
@@ -61,6 +64,12 @@ class Context:
         self.authorization = authorization
         self._principal, self._checked = None, False
         return self.principal
+
+    @property
+    def viewer_zone(self) -> ZoneInfo:
+        """The time zone of the calling user's local days (the programme's by default)."""
+        zone = self.viewer.timezone if self.viewer else None
+        return ZoneInfo(zone) if zone else self.runtime.settings.zone
 
     def actor(self, role: str) -> Actor:
         principal = self.principal

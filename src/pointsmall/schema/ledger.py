@@ -14,7 +14,7 @@ from pointsmall.models import Entry
 from pointsmall.models import EntryKind as EntryKindModel
 from pointsmall.schema.context import Info
 from pointsmall.schema.errors import Forbidden
-from pointsmall.schema.pagination import decode_cursor, encode_cursor, page_size
+from pointsmall.schema.pagination import connection, decode_cursor, encode_cursor, page_size
 
 EntryKind = EntryKindModel
 strawberry.enum(EntryKind, description="What an entry did to the account.")
@@ -79,19 +79,13 @@ async def ledger_connection(
     account_id: int, first: int | None, after: str | None
 ) -> LedgerConnection:
     size = page_size(first)
-    before_id = decode_cursor(CURSOR, after)
+    after_keys = decode_cursor(CURSOR, after)
+    before_id = after_keys[0] if after_keys else None
     rows = await entries_page(account_id, before_id=before_id, limit=size + 1)
-    page = rows[:size]
-    edges = [
-        relay.Edge(cursor=encode_cursor(CURSOR, entry.id), node=LedgerEntry.from_model(entry))
-        for entry in page
-    ]
-    return relay.Connection(
-        edges=edges,
-        page_info=relay.PageInfo(
-            has_next_page=len(rows) > size,
-            has_previous_page=before_id is not None,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
+    return connection(
+        rows,
+        [LedgerEntry.from_model(entry) for entry in rows[:size]],
+        size,
+        lambda entry: encode_cursor(CURSOR, entry.id),
+        has_previous=before_id is not None,
     )

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from strawberry import relay
 
 from pointsmall.schema.errors import BadUserInput
 
 MAX_PAGE = 100
 DEFAULT_PAGE = 20
+_KEY = re.compile(r"^-?\d{1,18}$")
+Row = TypeVar("Row")
+Node = TypeVar("Node", bound=relay.Node)
 
 
 def page_size(first: int | None) -> int:
@@ -19,19 +27,44 @@ def page_size(first: int | None) -> int:
     return first
 
 
-def encode_cursor(kind: str, key: int) -> str:
-    return base64.urlsafe_b64encode(f"{kind}:{key}".encode()).decode()
+def encode_cursor(kind: str, *keys: int) -> str:
+    text = ":".join([kind, *(str(key) for key in keys)])
+    return base64.urlsafe_b64encode(text.encode()).decode()
 
 
-def decode_cursor(kind: str, cursor: str | None) -> int | None:
-    """The key inside a cursor of this connection; a foreign or broken cursor is refused."""
+def decode_cursor(kind: str, cursor: str | None, size: int = 1) -> tuple[int, ...] | None:
+    """The keys inside a cursor of this connection; a foreign or broken cursor is refused."""
     if cursor is None:
         return None
     try:
         text = base64.urlsafe_b64decode(cursor.encode()).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise BadUserInput("after is not a cursor of this list") from None
-    prefix, _, key = text.partition(":")
-    if prefix != kind or not key.isdigit() or len(key) > 19:
+    prefix, *keys = text.split(":")
+    if prefix != kind or len(keys) != size or not all(_KEY.match(key) for key in keys):
         raise BadUserInput("after is not a cursor of this list")
-    return int(key)
+    return tuple(int(key) for key in keys)
+
+
+def connection(
+    rows: Sequence[Row],
+    nodes: Sequence[Node],
+    size: int,
+    cursor_of: Callable[[Row], str],
+    *,
+    has_previous: bool,
+) -> relay.Connection[Node]:
+    """A page from `size + 1` rows fetched (the extra one says whether there is more)."""
+    edges = [
+        relay.Edge(cursor=cursor_of(row), node=node)
+        for row, node in zip(rows[:size], nodes[:size], strict=False)
+    ]
+    return relay.Connection(
+        edges=edges,
+        page_info=relay.PageInfo(
+            has_next_page=len(rows) > size,
+            has_previous_page=has_previous,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+    )

@@ -9,7 +9,7 @@ from graphql import GraphQLError
 from strawberry import relay
 from strawberry.schema.config import StrawberryConfig
 
-from pointsmall.resolvers import accounts, ledger, node
+from pointsmall.resolvers import accounts, ledger, mall, node, redemptions
 from pointsmall.schema.account_mutations import (
     FreezeAccountPayload,
     UnfreezeAccountPayload,
@@ -30,6 +30,20 @@ from pointsmall.schema.limits import (
     DepthAndAliasLimits,
     TokenLimit,
 )
+from pointsmall.schema.mall import Item, ItemConnection, Mall
+from pointsmall.schema.mall_mutations import (
+    AddCouponCodesPayload,
+    ArchiveItemPayload,
+    CancelRedemptionPayload,
+    ConfirmCashPaymentPayload,
+    CreateItemPayload,
+    FulfillRedemptionPayload,
+    RedeemPayload,
+    RestockItemPayload,
+    ReviewRedemptionPayload,
+    UpdateItemPayload,
+)
+from pointsmall.schema.redemptions import Redemption, RedemptionConnection, RedemptionQuote
 
 
 @strawberry.type
@@ -42,6 +56,21 @@ class Query:
     )
     node: relay.Node | None = strawberry.field(
         resolver=node.node, description="Any object you may see, by its global ID."
+    )
+    items: ItemConnection = strawberry.field(
+        resolver=mall.items, description="The catalogue, by sort weight then newest."
+    )
+    item: Item | None = strawberry.field(resolver=mall.item, description="One item by its ID.")
+    mall: Mall = strawberry.field(
+        resolver=mall.mall, description="The personalised home screen's cards."
+    )
+    redemption_quote: RedemptionQuote = strawberry.field(
+        resolver=redemptions.redemption_quote,
+        description="Step 1 of redeeming: cost, balance after, points used, problems (user).",
+    )
+    redemptions: RedemptionConnection = strawberry.field(
+        resolver=redemptions.redemptions,
+        description="Everyone's redemptions, e.g. the review queue (admin).",
     )
 
 
@@ -69,6 +98,40 @@ class Mutation:
     unfreeze_account: UnfreezeAccountPayload = strawberry.mutation(
         resolver=accounts.unfreeze_account, description="Lift a freeze (admin)."
     )
+    create_item: CreateItemPayload = strawberry.mutation(
+        resolver=mall.create_item, description="Add an item to the catalogue (admin)."
+    )
+    update_item: UpdateItemPayload = strawberry.mutation(
+        resolver=mall.update_item, description="Change an item (admin)."
+    )
+    archive_item: ArchiveItemPayload = strawberry.mutation(
+        resolver=mall.archive_item, description="Take an item out of the mall (admin)."
+    )
+    restock_item: RestockItemPayload = strawberry.mutation(
+        resolver=mall.restock_item, description="Add stock, once per key (admin)."
+    )
+    add_coupon_codes: AddCouponCodesPayload = strawberry.mutation(
+        resolver=mall.add_coupon_codes, description="Fill a coupon item's code pool (admin)."
+    )
+    redeem: RedeemPayload = strawberry.mutation(
+        resolver=redemptions.redeem, description="Step 2 of redeeming: redeem an item (user)."
+    )
+    cancel_redemption: CancelRedemptionPayload = strawberry.mutation(
+        resolver=redemptions.cancel_redemption,
+        description="Cancel and refund (the user before delivery, or an admin).",
+    )
+    review_redemption: ReviewRedemptionPayload = strawberry.mutation(
+        resolver=redemptions.review_redemption,
+        description="Approve or reject a high-value redemption (admin).",
+    )
+    confirm_cash_payment: ConfirmCashPaymentPayload = strawberry.mutation(
+        resolver=redemptions.confirm_cash_payment,
+        description="The cash part of a redemption was paid (service).",
+    )
+    fulfill_redemption: FulfillRedemptionPayload = strawberry.mutation(
+        resolver=redemptions.fulfill_redemption,
+        description="Mark a redemption SHIPPED or FULFILLED (admin or service).",
+    )
 
 
 @strawberry.type
@@ -89,7 +152,7 @@ schema = PointsmallSchema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
-    types=[Account, LedgerEntry],
+    types=[Account, LedgerEntry, Item, Redemption],
     extensions=[ErrorPolicy, TokenLimit, DepthAndAliasLimits, CachedParsing, CachedValidation],
     config=StrawberryConfig(relay_max_results=100),
 )

@@ -1,0 +1,147 @@
+"""A Redis gate in front of the database for items with finite stock (flash sales).
+
+One atomic script checks and takes, together, a unit of stock and (for quotas that are
+the same for everyone: per sale window or lifetime) a unit of the user's quota, so once
+an item is sold out thousands of further attempts are turned away by Redis alone. The
+database's conditional updates stay the final guard: the gate can only let too many
+through (they then fail there and give their unit back), never sell what is not there.
+
+A gate that is not primed (no stock key: Redis was flushed, or the item is new) says
+UNKNOWN and the database decides alone; `prime` and `reconcile` set it from the database.
+Concurrent retries of one idempotency key pass straight to the database, which replays.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from pointsmall.models import Account, Item, QuotaUsage
+
+PREFIX = "pointsmall:gate"
+IN_FLIGHT_SECONDS = 600
+QUOTA_TTL_SECONDS = 400 * 86_400
+
+TAKE = """
+-- KEYS: stock, quota, in-flight marker. ARGV: quantity, quota limit (-1: none), TTLs.
+if redis.call('SET', KEYS[3], '1', 'NX', 'EX', ARGV[3]) == false then return 'RETRY' end
+local stock = redis.call('GET', KEYS[1])
+if not stock then return 'UNKNOWN' end
+local quantity = tonumber(ARGV[1])
+if tonumber(stock) < quantity then redis.call('DEL', KEYS[3]) return 'OUT_OF_STOCK' end
+local limit = tonumber(ARGV[2])
+if limit >= 0 then
+  local used = tonumber(redis.call('GET', KEYS[2]) or '0')
+  if used + quantity > limit then redis.call('DEL', KEYS[3]) return 'QUOTA_EXCEEDED' end
+  redis.call('INCRBY', KEYS[2], quantity)
+  redis.call('EXPIRE', KEYS[2], ARGV[4])
+end
+redis.call('DECRBY', KEYS[1], quantity)
+return 'TAKEN'
+"""
+
+GIVE_BACK = """
+-- Only counters that still exist: a reconcile may have reset them meanwhile.
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('INCRBY', KEYS[1], ARGV[1]) end
+if ARGV[2] == '1' and redis.call('EXISTS', KEYS[2]) == 1 then
+  redis.call('DECRBY', KEYS[2], ARGV[1])
+end
+redis.call('DEL', KEYS[3])
+return 1
+"""
+
+
+class Verdict(enum.StrEnum):
+    TAKEN = "TAKEN"  # a unit (and quota) is reserved: give it back if the database says no
+    UNKNOWN = "UNKNOWN"  # gate not primed: the database decides
+    RETRY = "RETRY"  # the same key is already in flight: the database replays it
+    OUT_OF_STOCK = "OUT_OF_STOCK"
+    QUOTA_EXCEEDED = "QUOTA_EXCEEDED"
+
+
+@dataclass(frozen=True)
+class Pass:
+    """What the gate said for one attempt, and what to give back if it fails later."""
+
+    verdict: Verdict
+    keys: tuple[str, str, str]
+    quantity: int
+    quota_gated: bool
+
+
+def stock_key(item_id: int) -> str:
+    return f"{PREFIX}:{item_id}:stock"
+
+
+def quota_key(item_id: int, period: str, user_id: str) -> str:
+    return f"{PREFIX}:{item_id}:quota:{period}:{user_id}"
+
+
+class FlashGate:
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+        self._take = redis.register_script(TAKE)
+        self._give_back = redis.register_script(GIVE_BACK)
+
+    async def take(
+        self, item: Item, user_id: str, idempotency_key: str, quantity: int, period: str | None
+    ) -> Pass:
+        """Try to reserve `quantity` units for the user; `period` when the quota is gated."""
+        quota_gated = period is not None and item.per_user_quota is not None
+        keys = (
+            stock_key(item.id),
+            quota_key(item.id, period or "-", user_id),
+            f"{PREFIX}:{item.id}:inflight:{user_id}:{idempotency_key}",
+        )
+        limit = item.per_user_quota if quota_gated and item.per_user_quota is not None else -1
+        verdict = await self._take(
+            keys=list(keys), args=[quantity, limit, IN_FLIGHT_SECONDS, QUOTA_TTL_SECONDS]
+        )
+        return Pass(Verdict(verdict), keys, quantity, quota_gated)
+
+    async def give_back(self, taken: Pass) -> None:
+        if taken.verdict == Verdict.TAKEN:
+            await self._give_back(
+                keys=list(taken.keys), args=[taken.quantity, "1" if taken.quota_gated else "0"]
+            )
+        elif taken.verdict == Verdict.UNKNOWN:
+            await self._redis.delete(taken.keys[2])
+
+    async def settle(self, taken: Pass) -> None:
+        """The attempt committed: the in-flight marker may go (a retry replays from the DB)."""
+        await self._redis.delete(taken.keys[2])
+
+    async def add_stock(self, item_id: int, quantity: int) -> None:
+        """Units came back or were added in the database (after it committed)."""
+        await self._give_back(keys=[stock_key(item_id), "-", "-"], args=[quantity, "0"])
+
+    async def release_quota(self, item_id: int, period: str, user_id: str, quantity: int) -> None:
+        key = quota_key(item_id, period, user_id)
+        await self._give_back(keys=["-", key, "-"], args=[quantity, "1"])
+
+    async def prime(self, item: Item) -> None:
+        """Start gating an item from its database stock (unlimited items are not gated)."""
+        if item.stock_remaining is None:
+            await self._redis.delete(stock_key(item.id))
+        else:
+            await self._redis.set(stock_key(item.id), item.stock_remaining)
+
+    async def reconcile(self, item: Item) -> None:
+        """Reset an item's stock and quota counters to what the database says."""
+        async for key in self._redis.scan_iter(match=f"{PREFIX}:{item.id}:quota:*", count=500):
+            await self._redis.delete(key)
+        await self.prime(item)
+        if item.per_user_quota is None:
+            return
+        rows = await QuotaUsage.filter(item_id=item.id, used__gt=0).values_list(
+            "account_id", "period", "used"
+        )
+        users = dict(
+            await Account.filter(id__in=[row[0] for row in rows]).values_list("id", "user_id")
+        )
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for account_id, period, used in rows:
+                pipe.set(quota_key(item.id, period, users[account_id]), used, ex=QUOTA_TTL_SECONDS)
+            await pipe.execute()

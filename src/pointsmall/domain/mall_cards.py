@@ -1,0 +1,220 @@
+"""The personalised home screen: cards of items, each shown only when it has something.
+
+Cards pick item ids from a short-lived snapshot of the active catalogue (one query every
+few seconds per process, dropped at once when ops change the catalogue in this process);
+the items shown are then loaded fresh, in one batch, by the caller. The hot list is
+computed from the last 7 days of redemptions at most once a minute and kept in Redis.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from redis.asyncio import Redis
+from tortoise.functions import Count
+
+from pointsmall.domain import events
+from pointsmall.domain.balances import PointsSummary
+from pointsmall.domain.sale_windows import sale_window
+from pointsmall.models import Account, Item, ItemStatus, QuotaWindow, Redemption, RedemptionStatus
+
+CARD_SIZE = 10
+SNAPSHOT_SECONDS = 5.0
+HOT_KEY = "pointsmall:mall:hot"
+HOT_SECONDS = 60
+HOT_PERIOD = timedelta(days=7)
+LIMITED_AHEAD = timedelta(hours=24)
+NEW_PERIOD = timedelta(days=30)
+
+
+class CardKind(enum.StrEnum):
+    EXPIRING_SOON = "EXPIRING_SOON"
+    HOT = "HOT"
+    FOR_YOU = "FOR_YOU"
+    LIMITED = "LIMITED"
+    NEW = "NEW"
+
+
+@dataclass(frozen=True)
+class Card:
+    kind: CardKind
+    title: str
+    subtitle: str
+    item_ids: list[int]
+
+
+@dataclass
+class _Snapshot:
+    items: list[Item] = field(default_factory=list)
+    taken_at: float = -1e9
+
+
+_snapshot = _Snapshot()
+
+
+def forget_catalogue() -> None:
+    """The next home screen reads the catalogue again."""
+    _snapshot.taken_at = -1e9
+
+
+async def _on_event(event: events.Event) -> None:
+    if isinstance(event, events.CatalogueChanged):
+        forget_catalogue()
+
+
+events.listen(_on_event)  # ops' changes show on this process's next home screen
+
+
+async def active_catalogue() -> list[Item]:
+    if time.monotonic() - _snapshot.taken_at > SNAPSHOT_SECONDS:
+        _snapshot.items = await Item.filter(status=ItemStatus.ACTIVE).order_by(
+            "-sort_weight", "-id"
+        )
+        _snapshot.taken_at = time.monotonic()
+    return _snapshot.items
+
+
+def _available(item: Item, now: datetime) -> bool:
+    window = sale_window(item, now)
+    in_stock = item.stock_remaining is None or item.stock_remaining > 0
+    return window is not None and window.is_open(now) and in_stock
+
+
+async def hot_item_counts(redis: Redis, now: datetime) -> list[tuple[int, int]]:
+    """(item id, redemptions in the last 7 days), most first; recomputed at most each minute."""
+    cached = await redis.get(HOT_KEY)
+    if cached is not None:
+        return [(int(item_id), int(count)) for item_id, count in json.loads(cached)]
+    rows = (
+        await Redemption.filter(created_at__gte=now - HOT_PERIOD)
+        .exclude(status=RedemptionStatus.CANCELLED)
+        .annotate(redemptions=Count("id"))
+        .group_by("item_id")
+        .order_by("-redemptions", "item_id")
+        .limit(50)
+        .values("item_id", "redemptions")
+    )
+    counts = [(int(row["item_id"]), int(row["redemptions"])) for row in rows]
+    await redis.set(HOT_KEY, json.dumps(counts), ex=HOT_SECONDS)
+    return counts
+
+
+async def favourite_categories(account_id: int) -> list[str]:
+    rows = (
+        await Redemption.filter(account_id=account_id)
+        .annotate(redemptions=Count("id"))
+        .group_by("item__category")
+        .order_by("-redemptions")
+        .limit(3)
+        .values("item__category")
+    )
+    return [str(row["item__category"]) for row in rows]
+
+
+@dataclass(frozen=True)
+class Viewer:
+    account: Account
+    points: PointsSummary
+    lifetime_used: dict[int, int]  # item id -> units used of a LIFETIME quota
+    expiring_within: timedelta
+
+
+async def mall_cards(viewer: Viewer | None, redis: Redis, now: datetime) -> list[Card]:
+    catalogue = await active_catalogue()
+    on_sale = [item for item in catalogue if _available(item, now)]
+    cards = [
+        await _expiring_soon(viewer, on_sale),
+        await _hot(redis, on_sale, now),
+        await _for_you(viewer, on_sale, now),
+        _limited(catalogue, now),
+        _new(on_sale, now),
+    ]
+    return [card for card in cards if card is not None and card.item_ids]
+
+
+async def _expiring_soon(viewer: Viewer | None, on_sale: list[Item]) -> Card | None:
+    if viewer is None:
+        return None
+    expiring = viewer.points.expiring_within(viewer.expiring_within)
+    if not expiring:
+        return None
+    amount = sum(item.amount for item in expiring)
+    balance = viewer.points.balance
+    affordable = [item for item in on_sale if item.price_points <= balance]
+    # Items that use the expiring points up best first: the dearest within them, then the rest.
+    affordable.sort(key=lambda item: (item.price_points > amount, -item.price_points))
+    return Card(
+        CardKind.EXPIRING_SOON,
+        "Use your points before they expire",
+        f"{amount:,} points expire by {expiring[0].expires_at:%d %b}",
+        [item.id for item in affordable[:CARD_SIZE]],
+    )
+
+
+async def _hot(redis: Redis, on_sale: list[Item], now: datetime) -> Card:
+    by_id = {item.id: item for item in on_sale}
+    hot = [item_id for item_id, _ in await hot_item_counts(redis, now) if item_id in by_id]
+    return Card(CardKind.HOT, "Hot this week", "Most redeemed in the last 7 days", hot[:CARD_SIZE])
+
+
+async def _for_you(viewer: Viewer | None, on_sale: list[Item], now: datetime) -> Card | None:
+    if viewer is None:
+        return None
+    tags = set(viewer.account.tags)
+    favourite = await favourite_categories(viewer.account.id)
+
+    def never_redeemable(item: Item) -> bool:
+        quota = item.per_user_quota
+        lifetime = item.quota_window == QuotaWindow.LIFETIME
+        return quota is not None and lifetime and viewer.lifetime_used.get(item.id, 0) >= quota
+
+    def rank(item: Item) -> tuple[int, int]:
+        matched = len(tags & set(item.tags))
+        category = favourite.index(item.category) if item.category in favourite else len(favourite)
+        return (-matched, category)
+
+    picked = [
+        item
+        for item in on_sale
+        if not never_redeemable(item) and (tags & set(item.tags) or item.category in favourite)
+    ]
+    picked.sort(key=rank)
+    return Card(
+        CardKind.FOR_YOU,
+        "For you",
+        "Picked for your interests",
+        [item.id for item in picked[:CARD_SIZE]],
+    )
+
+
+def _limited(catalogue: list[Item], now: datetime) -> Card:
+    drops: list[tuple[datetime, Item]] = []
+    for item in catalogue:
+        window = sale_window(item, now) if item.limited else None
+        if window is None or (item.stock_remaining is not None and item.stock_remaining <= 0):
+            continue
+        opens = window.starts_at or now
+        if window.is_open(now) or opens <= now + LIMITED_AHEAD:
+            drops.append((opens, item))
+    drops.sort(key=lambda pair: (pair[0], pair[1].id))
+    live = sum(1 for opens, _ in drops if opens <= now)
+    upcoming = [opens for opens, _ in drops if opens > now]
+    subtitle = f"{live} on now" + (f", next at {upcoming[0]:%H:%M} UTC" if upcoming else "")
+    return Card(
+        CardKind.LIMITED, "Limited drops", subtitle, [item.id for _, item in drops[:CARD_SIZE]]
+    )
+
+
+def _new(on_sale: list[Item], now: datetime) -> Card:
+    recent = [item for item in on_sale if item.created_at >= now - NEW_PERIOD]
+    recent.sort(key=lambda item: (item.created_at, item.id), reverse=True)
+    return Card(
+        CardKind.NEW,
+        "New in the mall",
+        "Added in the last 30 days",
+        [item.id for item in recent[:CARD_SIZE]],
+    )

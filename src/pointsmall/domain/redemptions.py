@@ -1,0 +1,418 @@
+"""Redeeming an item: the quote, and the redemption itself.
+
+A redemption is one transaction: the account row is locked (so the points are drawn and
+the idempotency key checked without interleaving), the user's quota and the item's stock
+move by conditional updates, and the points are spent (or, for high-value items and
+points-plus-cash items, held until a review or the payment). Any refusal rolls all of it
+back: no points are taken, no stock, no quota. In front of that, the flash-sale gate
+turns attempts away cheaply once an item is sold out (see `flash_gate`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+
+from pointsmall import clock
+from pointsmall.domain import events, holds, ledger, validation
+from pointsmall.domain.actors import Actor
+from pointsmall.domain.balances import PointsSummary, points_of
+from pointsmall.domain.errors import (
+    AccountFrozen,
+    DomainError,
+    IdempotencyConflict,
+    InsufficientPoints,
+    InvalidValue,
+    NotFound,
+    NotOnSale,
+    OutOfStock,
+    QuotaExceeded,
+)
+from pointsmall.domain.flash_gate import FlashGate, Verdict
+from pointsmall.domain.ledger import LedgerRequest, fingerprint
+from pointsmall.domain.sale_windows import quota_is_zone_free, quota_period, sale_window
+from pointsmall.models import (
+    Account,
+    CouponCode,
+    Item,
+    ItemKind,
+    ItemStatus,
+    QuotaUsage,
+    Redemption,
+    RedemptionChange,
+    RedemptionStatus,
+)
+
+MAX_QUANTITY = 100
+PAYMENT_WINDOW = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class ShippingAddress:
+    """Where a physical item goes. Kept for fulfilment only, never logged."""
+
+    recipient: str
+    line1: str
+    city: str
+    postal_code: str
+    country: str
+    line2: str | None = None
+    region: str | None = None
+
+    def checked(self) -> dict[str, str]:
+        values = {
+            "recipient": validation.text(self.recipient, "shippingAddress", 100, required=True),
+            "line1": validation.text(self.line1, "shippingAddress", 200, required=True),
+            "line2": validation.text(self.line2, "shippingAddress", 200),
+            "city": validation.text(self.city, "shippingAddress", 100, required=True),
+            "region": validation.text(self.region, "shippingAddress", 100),
+            "postal_code": validation.text(self.postal_code, "shippingAddress", 20, required=True),
+            "country": (self.country or "").strip().upper(),
+        }
+        postal = values["postal_code"] or ""
+        if not all(char.isalnum() or char in " -" for char in postal):
+            raise InvalidValue(
+                "postalCode has letters, digits, spaces and '-'", field="shippingAddress"
+            )
+        if len(values["country"] or "") != 2 or not (values["country"] or "").isalpha():
+            raise InvalidValue("country is a two-letter ISO code", field="shippingAddress")
+        return {key: value for key, value in values.items() if value is not None}
+
+
+@dataclass(frozen=True)
+class RedeemRequest:
+    account_id: int
+    user_id: str
+    zone: ZoneInfo
+    item_id: int
+    quantity: int
+    idempotency_key: str
+    actor: Actor
+    shipping_address: ShippingAddress | None = None
+
+
+@dataclass(frozen=True)
+class PointsUse:
+    amount: int
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Quote:
+    item: Item
+    quantity: int
+    points: int
+    cash_amount: int | None
+    balance_after: int
+    points_used: list[PointsUse]
+    problems: list[DomainError]
+
+    @property
+    def can_redeem(self) -> bool:
+        return not self.problems
+
+
+def _quantity(quantity: int) -> int:
+    return validation.whole_number(quantity, "quantity", 1, MAX_QUANTITY)
+
+
+async def visible_item(item_id: int) -> Item:
+    """An item users may see: active or archived (their redemptions refer to it)."""
+    item = await Item.get_or_none(id=item_id)
+    if item is None or item.status == ItemStatus.DRAFT:
+        raise NotFound("no such item", field="itemId")
+    return item
+
+
+def sale_problem(item: Item, now: datetime) -> NotOnSale | None:
+    if item.status != ItemStatus.ACTIVE:
+        return NotOnSale("this item is no longer in the mall", field="itemId")
+    window = sale_window(item, now)
+    if window is None:
+        return NotOnSale("this sale is over", field="itemId")
+    if not window.is_open(now):
+        return NotOnSale(f"on sale from {window.starts_at:%Y-%m-%d %H:%M} UTC", field="itemId")
+    return None
+
+
+async def quota_used(account_id: int, item: Item, period: str) -> int:
+    usage = await QuotaUsage.get_or_none(account_id=account_id, item_id=item.id, period=period)
+    return usage.used if usage else 0
+
+
+def points_to_use(summary: PointsSummary, points: int) -> list[PointsUse]:
+    """Which points a spend of `points` would take: spendable lots, earliest expiry first."""
+    used: dict[datetime, int] = {}
+    left = points
+    spendable = sorted(
+        (lot for lot in summary.lots if lot.available_at <= summary.at),
+        key=lambda lot: lot.expires_at,
+    )
+    for lot in spendable:
+        if left <= 0:
+            break
+        take = min(lot.remaining, left)
+        used[lot.expires_at] = used.get(lot.expires_at, 0) + take
+        left -= take
+    return [PointsUse(amount, moment) for moment, amount in used.items()]
+
+
+async def quote(account: Account, item_id: int, quantity: int, zone: ZoneInfo) -> Quote:
+    """What a redemption would cost and take, and every problem that would block it."""
+    _quantity(quantity)
+    item = await visible_item(item_id)
+    now = clock.now()
+    problems: list[DomainError] = []
+    if account.frozen:
+        problems.append(AccountFrozen("this account is frozen"))
+    if (problem := sale_problem(item, now)) is not None:
+        problems.append(problem)
+    if item.stock_remaining is not None and item.stock_remaining < quantity:
+        problems.append(OutOfStock(f"{item.stock_remaining} left", field="quantity"))
+    if item.per_user_quota is not None:
+        used = await quota_used(account.id, item, quota_period(item, now, zone))
+        if used + quantity > item.per_user_quota:
+            problems.append(
+                QuotaExceeded(
+                    f"{item.per_user_quota - used} of {item.per_user_quota} left in this period",
+                    field="quantity",
+                )
+            )
+    points = item.price_points * quantity
+    summary = await points_of(account.id, now)
+    if summary.balance < points:
+        problems.append(
+            InsufficientPoints(
+                f"needs {points:,} points, {summary.balance:,} available", field="quantity"
+            )
+        )
+    return Quote(
+        item=item,
+        quantity=quantity,
+        points=points,
+        cash_amount=item.price_cash_amount * quantity if item.price_cash_amount else None,
+        balance_after=summary.balance - points,
+        points_used=points_to_use(summary, points),
+        problems=problems,
+    )
+
+
+class _Replayed(Exception):
+    def __init__(self, redemption: Redemption) -> None:
+        self.redemption = redemption
+
+
+async def _earlier(account_id: int, key: str, request_fingerprint: str) -> Redemption | None:
+    earlier = await Redemption.get_or_none(account_id=account_id, idempotency_key=key)
+    if earlier is not None and earlier.request_fingerprint != request_fingerprint:
+        raise IdempotencyConflict(
+            "this idempotency key was already used for another redemption", field="idempotencyKey"
+        )
+    return earlier
+
+
+async def redeem(request: RedeemRequest, gate: FlashGate | None) -> Redemption:
+    """Redeem an item. Retries with the same key return the first redemption."""
+    quantity = _quantity(request.quantity)
+    key = validation.idempotency_key(request.idempotency_key)
+    address = request.shipping_address.checked() if request.shipping_address else None
+    request_fingerprint = fingerprint(
+        "redeem", item=request.item_id, quantity=quantity, address=address
+    )
+    earlier = await _earlier(request.account_id, key, request_fingerprint)
+    if earlier is not None:
+        return earlier
+    item = await visible_item(request.item_id)
+    if item.kind == ItemKind.PHYSICAL and address is None:
+        raise InvalidValue("a physical item needs a shippingAddress", field="shippingAddress")
+    now = clock.now()
+    if (problem := sale_problem(item, now)) is not None:
+        raise problem
+    gated = None
+    if gate is not None and item.stock_remaining is not None:
+        period = quota_period(item, now, request.zone) if quota_is_zone_free(item) else None
+        gated = await gate.take(item, request.user_id, key, quantity, period)
+        if gated.verdict == Verdict.OUT_OF_STOCK:
+            raise OutOfStock("sold out", field="itemId")
+        if gated.verdict == Verdict.QUOTA_EXCEEDED:
+            raise QuotaExceeded("you have redeemed all you may of this item", field="quantity")
+    try:
+        redemption = await _redeem_in_transaction(
+            request, item, quantity, key, address, request_fingerprint
+        )
+    except _Replayed as replay:
+        if gated is not None:
+            await gate.give_back(gated)  # type: ignore[union-attr]
+        return replay.redemption
+    except BaseException:
+        if gated is not None:
+            await gate.give_back(gated)  # type: ignore[union-attr]
+        raise
+    if gated is not None:
+        await gate.settle(gated)  # type: ignore[union-attr]
+    return redemption
+
+
+async def _redeem_in_transaction(
+    request: RedeemRequest,
+    item: Item,
+    quantity: int,
+    key: str,
+    address: dict[str, str] | None,
+    request_fingerprint: str,
+) -> Redemption:
+    async with events.atomic():
+        account = await ledger.lock_account(request.account_id)
+        earlier = await _earlier(account.id, key, request_fingerprint)
+        if earlier is not None:
+            raise _Replayed(earlier)
+        if account.frozen:
+            raise AccountFrozen("this account is frozen: its points cannot be spent")
+        now = clock.now()
+        item = await Item.get(id=item.id)  # fresh, inside the transaction
+        if (problem := sale_problem(item, now)) is not None:
+            raise problem
+        status = (
+            RedemptionStatus.PENDING_REVIEW
+            if item.high_value
+            else RedemptionStatus.AWAITING_PAYMENT
+            if item.price_cash_amount
+            else RedemptionStatus.CONFIRMED
+        )
+        period = quota_period(item, now, request.zone) if item.per_user_quota else None
+        redemption = await Redemption.create(
+            account_id=account.id,
+            item_id=item.id,
+            quantity=quantity,
+            points=item.price_points * quantity,
+            cash_amount=item.price_cash_amount * quantity if item.price_cash_amount else None,
+            cash_currency=item.price_cash_currency,
+            status=status,
+            idempotency_key=key,
+            request_fingerprint=request_fingerprint,
+            quota_period=period,
+            shipping_address=address,
+            payment_due_at=now + PAYMENT_WINDOW
+            if status == RedemptionStatus.AWAITING_PAYMENT
+            else None,
+            created_at=now,
+            updated_at=now,
+        )
+        if period is not None:
+            await _use_quota(account.id, item, period, quantity)
+        points_request = LedgerRequest(
+            actor=request.actor,
+            idempotency_key=f"redemption:{redemption.id}",
+            reason=f"redeemed {quantity} x {item.title}"[:500],
+            reference=f"redemption:{redemption.id}",
+        )
+        if status == RedemptionStatus.CONFIRMED:
+            entry = await ledger.spend(account.id, redemption.points, points_request)
+            redemption.spend_entry_id = entry.id
+        else:
+            held = await holds.hold(account.id, redemption.points, points_request)
+            redemption.hold_id = held.id
+        await _take_stock(item, quantity)  # last: the hot row is locked for the shortest time
+        await Redemption.filter(id=redemption.id).update(
+            spend_entry_id=redemption.spend_entry_id, hold_id=redemption.hold_id
+        )
+        if status == RedemptionStatus.CONFIRMED:
+            await deliver(redemption, item, now)
+        await record_change(redemption, None, request.actor, "redeemed")
+        return redemption
+
+
+async def _use_quota(account_id: int, item: Item, period: str, quantity: int) -> None:
+    assert item.per_user_quota is not None
+    with contextlib.suppress(IntegrityError):
+        async with events.atomic():  # a savepoint: losing the race to create it is fine
+            await QuotaUsage.create(account_id=account_id, item_id=item.id, period=period, used=0)
+    changed = await QuotaUsage.filter(
+        account_id=account_id,
+        item_id=item.id,
+        period=period,
+        used__lte=item.per_user_quota - quantity,
+    ).update(used=F("used") + quantity)
+    if changed != 1:
+        raise QuotaExceeded("you have redeemed all you may of this item", field="quantity")
+
+
+async def _take_stock(item: Item, quantity: int) -> None:
+    if item.stock_remaining is None:
+        return
+    changed = await Item.filter(id=item.id, stock_remaining__gte=quantity).update(
+        stock_remaining=F("stock_remaining") - quantity
+    )
+    if changed != 1:
+        raise OutOfStock("sold out", field="itemId")
+
+
+async def deliver(redemption: Redemption, item: Item, now: datetime) -> None:
+    """What a confirmed redemption hands over at once: coupon codes, or the virtual right."""
+    if item.kind == ItemKind.COUPON:
+        codes = await (
+            CouponCode.filter(item_id=item.id, redemption_id=None)
+            .order_by("id")
+            .limit(redemption.quantity)
+            .select_for_update(skip_locked=True)
+        )
+        issued = 0
+        for code in codes:
+            issued += await CouponCode.filter(id=code.id, redemption_id=None).update(
+                redemption_id=redemption.id, issued_at=now
+            )
+        if issued != redemption.quantity:
+            raise OutOfStock("the coupon pool is exhausted", field="itemId")
+    elif item.kind == ItemKind.VIRTUAL and item.virtual_right:
+        days = int(str(item.virtual_right["days"])) * redemption.quantity
+        redemption.virtual_right = {
+            "name": item.virtual_right["name"],
+            "days": days,
+            "granted_at": now.isoformat(),
+            "valid_until": (now + timedelta(days=days)).isoformat(),
+        }
+        await Redemption.filter(id=redemption.id).update(virtual_right=redemption.virtual_right)
+
+
+async def record_change(
+    redemption: Redemption,
+    previous: RedemptionStatus | None,
+    actor: Actor,
+    reason: str | None,
+) -> None:
+    """Log the status change and tell the user once it commits."""
+    await RedemptionChange.create(
+        redemption_id=redemption.id,
+        from_status=previous,
+        to_status=redemption.status,
+        actor=actor.user_id,
+        actor_role=actor.role,
+        reason=reason,
+        created_at=clock.now(),
+    )
+    events.after_commit(
+        events.RedemptionChanged(redemption.account_id, redemption.id, redemption.status.value)
+    )
+
+
+async def redemptions_page(
+    *,
+    account_id: int | None,
+    status: RedemptionStatus | None,
+    before_id: int | None,
+    limit: int,
+) -> list[Redemption]:
+    """Newest first: one user's (`account_id`), or everyone's for ops, optionally by status."""
+    query = Redemption.all()
+    if account_id is not None:
+        query = query.filter(account_id=account_id)
+    if status is not None:
+        query = query.filter(status=status)
+    if before_id is not None:
+        query = query.filter(id__lt=before_id)
+    return await query.order_by("-id").limit(limit)

@@ -112,7 +112,8 @@ async def test_physical_items_ship_with_tracking_and_the_address_stays_private(
     item = await create_item(api, kind="PHYSICAL", virtualRight=None, pricePoints=200, stock=3)
     payload = await redeem(api, "mei", item["id"], "r1", shippingAddress=ADDRESS)
     redemption_id = payload["redemption"]["id"]
-    address_query = "query($id: ID!) { node(id: $id) { ... on Redemption { shippingAddress { city country } } } }"
+    address_query = """query($id: ID!) { node(id: $id) {
+      ... on Redemption { shippingAddress { city country } } } }"""
     own = await api.data(address_query, api.user("mei"), id=redemption_id)
     assert own["node"]["shippingAddress"] == {"city": "Hangzhou", "country": "CN"}
     assert (

@@ -8,6 +8,7 @@ the run; nothing is skipped for want of them.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -211,3 +212,27 @@ async def live_server(runtime: Runtime) -> AsyncIterator[str]:
     yield f"127.0.0.1:{port}"
     server.should_exit = True
     await serving
+
+
+class SqlLog(logging.Handler):
+    """Every SQL statement tortoise sends, for tests that count queries."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.statements: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.args:
+            self.statements.append(str(record.args[0]))
+
+
+@pytest.fixture
+def sql_log() -> Iterator[SqlLog]:
+    log = SqlLog()
+    logger = logging.getLogger("tortoise.db_client")
+    level = logger.level
+    logger.addHandler(log)
+    logger.setLevel(logging.DEBUG)
+    yield log
+    logger.removeHandler(log)
+    logger.setLevel(level)

@@ -23,7 +23,8 @@ from tortoise.connection import get_connection
 
 from pointsmall.config import Settings
 from pointsmall.jobs.expiry import EXPIRY_SWEEP
-from pointsmall.jobs.scheduler import running
+from pointsmall.jobs.redemptions import payment_lapse
+from pointsmall.jobs.scheduler import Job, running
 from pointsmall.runtime import Runtime, open_runtime
 from pointsmall.schema.context import Context
 from pointsmall.schema.errors import Unauthenticated, with_codes
@@ -142,6 +143,10 @@ async def readyz(request: Request) -> Response:
     )
 
 
+def scheduled_jobs(runtime: Runtime) -> list[Job]:
+    return [EXPIRY_SWEEP, payment_lapse(runtime.rules)]
+
+
 def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
     """The app. Given a `runtime` (tests), it uses it; otherwise the lifespan opens one."""
     settings.check_can_serve()
@@ -152,7 +157,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
             app.state.runtime = runtime
             yield
             return
-        async with open_runtime(settings) as opened, running(opened.redis, [EXPIRY_SWEEP]):
+        async with open_runtime(settings) as opened, running(opened.redis, scheduled_jobs(opened)):
             app.state.runtime = opened
             yield
 

@@ -1,4 +1,4 @@
-"""`pointsmall serve | migrate | seed-demo | token | jobs expire | audit | schema`."""
+"""`pointsmall serve | migrate | seed-demo | token | jobs | mall reconcile | audit | schema`."""
 
 from __future__ import annotations
 
@@ -70,6 +70,15 @@ def _parser() -> argparse.ArgumentParser:
     job = jobs.add_subparsers(required=True, metavar="JOB")
     expire = job.add_parser("expire", help="expire the points that are due")
     expire.set_defaults(command=_expire)
+    lapse = job.add_parser("lapse-payments", help="cancel redemptions whose payment is overdue")
+    lapse.set_defaults(command=_lapse_payments)
+
+    mall = commands.add_parser("mall", help="mall maintenance")
+    mall_commands = mall.add_subparsers(required=True, metavar="TASK")
+    reconcile = mall_commands.add_parser(
+        "reconcile", help="reset the flash-sale gates in Redis from the database"
+    )
+    reconcile.set_defaults(command=_reconcile)
 
     sdl = commands.add_parser("schema", help="print the GraphQL schema (SDL)")
     sdl.add_argument("--output", help="write to this file instead")
@@ -159,6 +168,31 @@ def _expire(settings: Settings, args: argparse.Namespace) -> int:
             f"expired {report.points:,} points of {report.accounts:,} accounts "
             f"in {report.batches} batches"
         )
+        return 0
+
+    return _with_database(settings, work)
+
+
+def _lapse_payments(settings: Settings, args: argparse.Namespace) -> int:
+    from pointsmall.domain.actors import SYSTEM
+    from pointsmall.domain.redemption_lifecycle import lapse_unpaid
+
+    async def work() -> int:
+        lapsed = await lapse_unpaid(SYSTEM, ledger_rules(settings))
+        print(f"cancelled {lapsed} redemptions whose payment did not arrive")
+        return 0
+
+    return _with_database(settings, work)
+
+
+def _reconcile(settings: Settings, args: argparse.Namespace) -> int:
+    from pointsmall.domain.flash_gate import FlashGate, reconcile_all
+    from pointsmall.redis_client import connect_redis
+
+    async def work() -> int:
+        async with connect_redis(settings.redis_url) as redis:
+            gated = await reconcile_all(FlashGate(redis))
+        print(f"flash-sale gates reset from the database for {gated} items with finite stock")
         return 0
 
     return _with_database(settings, work)

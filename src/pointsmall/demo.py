@@ -8,17 +8,20 @@ history is long enough to page through.
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from pointsmall import clock
 from pointsmall.clock import MovableClock
-from pointsmall.domain import holds, ledger, reversals
+from pointsmall.domain import catalogue, holds, ledger, reversals
 from pointsmall.domain.accounts import ProfileUpdate, upsert_profile
 from pointsmall.domain.actors import Actor
+from pointsmall.domain.catalogue import ItemFields, VirtualRight
 from pointsmall.domain.expiry import expire_due_points
 from pointsmall.domain.ledger import LedgerRequest
+from pointsmall.domain.redemptions import RedeemRequest, redeem
 from pointsmall.domain.rules import LedgerRules
-from pointsmall.models import Account
+from pointsmall.models import Account, Item, ItemKind, ItemStatus, QuotaWindow, SaleRecurrence
 
 DEMO_USER = "demo"
 DEMO_ADMIN = "ops-admin"
@@ -60,6 +63,110 @@ async def seed_demo(rules: LedgerRules) -> None:
     finally:
         clock.use_clock(real_clock)
     await expire_due_points()
+    await _demo_mall(now)
+
+
+CATALOGUE = [
+    ItemFields(
+        ItemKind.COUPON,
+        "Coffee voucher, any size",
+        "coffee",
+        300,
+        tags=["coffee"],
+        description="A partner coffee shop voucher.",
+        sort_weight=50,
+    ),
+    ItemFields(
+        ItemKind.VIRTUAL,
+        "Gold membership, 30 days",
+        "membership",
+        800,
+        virtual_right=VirtualRight("Gold membership", 30),
+        sort_weight=40,
+    ),
+    ItemFields(
+        ItemKind.SERVICE,
+        "Free shipping on your next order",
+        "services",
+        150,
+        per_user_quota=1,
+        quota_window=QuotaWindow.MONTHLY,
+    ),
+    ItemFields(
+        ItemKind.PHYSICAL,
+        "Wireless gaming headset",
+        "electronics",
+        2_000,
+        tags=["gamer"],
+        stock=20,
+        sort_weight=30,
+    ),
+    ItemFields(
+        ItemKind.PHYSICAL,
+        "Noise-cancelling headphones",
+        "electronics",
+        9_000,
+        stock=5,
+        high_value=True,
+        description="High value: a person reviews it.",
+    ),
+    ItemFields(
+        ItemKind.PHYSICAL,
+        "Espresso machine (points + cash)",
+        "home",
+        1_500,
+        price_cash_amount=4_900,
+        price_cash_currency="USD",
+        stock=10,
+        tags=["coffee"],
+    ),
+    ItemFields(
+        ItemKind.PHYSICAL,
+        "Flash sale: limited sneakers",
+        "fashion",
+        1_200,
+        stock=50,
+        limited=True,
+        per_user_quota=1,
+        quota_window=QuotaWindow.SALE,
+    ),
+    ItemFields(
+        ItemKind.VIRTUAL,
+        "Monthly drop: game credits",
+        "games",
+        500,
+        tags=["gamer"],
+        virtual_right=VirtualRight("Game credits", 30),
+        limited=True,
+        stock=100,
+        per_user_quota=1,
+        quota_window=QuotaWindow.SALE,
+        sale_recurrence=SaleRecurrence.MONTHLY,
+    ),
+]
+
+
+async def _demo_mall(now: datetime) -> None:
+    """A catalogue of every kind, some redemptions (for the HOT card), a limited drop."""
+    for draft in CATALOGUE:
+        if draft.limited and draft.sale_recurrence == SaleRecurrence.MONTHLY:
+            first = datetime(now.year, now.month, 1, tzinfo=UTC)
+            draft.sale_starts_at, draft.sale_ends_at = first, first + timedelta(days=3)
+        elif draft.limited:
+            draft.sale_starts_at = now + timedelta(hours=2)
+        draft.status = ItemStatus.ACTIVE
+        item = await catalogue.create_item(draft)
+        if item.kind == ItemKind.COUPON:
+            await catalogue.add_coupon_codes(item.id, [f"COFFEE-{n:04d}" for n in range(200)])
+    voucher = await Item.get(title="Coffee voucher, any size")
+    membership = await Item.get(title="Gold membership, 30 days")
+    for number, user in enumerate(("alice", "bob", "carol", "bob", "carol")):
+        account = await Account.get(user_id=user)
+        item = voucher if number < 3 else membership
+        await redeem(
+            RedeemRequest(account.id, user, ZoneInfo("UTC"), item.id, 1, f"demo-{number}", SHOP),
+            gate=None,
+        )
 
 
 async def _earn(

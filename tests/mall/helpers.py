@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pointsmall.schema.node import parse_global_id
 from tests.api import Api
 
 ITEM_FIELDS = """id kind title category tags pricePoints priceCash { amount currency } stock
@@ -83,3 +84,8 @@ async def redeem(api: Api, user: str, item_id: str, key: str, **extra: Any) -> d
 async def balance(api: Api, user: str) -> dict[str, int]:
     points: dict[str, int] = (await api.data(POINTS, api.user(user)))["me"]["points"]
     return points
+
+
+def db_id(global_id: str) -> int:
+    """The database id inside a global ID."""
+    return parse_global_id(global_id, "id")[1]

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
-from pointsmall.models import Account, Item, QuotaUsage
+from pointsmall.models import Account, Item, ItemStatus, QuotaUsage
 
 PREFIX = "pointsmall:gate"
 IN_FLIGHT_SECONDS = 600
@@ -145,3 +145,12 @@ class FlashGate:
             for account_id, period, used in rows:
                 pipe.set(quota_key(item.id, period, users[account_id]), used, ex=QUOTA_TTL_SECONDS)
             await pipe.execute()
+
+
+async def reconcile_all(gate: FlashGate) -> int:
+    """Reset every active item's gate from the database; returns how many were gated."""
+    gated = 0
+    for item in await Item.filter(status=ItemStatus.ACTIVE):
+        await gate.reconcile(item)
+        gated += item.stock_remaining is not None
+    return gated

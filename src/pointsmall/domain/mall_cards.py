@@ -147,10 +147,14 @@ async def _expiring_soon(viewer: Viewer | None, on_sale: list[Item]) -> Card | N
     affordable = [item for item in on_sale if item.price_points <= balance]
     # Items that use the expiring points up best first: the dearest within them, then the rest.
     affordable.sort(key=lambda item: (item.price_points > amount, -item.price_points))
+    first = expiring[0]
+    subtitle = f"{first.amount:,} points expire on {first.expires_at:%d %b}"
+    if amount > first.amount:
+        subtitle += f", {amount:,} within {viewer.expiring_within.days} days"
     return Card(
         CardKind.EXPIRING_SOON,
         "Use your points before they expire",
-        f"{amount:,} points expire by {expiring[0].expires_at:%d %b}",
+        subtitle,
         [item.id for item in affordable[:CARD_SIZE]],
     )
 

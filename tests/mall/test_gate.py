@@ -1,0 +1,41 @@
+"""The Redis gate: cheap refusals once sold out, and a reconcile back to the database."""
+
+from __future__ import annotations
+
+from pointsmall.clock import MovableClock
+from pointsmall.domain.flash_gate import quota_key, reconcile_all, stock_key
+from pointsmall.runtime import Runtime
+from tests.api import Api
+from tests.conftest import SqlLog
+from tests.mall.helpers import create_item, db_id, grant, redeem
+
+
+async def test_sold_out_attempts_are_refused_without_a_transaction(
+    api: Api, clock: MovableClock, runtime: Runtime, sql_log: SqlLog
+) -> None:
+    await grant(api, "mei", 1_000)
+    await grant(api, "ana", 1_000)
+    item = await create_item(api, pricePoints=10, stock=1, limited=True)
+    assert (await redeem(api, "mei", item["id"], "r1"))["errors"] == []
+    sql_log.statements.clear()
+    refused = await redeem(api, "ana", item["id"], "r2")
+    assert refused["errors"][0]["code"] == "OUT_OF_STOCK"
+    writes = [sql for sql in sql_log.statements if not sql.lstrip().upper().startswith("SELECT")]
+    assert writes == []  # no transaction opened, nothing locked, nothing written
+
+
+async def test_reconcile_resets_the_gate_from_the_database(
+    api: Api, clock: MovableClock, runtime: Runtime
+) -> None:
+    await grant(api, "mei", 1_000)
+    item = await create_item(api, pricePoints=10, stock=5, perUserQuota=2)
+    await redeem(api, "mei", item["id"], "r1")
+    item_id = db_id(item["id"])
+    await runtime.redis.set(stock_key(item_id), 99)  # drifted, e.g. a crash mid-attempt
+    await runtime.redis.delete(quota_key(item_id, "lifetime", "mei"))
+    assert await reconcile_all(runtime.gate) == 1
+    assert await runtime.redis.get(stock_key(item_id)) == "4"
+    assert await runtime.redis.get(quota_key(item_id, "lifetime", "mei")) == "1"
+    await redeem(api, "mei", item["id"], "r2")
+    refused = await redeem(api, "mei", item["id"], "r3")
+    assert refused["errors"][0]["code"] == "QUOTA_EXCEEDED"

@@ -127,3 +127,9 @@ async def test_a_service_call_opens_the_account_of_a_user_not_seen_before(api: A
     await grant(api, "fresh-user", 42)
     data = await api.data(ME, api.user("fresh-user"))
     assert data["me"]["points"]["balance"] == 42
+
+
+async def test_a_10kb_user_id_is_a_clear_error(api: Api) -> None:
+    body = await api.post(ACCOUNT, api.admin(), u="u" * 10_240)
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "userId" in body["errors"][0]["message"]

@@ -60,6 +60,10 @@ async def test_the_quote_lists_every_problem(api: Api, clock: MovableClock) -> N
     codes = {problem["code"] for problem in quote["redemptionQuote"]["problems"]}
     assert codes == {"ACCOUNT_FROZEN", "OUT_OF_STOCK", "QUOTA_EXCEEDED", "INSUFFICIENT_POINTS"}
     assert quote["redemptionQuote"]["canRedeem"] is False
+    zero = {"itemId": item["id"], "quantity": 0}
+    assert await api.error_code(QUOTE, api.user("mei"), input=zero) == "BAD_USER_INPUT"
+    missing = {"itemId": "SXRlbTo5OTk5", "quantity": 1}
+    assert await api.error_code(QUOTE, api.user("mei"), input=missing) == "NOT_FOUND"
 
 
 async def test_every_refusal_has_its_code_and_takes_nothing(api: Api, clock: MovableClock) -> None:

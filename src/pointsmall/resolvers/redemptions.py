@@ -9,7 +9,7 @@ import strawberry
 
 from pointsmall.auth import Role
 from pointsmall.domain import redemption_lifecycle as lifecycle
-from pointsmall.domain.errors import NotFound
+from pointsmall.domain.errors import DomainError, NotFound
 from pointsmall.domain.redemption_lifecycle import Tracking
 from pointsmall.domain.redemptions import (
     RedeemRequest,
@@ -21,7 +21,7 @@ from pointsmall.models import Redemption as RedemptionModel
 from pointsmall.models import RedemptionStatus
 from pointsmall.resolvers.access import mutate, require, viewer_account
 from pointsmall.schema.context import Info
-from pointsmall.schema.errors import NotFoundError
+from pointsmall.schema.errors import BadUserInput, NotFoundError
 from pointsmall.schema.mall import items_for
 from pointsmall.schema.mall_mutations import (
     CancelRedemptionInput,
@@ -62,6 +62,8 @@ async def redemption_quote(info: Info, input: RedemptionQuoteInput) -> Redemptio
         )
     except NotFound as error:
         raise NotFoundError(error.message) from None
+    except DomainError as error:  # a malformed request: problems are for valid ones
+        raise BadUserInput(error.message) from None
     [item] = await items_for(info, [result.item])
     return RedemptionQuote.from_quote(result, item)
 

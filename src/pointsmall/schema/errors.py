@@ -9,6 +9,7 @@ masked: the client gets `INTERNAL` and the request id, the log gets the tracebac
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 import strawberry
@@ -69,7 +70,8 @@ class NotFoundError(ApiError):
 
 def _is_unexpected(error: GraphQLError) -> bool:
     original = error.original_error
-    return original is not None and not isinstance(original, (ApiError, GraphQLError))
+    expected = (ApiError, GraphQLError, domain.DomainError)
+    return original is not None and not isinstance(original, expected)
 
 
 class ErrorPolicy(MaskErrors):
@@ -78,6 +80,15 @@ class ErrorPolicy(MaskErrors):
 
     def __init__(self) -> None:
         super().__init__(should_mask_error=_is_unexpected, error_message="Internal server error")
+
+    def on_operation(self) -> Iterator[None]:
+        yield from super().on_operation()
+        # A business refusal outside a payload (a query's argument) is a request problem.
+        for error in getattr(self.execution_context.result, "errors", None) or ():
+            refusal = error.original_error
+            if isinstance(refusal, domain.DomainError):
+                code = "NOT_FOUND" if isinstance(refusal, domain.NotFound) else "BAD_USER_INPUT"
+                error.extensions = {"code": code}
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         request_id = getattr(self.execution_context.context, "request_id", None)

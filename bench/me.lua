@@ -1,4 +1,5 @@
--- wrk script of bench/ledger.py: POST the `me` query to /graphql, rotating bearer tokens.
+-- wrk script of the benches (bench/common.py): POST a GraphQL query (ledger.py's `me`,
+-- mall.py's `mall`) to /graphql, rotating bearer tokens.
 --
 -- The bench writes the request body and the tokens to a Lua file and passes its path
 -- after `--`:

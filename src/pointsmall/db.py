@@ -58,8 +58,10 @@ def ensure_sqlite_directory(database_url: str) -> None:
 
 async def apply_migrations(database_url: str) -> None:
     ensure_sqlite_directory(database_url)
-    await migrate(config=tortoise_config(database_url, pool_size=2))
-    await Tortoise.close_connections()
+    try:
+        await migrate(config=tortoise_config(database_url, pool_size=2))
+    finally:  # an open SQLite connection's thread would keep the process alive
+        await Tortoise.close_connections()
 
 
 @asynccontextmanager

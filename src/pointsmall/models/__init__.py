@@ -1,6 +1,21 @@
 """Tortoise models, one module per domain. The app label is `pointsmall`."""
 
 from pointsmall.models.accounts import Account
+from pointsmall.models.engagement import (
+    AppEvent,
+    CheckIn,
+    EarningRate,
+    Order,
+    OrderRefund,
+    Share,
+    ShareOpen,
+    ShareTarget,
+    Task,
+    TaskEvent,
+    TaskProgress,
+    TaskState,
+    TaskWindow,
+)
 from pointsmall.models.ledger import (
     Allocation,
     Counterparty,
@@ -27,8 +42,11 @@ from pointsmall.models.mall import (
 __all__ = [
     "Account",
     "Allocation",
+    "AppEvent",
+    "CheckIn",
     "Counterparty",
     "CouponCode",
+    "EarningRate",
     "Entry",
     "EntryKind",
     "Hold",
@@ -37,6 +55,8 @@ __all__ = [
     "ItemKind",
     "ItemStatus",
     "Lot",
+    "Order",
+    "OrderRefund",
     "QuotaUsage",
     "QuotaWindow",
     "Redemption",
@@ -44,4 +64,12 @@ __all__ = [
     "RedemptionStatus",
     "Restock",
     "SaleRecurrence",
+    "Share",
+    "ShareOpen",
+    "ShareTarget",
+    "Task",
+    "TaskEvent",
+    "TaskProgress",
+    "TaskState",
+    "TaskWindow",
 ]

@@ -10,8 +10,9 @@ class Account(Model):
     """One per shop user, opened on first sight.
 
     `ledger_balance` is the running total of the account's entries (what the last entry's
-    `balance_after` says) and `held` the sum of its open holds; both change only in the
-    same transaction as the entries that move them, with the row locked.
+    `balance_after` says), `held` the sum of its open holds and `debt` the sum of its
+    entries' `debt_change`; they change only in the same transaction as the entries that
+    move them, with the row locked.
     """
 
     id = fields.BigIntField(primary_key=True)
@@ -24,6 +25,7 @@ class Account(Model):
     frozen_reason = fields.CharField(max_length=500, null=True)
     ledger_balance = fields.BigIntField(default=0)
     held = fields.BigIntField(default=0)
+    debt = fields.BigIntField(default=0, db_default=0)  # points a refund could not take back
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
 

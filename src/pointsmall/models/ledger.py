@@ -33,6 +33,8 @@ class EntryKind(enum.StrEnum):
     EXPIRE = "EXPIRE"
     FREEZE = "FREEZE"
     UNFREEZE = "UNFREEZE"
+    CLAWBACK = "CLAWBACK"  # a refunded order's points taken back (what could not be, is owed)
+    REPAYMENT = "REPAYMENT"  # new points paying off what is owed, before anything else
 
 
 class Counterparty(enum.StrEnum):
@@ -123,6 +125,7 @@ class Entry(Model):
         "pointsmall.Hold", related_name="entries", null=True, on_delete=fields.RESTRICT
     )
     hold_id: int | None
+    debt_change = fields.BigIntField(default=0, db_default=0)  # owed points added (+), paid (-)
     created_at = fields.DatetimeField()
 
     class Meta:

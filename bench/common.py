@@ -1,0 +1,328 @@
+"""What the benchmarks share: a fresh database, Redis, a `pointsmall serve`, wrk, the table.
+
+Each benchmark names its own database, Redis database and port, so they never meet.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg  # type: ignore[import-untyped]
+import httpx
+from redis.asyncio import Redis
+
+ROOT = Path(__file__).resolve().parents[1]
+# POSTs a GraphQL query, rotating bearer tokens (see its header, and `write_requests`)
+QUERY_LUA = Path(__file__).resolve().with_name("me.lua")
+DEFAULT_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/test"
+HOST = "127.0.0.1"
+# the server's keys; the bench's Redis database is left as it found it otherwise
+REDIS_KEYS = "pointsmall:*"
+
+CLIENTS = 50
+WRK_THREADS = 2
+WARM_UP_SECONDS = 3
+RUN_SECONDS = 5
+WRK_RUNS = 5
+
+
+class BenchError(Exception):
+    """Something other than speed went wrong: the message says what."""
+
+
+@dataclass(frozen=True)
+class Row:
+    """A line of the table; `rate` None leaves the throughput column blank."""
+
+    label: str
+    rate: float | None
+    unit: str
+    p50_ms: float
+    p99_ms: float
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class WrkRun:
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    non_2xx: int
+    socket_errors: dict[str, int]
+
+
+# --- setup and teardown ---------------------------------------------------------------
+
+
+def database_url(admin_url: str, name: str) -> str:
+    parts = urlsplit(admin_url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def asyncpg_url(url: str) -> str:
+    return re.sub(r"^(asyncpg|postgresql)://", "postgres://", url)
+
+
+async def recreate_database(admin_url: str, name: str) -> str:
+    """Drop (if present) and create database `name`; PostgreSQL's version."""
+    connection = await asyncpg.connect(asyncpg_url(admin_url))
+    try:
+        await connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        await connection.execute(f"CREATE DATABASE {name}")
+        version: str = await connection.fetchval("SHOW server_version")
+    finally:
+        await connection.close()
+    return version.split()[0]
+
+
+async def drop_database(admin_url: str, name: str) -> None:
+    connection = await asyncpg.connect(asyncpg_url(admin_url))
+    try:
+        await connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    finally:
+        await connection.close()
+
+
+async def clear_redis(redis_url: str) -> str:
+    """Delete the server's keys from the bench's Redis database; Redis's version."""
+    redis = Redis.from_url(redis_url, decode_responses=True)
+    try:
+        keys = [key async for key in redis.scan_iter(match=REDIS_KEYS)]
+        if keys:
+            await redis.delete(*keys)
+        info = await redis.info("server")
+    finally:
+        await redis.aclose()
+    return str(info["redis_version"])
+
+
+def server_environment(bench_url: str, redis_url: str) -> dict[str, str]:
+    """Our environment for a development server on the bench's database and Redis."""
+    env = dict(os.environ)
+    for name in ("POINTSMALL_ENV", "JWT_SECRET", "JWT_PUBLIC_KEY", "JWT_ISSUER", "JWT_AUDIENCE"):
+        env.pop(name, None)
+    env.update(DATABASE_URL=bench_url, REDIS_URL=redis_url, LOG_LEVEL="WARNING")
+    return env
+
+
+def pointsmall_command() -> str:
+    for candidate in (
+        ROOT / ".venv" / "bin" / "pointsmall",
+        Path(sys.executable).with_name("pointsmall"),
+    ):
+        if candidate.exists():
+            return str(candidate)
+    raise BenchError("no `pointsmall` command: pip install -e '.[dev]' in .venv first")
+
+
+# --- the server -----------------------------------------------------------------------
+
+
+def base_url(port: int) -> str:
+    return f"http://{HOST}:{port}"
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex((HOST, port)) == 0
+
+
+@contextmanager
+def server(
+    port: int, workers: int, env: dict[str, str], log_path: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`pointsmall serve` on `port` until the block ends; always stopped."""
+    deadline = time.monotonic() + 10
+    while port_in_use(port):
+        if time.monotonic() > deadline:
+            raise BenchError(f"port {port} is in use by another process")
+        time.sleep(0.2)
+    command = [pointsmall_command(), "serve", "--host", HOST, "--port", str(port)]
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [*command, "--workers", str(workers)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: the workers stop with it
+        )
+    try:
+        wait_until_ready(process, log_path, port)
+        yield process
+    finally:
+        stop(process)
+
+
+def wait_until_ready(process: subprocess.Popen[bytes], log_path: Path, port: int) -> None:
+    deadline = time.monotonic() + 60
+    with httpx.Client(base_url=base_url(port), timeout=2) as client:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise BenchError(f"the server exited ({process.returncode}):\n{tail(log_path)}")
+            try:
+                if client.get("/readyz").status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+    raise BenchError(f"the server was not ready within 60 s:\n{tail(log_path)}")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    for sig, grace in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
+        if process.poll() is not None:
+            return
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=grace)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def tail(path: Path, lines: int = 30) -> str:
+    return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+
+
+# --- wrk ------------------------------------------------------------------------------
+
+
+def write_requests(path: Path, body: str, tokens: Sequence[str]) -> Path:
+    """The Lua file QUERY_LUA loads: the request body and the bearer tokens to rotate."""
+    assert "]==]" not in body
+    lines = ["return {", f"  body = [==[{body}]==],", "  tokens = {"]
+    lines += [f'    "{token}",' for token in tokens]
+    lines += ["  },", "}", ""]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def read_tokens(path: Path) -> list[str]:
+    return re.findall(r'^\s+"([^"]+)",$', path.read_text(encoding="utf-8"), re.MULTILINE)
+
+
+def run_wrk(port: int, seconds: int, requests_file: Path, clients: int = CLIENTS) -> WrkRun:
+    command = [
+        "wrk",
+        f"-t{WRK_THREADS}",
+        f"-c{clients}",
+        f"-d{seconds}s",
+        "--latency",
+        "-s",
+        str(QUERY_LUA),
+        f"{base_url(port)}/graphql",
+        "--",
+        str(requests_file),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise BenchError(f"wrk failed ({done.returncode}):\n{done.stdout}{done.stderr}")
+    return parse_wrk(done.stdout)
+
+
+UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
+
+
+def parse_wrk(output: str) -> WrkRun:
+    def number(pattern: str) -> re.Match[str]:
+        match = re.search(pattern, output, re.MULTILINE)
+        if match is None:
+            raise BenchError(f"cannot read wrk's output ({pattern!r}):\n{output}")
+        return match
+
+    def percentile(label: str) -> float:
+        match = number(rf"^\s+{label}%\s+([\d.]+)(us|ms|s|m|h)\s*$")
+        return float(match.group(1)) * UNITS_MS[match.group(2)]
+
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    socket_errors = re.search(
+        r"Socket errors: connect (?P<connect>\d+), read (?P<read>\d+), "
+        r"write (?P<write>\d+), timeout (?P<timeout>\d+)",
+        output,
+    )
+    return WrkRun(
+        requests_per_second=float(number(r"^Requests/sec:\s+([\d.]+)").group(1)),
+        p50_ms=percentile("50"),
+        p99_ms=percentile("99"),
+        requests=int(number(r"^\s+(\d+) requests in ").group(1)),
+        non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
+        socket_errors=(
+            {name: int(count) for name, count in socket_errors.groupdict().items()}
+            if socket_errors
+            else {}
+        ),
+    )
+
+
+def wrk_runs(port: int, requests_file: Path, clients: int = CLIENTS) -> list[WrkRun]:
+    """A warm-up, then WRK_RUNS runs of RUN_SECONDS, each printed as it ends."""
+    run_wrk(port, WARM_UP_SECONDS, requests_file, clients)
+    runs: list[WrkRun] = []
+    for number in range(WRK_RUNS):
+        run = run_wrk(port, RUN_SECONDS, requests_file, clients)
+        runs.append(run)
+        problems = ""
+        if run.non_2xx or any(run.socket_errors.values()):
+            problems = f"  non-2xx {run.non_2xx}  socket errors {run.socket_errors}"
+        print(
+            f"  run {number + 1}: {run.requests_per_second:8.1f} req/s  "
+            f"p50 {run.p50_ms:6.2f} ms  p99 {run.p99_ms:7.2f} ms  "
+            f"({run.requests:,} requests){problems}",
+            flush=True,
+        )
+    return runs
+
+
+def wrk_row(label: str, runs: Sequence[WrkRun]) -> Row:
+    """The medians of the runs."""
+    return Row(
+        label=label,
+        rate=statistics.median(run.requests_per_second for run in runs),
+        unit="req/s",
+        p50_ms=statistics.median(run.p50_ms for run in runs),
+        p99_ms=statistics.median(run.p99_ms for run in runs),
+    )
+
+
+# --- figures --------------------------------------------------------------------------
+
+
+def nearest_rank(values: Sequence[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, round(fraction * len(ordered)) - 1))]
+
+
+def workers_label(workers: int) -> str:
+    return f"{workers} worker{'s' if workers > 1 else ''}"
+
+
+def format_rows(rows: Sequence[Row]) -> list[str]:
+    width = max(len(row.label) for row in rows)
+    unit_width = max(len(row.unit) for row in rows)
+    lines = []
+    for row in rows:
+        rate = (
+            f"{row.rate:8.1f} {row.unit:<{unit_width}}"
+            if row.rate is not None
+            else " " * (9 + unit_width)
+        )
+        line = f"{row.label:<{width}} : {rate}  p50 {row.p50_ms:6.1f} ms  p99 {row.p99_ms:7.1f} ms"
+        lines.append(f"{line}  {row.note}" if row.note else line)
+    return lines

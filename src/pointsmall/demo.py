@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from pointsmall import clock
@@ -164,8 +165,10 @@ async def _demo_mall(now: datetime) -> None:
         account = await Account.get(user_id=user)
         item = voucher if number < 3 else membership
         await redeem(
-            RedeemRequest(account.id, user, ZoneInfo("UTC"), item.id, 1, f"demo-{number}", SHOP),
+            RedeemRequest(user, item.id, 1, f"demo-{number}", SHOP),
             gate=None,
+            open_account=partial(Account.get, id=account.id),
+            default_zone=ZoneInfo("UTC"),
         )
 
 

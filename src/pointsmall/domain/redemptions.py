@@ -11,6 +11,7 @@ turns attempts away cheaply once an item is sold out (see `flash_gate`).
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -33,8 +34,9 @@ from pointsmall.domain.errors import (
     OutOfStock,
     QuotaExceeded,
 )
-from pointsmall.domain.flash_gate import FlashGate, Verdict
+from pointsmall.domain.flash_gate import FlashGate, Pass, Verdict
 from pointsmall.domain.ledger import LedgerRequest, fingerprint
+from pointsmall.domain.mall_cards import active_catalogue
 from pointsmall.domain.sale_windows import quota_is_zone_free, quota_period, sale_window
 from pointsmall.models import (
     Account,
@@ -86,9 +88,7 @@ class ShippingAddress:
 
 @dataclass(frozen=True)
 class RedeemRequest:
-    account_id: int
     user_id: str
-    zone: ZoneInfo
     item_id: int
     quantity: int
     idempotency_key: str
@@ -216,49 +216,105 @@ async def _earlier(account_id: int, key: str, request_fingerprint: str) -> Redem
     return earlier
 
 
-async def redeem(request: RedeemRequest, gate: FlashGate | None) -> Redemption:
-    """Redeem an item. Retries with the same key return the first redemption."""
+AccountOpener = Callable[[], Awaitable[Account]]
+
+
+async def redeem(
+    request: RedeemRequest,
+    gate: FlashGate | None,
+    *,
+    open_account: AccountOpener,
+    default_zone: ZoneInfo,
+) -> Redemption:
+    """Redeem an item. Retries with the same key return the first redemption.
+
+    For a gated item the Redis gate answers first, from the catalogue snapshot and the
+    user id alone: once sold out, an attempt costs one script call and, to tell a retry of
+    an earlier success from a new attempt, one indexed read. Everything else is decided
+    again inside the transaction, on fresh rows.
+    """
     quantity = _quantity(request.quantity)
     key = validation.idempotency_key(request.idempotency_key)
     address = request.shipping_address.checked() if request.shipping_address else None
     request_fingerprint = fingerprint(
         "redeem", item=request.item_id, quantity=quantity, address=address
     )
-    earlier = await _earlier(request.account_id, key, request_fingerprint)
+    gated = None
+    if gate is not None:
+        verdict = await _through_gate(request, gate, quantity, key, request_fingerprint)
+        if isinstance(verdict, Redemption):
+            return verdict
+        gated = verdict
+    try:
+        account = await open_account()
+        zone = ZoneInfo(account.timezone) if account.timezone else default_zone
+        redemption = await _redeem_checked(
+            account, zone, request, quantity, key, address, request_fingerprint
+        )
+    except BaseException:
+        if gate is not None and gated is not None:
+            await gate.give_back(gated)
+        raise
+    if gate is not None and gated is not None:
+        await gate.settle(gated)
+    return redemption
+
+
+async def _through_gate(
+    request: RedeemRequest, gate: FlashGate, quantity: int, key: str, request_fingerprint: str
+) -> Pass | Redemption | None:
+    """The gate's verdict for a gated item on sale; an earlier redemption on a refused retry."""
+    item = next((item for item in await active_catalogue() if item.id == request.item_id), None)
+    now = clock.now()
+    if item is None or item.stock_remaining is None or sale_problem(item, now) is not None:
+        return None  # not gated: the database decides (and explains) alone
+    period = quota_period(item, now, ZoneInfo("UTC")) if quota_is_zone_free(item) else None
+    taken = await gate.take(item, request.user_id, key, quantity, period)
+    if taken.verdict in (Verdict.OUT_OF_STOCK, Verdict.QUOTA_EXCEEDED):
+        earlier = await Redemption.filter(
+            account__user_id=request.user_id, idempotency_key=key
+        ).first()
+        if earlier is not None:
+            if earlier.request_fingerprint != request_fingerprint:
+                raise IdempotencyConflict(
+                    "this idempotency key was already used for another redemption",
+                    field="idempotencyKey",
+                )
+            return earlier
+        if taken.verdict == Verdict.OUT_OF_STOCK:
+            raise OutOfStock("sold out", field="itemId")
+        raise QuotaExceeded("you have redeemed all you may of this item", field="quantity")
+    return taken
+
+
+async def _redeem_checked(
+    account: Account,
+    zone: ZoneInfo,
+    request: RedeemRequest,
+    quantity: int,
+    key: str,
+    address: dict[str, str] | None,
+    request_fingerprint: str,
+) -> Redemption:
+    earlier = await _earlier(account.id, key, request_fingerprint)
     if earlier is not None:
         return earlier
     item = await visible_item(request.item_id)
     if item.kind == ItemKind.PHYSICAL and address is None:
         raise InvalidValue("a physical item needs a shippingAddress", field="shippingAddress")
-    now = clock.now()
-    if (problem := sale_problem(item, now)) is not None:
+    if (problem := sale_problem(item, clock.now())) is not None:
         raise problem
-    gated = None
-    if gate is not None and item.stock_remaining is not None:
-        period = quota_period(item, now, request.zone) if quota_is_zone_free(item) else None
-        gated = await gate.take(item, request.user_id, key, quantity, period)
-        if gated.verdict == Verdict.OUT_OF_STOCK:
-            raise OutOfStock("sold out", field="itemId")
-        if gated.verdict == Verdict.QUOTA_EXCEEDED:
-            raise QuotaExceeded("you have redeemed all you may of this item", field="quantity")
     try:
-        redemption = await _redeem_in_transaction(
-            request, item, quantity, key, address, request_fingerprint
+        return await _redeem_in_transaction(
+            account.id, zone, request, item, quantity, key, address, request_fingerprint
         )
     except _Replayed as replay:
-        if gated is not None:
-            await gate.give_back(gated)  # type: ignore[union-attr]
         return replay.redemption
-    except BaseException:
-        if gated is not None:
-            await gate.give_back(gated)  # type: ignore[union-attr]
-        raise
-    if gated is not None:
-        await gate.settle(gated)  # type: ignore[union-attr]
-    return redemption
 
 
 async def _redeem_in_transaction(
+    account_id: int,
+    zone: ZoneInfo,
     request: RedeemRequest,
     item: Item,
     quantity: int,
@@ -267,7 +323,7 @@ async def _redeem_in_transaction(
     request_fingerprint: str,
 ) -> Redemption:
     async with events.atomic():
-        account = await ledger.lock_account(request.account_id)
+        account = await ledger.lock_account(account_id)
         earlier = await _earlier(account.id, key, request_fingerprint)
         if earlier is not None:
             raise _Replayed(earlier)
@@ -284,7 +340,7 @@ async def _redeem_in_transaction(
             if item.price_cash_amount
             else RedemptionStatus.CONFIRMED
         )
-        period = quota_period(item, now, request.zone) if item.per_user_quota else None
+        period = quota_period(item, now, zone) if item.per_user_quota else None
         redemption = await Redemption.create(
             account_id=account.id,
             item_id=item.id,

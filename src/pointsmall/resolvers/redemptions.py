@@ -70,15 +70,13 @@ async def redemption_quote(info: Info, input: RedemptionQuoteInput) -> Redemptio
 
 async def redeem(info: Info, input: RedeemInput) -> RedeemPayload:
     """Step 2 of 3 (the payload, and a live notification, are step 3)."""
-    account = await viewer_account(info)
+    principal = require(info, Role.USER)
 
     async def work() -> dict[str, Any]:
         address = input.shipping_address
         redemption = await redeem_item(
             RedeemRequest(
-                account_id=account.id,
-                user_id=account.user_id,
-                zone=info.context.viewer_zone,
+                user_id=principal.user_id,
                 item_id=_item_id(input.item_id),
                 quantity=input.quantity,
                 idempotency_key=input.idempotency_key,
@@ -96,6 +94,8 @@ async def redeem(info: Info, input: RedeemInput) -> RedeemPayload:
                 else None,
             ),
             info.context.runtime.gate,
+            open_account=lambda: viewer_account(info),
+            default_zone=info.context.runtime.settings.zone,
         )
         return {"redemption": Redemption.from_model(redemption)}
 

@@ -213,6 +213,7 @@ def _audit(settings: Settings, args: argparse.Namespace) -> int:
             "expired",
             "forfeited",
             "outstanding",
+            "owed",
         ):
             print(f"{name:<11} {getattr(books, name):>14,}")
         if books.issued:

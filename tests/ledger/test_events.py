@@ -18,9 +18,10 @@ def heard() -> Iterator[list[tuple[events.Event, int]]]:
     log: list[tuple[events.Event, int]] = []
 
     async def listener(event: events.Event) -> None:
-        # What the listener can read is the committed state.
-        row = await Account.get(id=event.account_id)
-        log.append((event, row.ledger_balance))
+        if isinstance(event, events.AccountChanged):
+            # What the listener can read is the committed state.
+            row = await Account.get(id=event.account_id)
+            log.append((event, row.ledger_balance))
 
     remove = events.listen(listener)
     yield log

@@ -322,3 +322,28 @@ async def test_bad_amounts_are_refused_and_change_nothing(
         await ledger.spend(user.id, amount, request("s"))
     assert await Entry.all().count() == 0
     assert await Lot.all().count() == 0
+
+
+async def test_clawback_takes_the_orders_own_points_first_and_owes_the_rest(
+    db: str, clock: MovableClock
+) -> None:
+    user = await account()
+    await ledger.earn(user.id, 100, request("older"), RULES)
+    order = await ledger.earn(
+        user.id, 300, request("order"), RULES, available_at=clock.now() + 7 * DAY
+    )
+    order_lot = (await Allocation.get(entry_id=order.id)).lot_id
+    await ledger.spend(user.id, 100, request("spent"))
+    taken = await ledger.clawback(user.id, 350, request("refund"), first_from_lot=order_lot)
+    assert taken.amount == -300 and taken.debt_change == 50  # pending order points, then owed
+    fresh = await reload(user)
+    assert (fresh.ledger_balance, fresh.debt) == (0, 50)
+    repaid = await ledger.earn(user.id, 80, request("next"), RULES)
+    assert repaid.amount == 80
+    fresh = await reload(user)
+    assert (fresh.debt, (await points(user)).balance) == (0, 30)  # owed paid off first
+    kinds = [entry.kind for entry in await Entry.filter(account_id=user.id).order_by("id")]
+    assert kinds[-2:] == [EntryKind.EARN, EntryKind.REPAYMENT]
+    await assert_books_clean()
+    report = await audit.audit_ledger()
+    assert report.books.issued == 100 + 300 - 300 + 80 - 50

@@ -44,6 +44,7 @@ operation = st.one_of(
     st.tuples(st.just("release"), st.integers(0, 20)),
     st.tuples(st.just("reverse"), st.integers(0, 40), st.one_of(st.none(), amounts)),
     st.tuples(st.just("adjust"), st.sampled_from(USERS), st.integers(-300, 300).filter(bool)),
+    st.tuples(st.just("clawback"), st.sampled_from(USERS), amounts),
     st.tuples(st.just("expire")),
     st.tuples(st.just("advance"), st.integers(1, 24 * 20)),
 )
@@ -120,6 +121,11 @@ async def apply(step: tuple[object, ...], clock: MovableClock, key: str) -> dict
         row = await Account.get(user_id=user)
         await ledger.adjust(row.id, amount, request(key), RULES)  # type: ignore[arg-type]
         return {f"{user}:live": amount}  # type: ignore[dict-item]
+    if kind == "clawback":
+        _, user, amount = step
+        row = await Account.get(user_id=user)
+        taken = await ledger.clawback(row.id, amount, request(key))  # type: ignore[arg-type]
+        return {f"{user}:live": taken.amount}
     if kind == "expire":
         await expire_due_points(batch_size=1)
         return {"swept": 1}

@@ -29,6 +29,12 @@ CHECKS: dict[str, str] = {
           ON h."account_id" = a."id" AND h."status" = 'HELD'
         GROUP BY a."id", a."user_id", a."held"
         HAVING a."held" <> COALESCE(SUM(h."amount"), 0)""",
+    "account debt differs from its entries' debt changes": """
+        SELECT a."user_id" AS subject, a."debt" AS recorded,
+               COALESCE(SUM(e."debt_change"), 0) AS recomputed
+        FROM "account" a LEFT JOIN "ledger_entry" e ON e."account_id" = a."id"
+        GROUP BY a."id", a."user_id", a."debt"
+        HAVING a."debt" <> COALESCE(SUM(e."debt_change"), 0) OR a."debt" < 0""",
     "lot remaining differs from the sum of its allocations": """
         SELECT l."id" AS subject, l."remaining" AS recorded,
                COALESCE(SUM(al."amount"), 0) AS recomputed
@@ -67,7 +73,7 @@ CHECKS: dict[str, str] = {
 
 BOOKS = """
     SELECT
-      COALESCE(SUM(CASE WHEN "kind" = 'EARN' THEN "amount" END), 0) AS issued,
+      COALESCE(SUM(CASE WHEN "counterparty" = 'ISSUED' THEN "amount" END), 0) AS issued,
       COALESCE(SUM(CASE WHEN "counterparty" = 'ADJUSTED' THEN "amount" END), 0) AS adjusted,
       COALESCE(-SUM(CASE WHEN "kind" = 'SPEND'
                           OR ("kind" = 'REVERSAL' AND "counterparty" = 'REDEEMED')
@@ -92,7 +98,9 @@ class Drift:
 
 @dataclass(frozen=True)
 class Books:
-    """The programme's figures. `outstanding` is the liability: points users still hold."""
+    """The programme's figures. `outstanding` is the liability: points users still hold;
+    `issued` is net of refunded orders' points taken back; `owed` is what refunds could not
+    take back yet."""
 
     issued: int
     adjusted: int
@@ -101,6 +109,7 @@ class Books:
     expired: int
     forfeited: int
     outstanding: int
+    owed: int = 0
 
     @property
     def balanced(self) -> bool:
@@ -131,8 +140,8 @@ async def audit_ledger(limit_per_check: int = 100) -> AuditReport:
     holds = (await sql.fetch(HOLDS))[0]
     totals = (
         await sql.fetch(
-            'SELECT COUNT(*) AS accounts, COALESCE(SUM("ledger_balance"), 0) AS outstanding '
-            'FROM "account"'
+            'SELECT COUNT(*) AS accounts, COALESCE(SUM("ledger_balance"), 0) AS outstanding, '
+            'COALESCE(SUM("debt"), 0) AS owed FROM "account"'
         )
     )[0]
     return AuditReport(
@@ -145,6 +154,7 @@ async def audit_ledger(limit_per_check: int = 100) -> AuditReport:
             expired=int(books["expired"]),
             forfeited=int(books["forfeited"]),
             outstanding=int(totals["outstanding"]),
+            owed=int(totals["owed"]),
         ),
         drift=drift,
     )

@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
@@ -28,6 +29,24 @@ class AccountChanged:
     """An account's points moved (or it was frozen or unfrozen)."""
 
     account_id: int
+
+
+@dataclass(frozen=True)
+class PointsIssued:
+    """Points were issued to (positive) or taken back from (negative) an account: its
+    leaderboard score moves by `amount` in the periods containing `at`."""
+
+    account_id: int
+    amount: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class AccountStanding:
+    """An account was frozen or unfrozen: leaderboards leave it out, or take it back."""
+
+    account_id: int
+    frozen: bool
 
 
 @dataclass(frozen=True)
@@ -65,7 +84,15 @@ class QuotaReturned:
     quantity: int
 
 
-Event = AccountChanged | RedemptionChanged | StockAdded | QuotaReturned | CatalogueChanged
+Event = (
+    AccountChanged
+    | PointsIssued
+    | AccountStanding
+    | RedemptionChanged
+    | StockAdded
+    | QuotaReturned
+    | CatalogueChanged
+)
 Listener = Callable[[Event], Awaitable[None]]
 _listeners: list[Listener] = []
 _pending: ContextVar[list[Event] | None] = ContextVar("pointsmall_pending_events", default=None)
@@ -98,8 +125,9 @@ def after_commit(event: Event) -> None:
     pending = _pending.get()
     if pending is None:
         raise RuntimeError("after_commit() outside atomic()")
-    if event not in pending:
-        pending.append(event)
+    if isinstance(event, AccountChanged) and event in pending:
+        return  # one "something changed" per account and transaction is enough
+    pending.append(event)
 
 
 async def _emit(events: list[Event]) -> None:

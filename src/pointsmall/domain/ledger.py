@@ -141,10 +141,12 @@ async def post_entry(
     now: datetime,
     hold_id: int | None = None,
     reverses_id: int | None = None,
+    debt_change: int = 0,
 ) -> Entry:
     """Append one entry with its allocations and move the account's running totals."""
     assert amount == sum(draw.amount for draw in draws), "allocations must add up"
     account.ledger_balance += amount
+    account.debt += debt_change
     entry = await Entry.create(
         account_id=account.id,
         kind=kind,
@@ -160,8 +162,11 @@ async def post_entry(
         request_fingerprint=operation_fingerprint if request.idempotency_key else None,
         hold_id=hold_id,
         reverses_id=reverses_id,
+        debt_change=debt_change,
         created_at=now,
     )
+    if counterparty == Counterparty.ISSUED and amount:
+        events.after_commit(events.PointsIssued(account.id, amount, now))
     if draws:
         await Allocation.bulk_create(
             [
@@ -170,7 +175,10 @@ async def post_entry(
             ]
         )
     await Account.filter(id=account.id).update(
-        ledger_balance=account.ledger_balance, held=account.held, updated_at=now
+        ledger_balance=account.ledger_balance,
+        held=account.held,
+        debt=account.debt,
+        updated_at=now,
     )
     return entry
 
@@ -281,7 +289,9 @@ async def earn(
     """Credit a new lot. Pending until `available_at`; expires per policy unless `expires_at`.
 
     Earning on a frozen account is recorded like any other (the points wait, unspendable,
-    until the account is unfrozen), so no earned point is lost to a freeze.
+    until the account is unfrozen), so no earned point is lost to a freeze. Points owed
+    (a refund that came after they were spent) are paid off from new points first: a
+    REPAYMENT entry right after the EARN one takes them from the new lot.
     """
     validation.positive_points(amount)
     available_at = validation.moment(available_at, "availableAt")
@@ -311,7 +321,7 @@ async def earn(
             available_at=matures,
             expires_at=expiry,
         )
-        return await post_entry(
+        earned = await post_entry(
             account,
             request,
             operation,
@@ -320,6 +330,75 @@ async def earn(
             amount=amount,
             draws=[lot],
             now=now,
+        )
+        if account.debt > 0:
+            await _repay(account, request, lot, now)
+        return earned
+
+    return await account_operation(account_id, request, operation, body, _same_entry)
+
+
+async def _repay(account: Account, request: LedgerRequest, lot: Draw, now: datetime) -> None:
+    paid = min(account.debt, lot.amount)
+    await Lot.filter(id=lot.lot_id).update(remaining=F("remaining") - paid)
+    repayment = LedgerRequest(
+        actor=request.actor,
+        reason=f"{paid:,} points paid off what a refund left owed",
+        reference=request.reference,
+    )
+    await post_entry(
+        account,
+        repayment,
+        "",
+        kind=EntryKind.REPAYMENT,
+        counterparty=Counterparty.ISSUED,
+        amount=-paid,
+        draws=[Draw(lot.lot_id, -paid)],
+        now=now,
+        debt_change=-paid,
+    )
+
+
+async def clawback(
+    account_id: int, amount: int, request: LedgerRequest, *, first_from_lot: int | None = None
+) -> Entry:
+    """Take back points issued by mistake (a refunded order), never below zero.
+
+    Taken from `first_from_lot` first (the order's own points, pending or not), then from
+    the other live lots, spendable before pending; what cannot be taken is recorded as
+    owed (`debt`), which later earnings pay off before anything else.
+    """
+    validation.positive_points(amount)
+    operation = fingerprint("clawback", amount=amount, lot=first_from_lot)
+
+    async def body(account: Account, now: datetime) -> Entry:
+        draws: list[Draw] = []
+        left = amount
+        if first_from_lot is not None:
+            lot = await Lot.get_or_none(id=first_from_lot, account_id=account.id)
+            if lot is not None and lot.remaining > 0 and lot.expires_at > now:
+                take = min(lot.remaining, left)
+                await Lot.filter(id=lot.id).update(remaining=F("remaining") - take)
+                draws.append(Draw(lot.id, -take))
+                left -= take
+        if left > 0:
+            live = await Lot.filter(account_id=account.id, remaining__gt=0, expires_at__gt=now)
+            available = sum(lot.remaining for lot in live)
+            if available:
+                draws += await draw_points(
+                    account.id, min(left, available), now, include_pending=True
+                )
+                left -= min(left, available)
+        return await post_entry(
+            account,
+            request,
+            operation,
+            kind=EntryKind.CLAWBACK,
+            counterparty=Counterparty.ISSUED,
+            amount=-(amount - left),
+            draws=draws,
+            now=now,
+            debt_change=left,
         )
 
     return await account_operation(account_id, request, operation, body, _same_entry)
@@ -430,6 +509,7 @@ async def set_frozen(account_id: int, frozen: bool, request: LedgerRequest) -> A
         await Account.filter(id=account.id).update(
             frozen=frozen, frozen_reason=account.frozen_reason
         )
+        events.after_commit(events.AccountStanding(account.id, frozen))
         await post_entry(
             account,
             request,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import subprocess
 import sys
@@ -30,7 +31,7 @@ async def test_health_and_readiness(runtime: Runtime) -> None:
 
 async def test_readiness_fails_when_redis_is_unreachable(runtime: Runtime) -> None:
     unreachable = Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
-    broken = Runtime(runtime.settings, runtime.rules, unreachable, runtime.broker, runtime.gate)
+    broken = dataclasses.replace(runtime, redis=unreachable)
     app = create_app(runtime.settings, broken)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://t"

@@ -35,6 +35,19 @@ class Settings:
     log_level: str = "INFO"
     database_pool_size: int = 10
     mall_expiring_days: int = 30
+    currency: str = "USD"
+    points_per_currency_unit: int = 100
+    default_earning_rate_percent: float = 1.0
+    order_points_cap: int = 100_000
+    return_window_days: int = 7
+    first_order_multiplier: int = 2
+    first_order_window_days: int = 7
+    check_in_rewards: tuple[int, ...] = (10, 10, 10, 10, 10, 10, 20)
+    share_reward: int = 10
+    share_daily_cap: int = 3
+    share_open_reward: int = 5
+    share_open_daily_cap: int = 10
+    share_base_url: str = "https://mall.example.com/s/"
 
     @property
     def mall_expiring_window(self) -> timedelta:
@@ -97,6 +110,19 @@ class Settings:
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
             database_pool_size=_int(env, "DATABASE_POOL_SIZE", 10, 1, 500),
             mall_expiring_days=_int(env, "MALL_EXPIRING_DAYS", 30, 1, 366),
+            currency=_currency(env),
+            points_per_currency_unit=_int(env, "POINTS_PER_CURRENCY_UNIT", 100, 1, 10_000),
+            default_earning_rate_percent=_percent(env, "DEFAULT_EARNING_RATE_PERCENT", 1.0),
+            order_points_cap=_int(env, "ORDER_POINTS_CAP", 100_000, 1, 1_000_000_000),
+            return_window_days=_int(env, "RETURN_WINDOW_DAYS", 7, 0, 365),
+            first_order_multiplier=_int(env, "FIRST_ORDER_MULTIPLIER", 2, 1, 10),
+            first_order_window_days=_int(env, "FIRST_ORDER_WINDOW_DAYS", 7, 0, 365),
+            check_in_rewards=_rewards(env),
+            share_reward=_int(env, "SHARE_REWARD", 10, 0, 1_000_000),
+            share_daily_cap=_int(env, "SHARE_DAILY_CAP", 3, 0, 1_000),
+            share_open_reward=_int(env, "SHARE_OPEN_REWARD", 5, 0, 1_000_000),
+            share_open_daily_cap=_int(env, "SHARE_OPEN_DAILY_CAP", 10, 0, 1_000),
+            share_base_url=env.get("SHARE_BASE_URL") or "https://mall.example.com/s/",
         )
 
 
@@ -118,3 +144,35 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
     if not value.isdigit() or not low <= int(value) <= high:
         raise SettingsError(f"{name} must be a whole number from {low} to {high}, not {value!r}")
     return int(value)
+
+
+def _currency(env: Mapping[str, str]) -> str:
+    value = env.get("CURRENCY") or "USD"
+    if len(value) != 3 or not value.isalpha() or not value.isupper():
+        raise SettingsError(f"CURRENCY must be a three-letter ISO code such as USD, not {value!r}")
+    return value
+
+
+def _percent(env: Mapping[str, str], name: str, default: float) -> float:
+    value = env.get(name)
+    if not value:
+        return default
+    try:
+        percent = float(value)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number from 0 to 100, not {value!r}") from None
+    if not 0 <= percent <= 100:
+        raise SettingsError(f"{name} must be a number from 0 to 100, not {value!r}")
+    return percent
+
+
+def _rewards(env: Mapping[str, str]) -> tuple[int, ...]:
+    value = env.get("CHECK_IN_REWARDS")
+    if not value:
+        return (10, 10, 10, 10, 10, 10, 20)
+    parts = [part.strip() for part in value.split(",")]
+    if not 1 <= len(parts) <= 31 or not all(
+        part.isdigit() and 0 < int(part) <= 100_000 for part in parts
+    ):
+        raise SettingsError("CHECK_IN_REWARDS is 1-31 comma-separated rewards, e.g. 10,10,20")
+    return tuple(int(part) for part in parts)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from zoneinfo import ZoneInfo
 
 from pointsmall import clock
 from pointsmall.clock import MovableClock
@@ -64,7 +63,7 @@ async def seed_demo(rules: LedgerRules) -> None:
     finally:
         clock.use_clock(real_clock)
     await expire_due_points()
-    await _demo_mall(now)
+    await _demo_mall(now, rules)
 
 
 CATALOGUE = [
@@ -147,7 +146,7 @@ CATALOGUE = [
 ]
 
 
-async def _demo_mall(now: datetime) -> None:
+async def _demo_mall(now: datetime, rules: LedgerRules) -> None:
     """A catalogue of every kind, some redemptions (for the HOT card), a limited drop."""
     for draft in CATALOGUE:
         if draft.limited and draft.sale_recurrence == SaleRecurrence.MONTHLY:
@@ -168,7 +167,7 @@ async def _demo_mall(now: datetime) -> None:
             RedeemRequest(user, item.id, 1, f"demo-{number}", SHOP),
             gate=None,
             open_account=partial(Account.get, id=account.id),
-            default_zone=ZoneInfo("UTC"),
+            rules=rules,
         )
 
 

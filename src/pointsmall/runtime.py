@@ -11,10 +11,13 @@ from functools import partial
 
 from redis.asyncio import Redis
 
+from pointsmall import clock
 from pointsmall.config import Settings
 from pointsmall.db import open_database
 from pointsmall.domain import events
+from pointsmall.domain.engagement_rules import EngagementRules
 from pointsmall.domain.flash_gate import FlashGate
+from pointsmall.domain.leaderboards import Leaderboards
 from pointsmall.domain.rules import LedgerRules
 from pointsmall.domain.sale_windows import quota_is_zone_free
 from pointsmall.models import Account, Item
@@ -29,6 +32,8 @@ class Runtime:
     redis: Redis
     broker: Broker
     gate: FlashGate
+    engagement: EngagementRules
+    leaderboards: Leaderboards
 
 
 def ledger_rules(settings: Settings) -> LedgerRules:
@@ -36,6 +41,24 @@ def ledger_rules(settings: Settings) -> LedgerRules:
         expiry=settings.points_expiry,
         zone=settings.zone,
         reversal_grace=timedelta(days=settings.reversal_grace_days),
+    )
+
+
+def engagement_rules(settings: Settings) -> EngagementRules:
+    return EngagementRules(
+        currency=settings.currency,
+        points_per_currency_unit=settings.points_per_currency_unit,
+        default_rate_basis_points=round(settings.default_earning_rate_percent * 100),
+        order_points_cap=settings.order_points_cap,
+        return_window=timedelta(days=settings.return_window_days),
+        first_order_multiplier=settings.first_order_multiplier,
+        first_order_window=timedelta(days=settings.first_order_window_days),
+        check_in_rewards=settings.check_in_rewards,
+        share_reward=settings.share_reward,
+        share_daily_cap=settings.share_daily_cap,
+        share_open_reward=settings.share_open_reward,
+        share_open_daily_cap=settings.share_open_daily_cap,
+        share_base_url=settings.share_base_url,
     )
 
 
@@ -60,7 +83,8 @@ async def open_runtime(
         stack.push_async_callback(broker.stop)
 
         gate = FlashGate(redis)
-        stack.callback(events.listen(partial(announce, broker, gate)))
+        boards = Leaderboards(redis, settings.zone)
+        stack.callback(events.listen(partial(announce, broker, gate, boards)))
         if database:
             await stack.enter_async_context(
                 open_database(
@@ -70,13 +94,27 @@ async def open_runtime(
                 )
             )
         yield Runtime(
-            settings=settings, rules=ledger_rules(settings), redis=redis, broker=broker, gate=gate
+            settings=settings,
+            rules=ledger_rules(settings),
+            redis=redis,
+            broker=broker,
+            gate=gate,
+            engagement=engagement_rules(settings),
+            leaderboards=boards,
         )
 
 
-async def announce(broker: Broker, gate: FlashGate, event: events.Event) -> None:
-    """After a commit: tell the user's live connections, and keep the Redis gate in step."""
+async def announce(
+    broker: Broker, gate: FlashGate, boards: Leaderboards, event: events.Event
+) -> None:
+    """After a commit: tell the user's live connections; keep Redis's gates and boards."""
     match event:
+        case events.PointsIssued(account_id=account_id, amount=amount, at=at):
+            await boards.add(account_id, amount, at)
+        case events.AccountStanding(account_id=account_id, frozen=True):
+            await boards.remove(account_id, clock.now())
+        case events.AccountStanding(account_id=account_id, frozen=False):
+            await boards.rebuild(clock.now(), [account_id])
         case events.AccountChanged(account_id=account_id):
             await broker.publish(account_channel(account_id), json.dumps({"kind": "points"}))
         case events.RedemptionChanged(account_id=account_id, redemption_id=rid, status=status):

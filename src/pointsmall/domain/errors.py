@@ -17,6 +17,8 @@ class ErrorCode(enum.StrEnum):
     OUT_OF_STOCK = "OUT_OF_STOCK"
     QUOTA_EXCEEDED = "QUOTA_EXCEEDED"
     NOT_ON_SALE = "NOT_ON_SALE"
+    ALREADY_CHECKED_IN = "ALREADY_CHECKED_IN"
+    DAILY_LIMIT_REACHED = "DAILY_LIMIT_REACHED"
 
 
 class DomainError(Exception):

@@ -50,6 +50,15 @@ class AccountStanding:
 
 
 @dataclass(frozen=True)
+class TaskCompleted:
+    """A user reached a tier of a task (paid at once, or waiting to be claimed)."""
+
+    account_id: int
+    task_id: int
+    reward: int
+
+
+@dataclass(frozen=True)
 class RedemptionChanged:
     """A redemption was made or changed status (the user's confirmation, review, shipping...)."""
 
@@ -88,6 +97,7 @@ Event = (
     AccountChanged
     | PointsIssued
     | AccountStanding
+    | TaskCompleted
     | RedemptionChanged
     | StockAdded
     | QuotaReturned

@@ -20,7 +20,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
 from pointsmall import clock
-from pointsmall.domain import events, holds, ledger, validation
+from pointsmall.domain import events, holds, ledger, tasks, validation
 from pointsmall.domain.actors import Actor
 from pointsmall.domain.balances import PointsSummary, points_of
 from pointsmall.domain.errors import (
@@ -37,6 +37,7 @@ from pointsmall.domain.errors import (
 from pointsmall.domain.flash_gate import FlashGate, Pass, Verdict
 from pointsmall.domain.ledger import LedgerRequest, fingerprint
 from pointsmall.domain.mall_cards import active_catalogue
+from pointsmall.domain.rules import LedgerRules
 from pointsmall.domain.sale_windows import quota_is_zone_free, quota_period, sale_window
 from pointsmall.models import (
     Account,
@@ -48,6 +49,7 @@ from pointsmall.models import (
     Redemption,
     RedemptionChange,
     RedemptionStatus,
+    TaskEvent,
 )
 
 MAX_QUANTITY = 100
@@ -224,7 +226,7 @@ async def redeem(
     gate: FlashGate | None,
     *,
     open_account: AccountOpener,
-    default_zone: ZoneInfo,
+    rules: LedgerRules,
 ) -> Redemption:
     """Redeem an item. Retries with the same key return the first redemption.
 
@@ -247,9 +249,8 @@ async def redeem(
         gated = verdict
     try:
         account = await open_account()
-        zone = ZoneInfo(account.timezone) if account.timezone else default_zone
         redemption = await _redeem_checked(
-            account, zone, request, quantity, key, address, request_fingerprint
+            account, rules, request, quantity, key, address, request_fingerprint
         )
     except BaseException:
         if gate is not None and gated is not None:
@@ -289,7 +290,7 @@ async def _through_gate(
 
 async def _redeem_checked(
     account: Account,
-    zone: ZoneInfo,
+    rules: LedgerRules,
     request: RedeemRequest,
     quantity: int,
     key: str,
@@ -306,7 +307,7 @@ async def _redeem_checked(
         raise problem
     try:
         return await _redeem_in_transaction(
-            account.id, zone, request, item, quantity, key, address, request_fingerprint
+            account.id, rules, request, item, quantity, key, address, request_fingerprint
         )
     except _Replayed as replay:
         return replay.redemption
@@ -314,7 +315,7 @@ async def _redeem_checked(
 
 async def _redeem_in_transaction(
     account_id: int,
-    zone: ZoneInfo,
+    rules: LedgerRules,
     request: RedeemRequest,
     item: Item,
     quantity: int,
@@ -340,6 +341,7 @@ async def _redeem_in_transaction(
             if item.price_cash_amount
             else RedemptionStatus.CONFIRMED
         )
+        zone = tasks.zone_of(account, rules)
         period = quota_period(item, now, zone) if item.per_user_quota else None
         redemption = await Redemption.create(
             account_id=account.id,
@@ -380,6 +382,7 @@ async def _redeem_in_transaction(
         if status == RedemptionStatus.CONFIRMED:
             await deliver(redemption, item, now)
         await record_change(redemption, None, request.actor, "redeemed")
+        await tasks.record_progress(account.id, TaskEvent.REDEEM, now, rules)
         return redemption
 
 

@@ -95,7 +95,7 @@ async def redeem(info: Info, input: RedeemInput) -> RedeemPayload:
             ),
             info.context.runtime.gate,
             open_account=lambda: viewer_account(info),
-            default_zone=info.context.runtime.settings.zone,
+            rules=info.context.runtime.rules,
         )
         return {"redemption": Redemption.from_model(redemption)}
 

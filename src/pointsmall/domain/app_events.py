@@ -1,0 +1,92 @@
+"""Behaviour events from the shop (reviews, shares, app opens, custom ones): once per id,
+each counted towards the user's tasks."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+from tortoise.exceptions import IntegrityError
+
+from pointsmall import clock
+from pointsmall.domain import events, tasks, validation
+from pointsmall.domain.accounts import open_account
+from pointsmall.domain.accounts import user_id as checked_user_id
+from pointsmall.domain.errors import IdempotencyConflict, InvalidValue
+from pointsmall.domain.ledger import fingerprint
+from pointsmall.domain.rules import LedgerRules
+from pointsmall.models import AppEvent, TaskEvent
+
+EVENT_TYPE = re.compile(r"^[A-Z][A-Z0-9_]{0,31}$")
+KNOWN = {"REVIEW": TaskEvent.REVIEW, "SHARE": TaskEvent.SHARE}
+MAX_ATTRIBUTES_BYTES = 4_096
+
+
+async def record_event(
+    event_id: str,
+    shop_user_id: str,
+    event_type: str,
+    occurred_at: datetime,
+    attributes: dict[str, Any] | None,
+    rules: LedgerRules,
+) -> tuple[AppEvent, bool]:
+    """Store the event and count it; returns (event, whether it was new)."""
+    event_id = validation.text(event_id, "eventId", 64, required=True) or ""
+    shop_user_id = checked_user_id(shop_user_id)
+    kind = (event_type or "").strip().upper()
+    if not EVENT_TYPE.match(kind):
+        raise InvalidValue(
+            "type is REVIEW, SHARE, APP_OPEN or a custom NAME (A-Z, 0-9, _)", field="type"
+        )
+    moment = validation.moment(occurred_at, "occurredAt")
+    assert moment is not None
+    if moment > clock.now() + timedelta(minutes=5):
+        raise InvalidValue("occurredAt is in the future", field="occurredAt")
+    attributes = attributes or {}
+    if not isinstance(attributes, dict) or len(orjson.dumps(attributes)) > MAX_ATTRIBUTES_BYTES:
+        raise InvalidValue(
+            f"attributes is an object of at most {MAX_ATTRIBUTES_BYTES} bytes", field="attributes"
+        )
+    request_fingerprint = fingerprint(
+        "event", user=shop_user_id, type=kind, at=moment, attributes=attributes
+    )
+    earlier = await _earlier(event_id, request_fingerprint)
+    if earlier is not None:
+        return earlier, False
+    account = await open_account(shop_user_id)
+    try:
+        async with events.atomic():
+            stored = await AppEvent.create(
+                event_id=event_id,
+                account_id=account.id,
+                type=kind,
+                occurred_at=moment,
+                attributes=attributes,
+                request_fingerprint=request_fingerprint,
+                created_at=clock.now(),
+            )
+            task_event = KNOWN.get(kind, TaskEvent.CUSTOM)
+            await tasks.record_progress(
+                account.id,
+                task_event,
+                moment,
+                rules,
+                custom=kind if task_event == TaskEvent.CUSTOM else None,
+            )
+            return stored, True
+    except IntegrityError:
+        replayed = await _earlier(event_id, request_fingerprint)
+        if replayed is None:
+            raise
+        return replayed, False
+
+
+async def _earlier(event_id: str, request_fingerprint: str) -> AppEvent | None:
+    earlier = await AppEvent.get_or_none(event_id=event_id)
+    if earlier is not None and earlier.request_fingerprint != request_fingerprint:
+        raise IdempotencyConflict(
+            "this event id was already recorded with other details", field="eventId"
+        )
+    return earlier

@@ -1,0 +1,131 @@
+"""Daily check-ins: once per local day, with a streak and an escalating reward.
+
+The day is the user's own (their IANA time zone, else the programme's). A second check-in
+on one local day is refused by the database (unique on user and local date), and all of a
+user's check-ins run with their account row locked, so fifty at once pay once. Missing a
+local day resets the streak; the reward schedule repeats (default: 10 points on days 1-6,
+20 on day 7).
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from tortoise.exceptions import IntegrityError
+
+from pointsmall import clock
+from pointsmall.domain import events, ledger, tasks, validation
+from pointsmall.domain.actors import Actor
+from pointsmall.domain.engagement_rules import EngagementRules
+from pointsmall.domain.errors import DomainError, ErrorCode, InvalidValue
+from pointsmall.domain.ledger import LedgerRequest
+from pointsmall.domain.rules import LedgerRules
+from pointsmall.models import Account, CheckIn, TaskEvent
+
+
+class AlreadyCheckedIn(DomainError):
+    code = ErrorCode.ALREADY_CHECKED_IN
+
+
+async def check_in(
+    account_id: int,
+    idempotency_key: str,
+    actor: Actor,
+    ledger_rules: LedgerRules,
+    rules: EngagementRules,
+) -> CheckIn:
+    key = validation.idempotency_key(idempotency_key)
+    try:
+        async with events.atomic():
+            account = await ledger.lock_account(account_id)
+            earlier = await CheckIn.get_or_none(account_id=account_id, idempotency_key=key)
+            if earlier is not None:
+                return earlier
+            now = clock.now()
+            today = now.astimezone(tasks.zone_of(account, ledger_rules)).date()
+            if await CheckIn.exists(account_id=account_id, local_date=today):
+                raise AlreadyCheckedIn("already checked in today: come back tomorrow")
+            yesterday = await CheckIn.get_or_none(
+                account_id=account_id, local_date=today - timedelta(days=1)
+            )
+            streak = yesterday.streak + 1 if yesterday else 1
+            reward = rules.check_in_reward(streak)
+            done = await CheckIn.create(
+                account_id=account_id,
+                local_date=today,
+                streak=streak,
+                reward=reward,
+                idempotency_key=key,
+                created_at=now,
+            )
+            await ledger.earn(
+                account_id,
+                reward,
+                LedgerRequest(
+                    actor,
+                    f"check-in:{today.isoformat()}",
+                    f"day {streak} check-in",
+                    reference=f"check-in:{today.isoformat()}",
+                ),
+                ledger_rules,
+            )
+            await tasks.record_progress(account_id, TaskEvent.CHECK_IN, now, ledger_rules)
+            return done
+    except IntegrityError:  # the database's own guard: one check-in per local day
+        raise AlreadyCheckedIn("already checked in today: come back tomorrow") from None
+
+
+@dataclass(frozen=True)
+class CheckInStatus:
+    checked_in_today: bool
+    streak: int
+    today_reward: int
+    next_reward: int
+
+
+async def status(
+    account: Account, ledger_rules: LedgerRules, rules: EngagementRules
+) -> CheckInStatus:
+    today = clock.now().astimezone(tasks.zone_of(account, ledger_rules)).date()
+    recent = {
+        row.local_date: row
+        for row in await CheckIn.filter(
+            account_id=account.id, local_date__gte=today - timedelta(days=1)
+        )
+    }
+    if today in recent:
+        streak = recent[today].streak
+        return CheckInStatus(True, streak, recent[today].reward, rules.check_in_reward(streak + 1))
+    alive = recent[today - timedelta(days=1)].streak if today - timedelta(days=1) in recent else 0
+    return CheckInStatus(
+        False, alive, rules.check_in_reward(alive + 1), rules.check_in_reward(alive + 2)
+    )
+
+
+@dataclass(frozen=True)
+class CalendarDay:
+    day: date
+    checked_in: bool
+    reward: int | None
+
+
+async def month_calendar(account: Account, month: str) -> list[CalendarDay]:
+    """Every day of `month` ("2026-11"), with the check-ins made and their rewards."""
+    try:
+        year, number = (int(part) for part in month.split("-"))
+        first = date(year, number, 1)
+    except ValueError:
+        raise InvalidValue("month is YYYY-MM, e.g. 2026-11", field="month") from None
+    last = first.replace(day=calendar.monthrange(year, number)[1])
+    rows = {
+        row.local_date: row
+        for row in await CheckIn.filter(
+            account_id=account.id, local_date__gte=first, local_date__lte=last
+        )
+    }
+    return [
+        CalendarDay(day, day in rows, rows[day].reward if day in rows else None)
+        for day in (first + timedelta(days=offset) for offset in range(last.day))
+    ]

@@ -1,0 +1,325 @@
+"""Points from the shop's paid orders, and taking them back when orders are refunded.
+
+Points per line: `floor(amount x rate x points_per_unit / 100)` with the amount in minor
+units (cents) and the rate of the line's category (default rate otherwise); rounded down
+per line. A user's first paid order within the first-order window after registering earns
+`first_order_multiplier` times that. The order's total is capped (`order_points_cap`); a
+capped order's lines are scaled down so refunds stay exact. The points are pending for
+the return window (`available_at = paid_at + return window`), with no job needed.
+
+An order is recorded once: replaying its id changes nothing and returns the same order.
+A refund (once per refund id) takes back the points of the refunded part of each line:
+from the order's own points first, then any others, and what is spent already is owed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+
+from pointsmall import clock
+from pointsmall.domain import events, ledger, tasks, validation
+from pointsmall.domain.accounts import open_account
+from pointsmall.domain.accounts import user_id as checked_user_id
+from pointsmall.domain.actors import Actor
+from pointsmall.domain.engagement_rules import EngagementRules
+from pointsmall.domain.errors import IdempotencyConflict, InvalidValue, NotFound
+from pointsmall.domain.ledger import LedgerRequest, fingerprint
+from pointsmall.domain.rules import LedgerRules
+from pointsmall.models import Allocation, EarningRate, Order, OrderRefund, TaskEvent
+
+MAX_LINES = 200
+MAX_LINE_AMOUNT = 10_000_000_000  # minor units
+CLOCK_SKEW = timedelta(minutes=5)
+SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    sku: str
+    category: str
+    amount: int  # minor units
+    currency: str
+
+
+@dataclass(frozen=True)
+class RefundLine:
+    sku: str
+    amount: int
+
+
+def _external_id(value: str, field: str) -> str:
+    checked = validation.text(value, field, 64, required=True)
+    assert checked is not None
+    return checked
+
+
+def _lines(lines: list[OrderLine], rules: EngagementRules) -> list[dict[str, Any]]:
+    if not 1 <= len(lines) <= MAX_LINES:
+        raise InvalidValue(f"an order has 1 to {MAX_LINES} lines", field="lines")
+    checked: list[dict[str, Any]] = []
+    for line in lines:
+        sku = _external_id(line.sku, "lines")
+        category = line.category.strip().lower()
+        if not SLUG.match(category):
+            raise InvalidValue("a line's category is a slug such as home-appliances", field="lines")
+        validation.whole_number(line.amount, "lines", 1, MAX_LINE_AMOUNT)
+        if line.currency != rules.currency:
+            raise InvalidValue(f"orders are in {rules.currency}", field="lines")
+        if any(other["sku"] == sku for other in checked):
+            raise InvalidValue(f"sku {sku} appears twice: give one line per sku", field="lines")
+        checked.append({"sku": sku, "category": category, "amount": line.amount})
+    return checked
+
+
+async def rates_for(categories: set[str], rules: EngagementRules) -> dict[str, int]:
+    """Basis points per category (configured, else the default rate)."""
+    rows = await EarningRate.filter(category__in=list(categories))
+    configured = {row.category: row.rate_basis_points for row in rows}
+    return {
+        category: configured.get(category, rules.default_rate_basis_points)
+        for category in categories
+    }
+
+
+def line_points(amount: int, rate_basis_points: int, rules: EngagementRules) -> int:
+    """floor(amount/100 units x rate% x points per unit), in integers only."""
+    return amount * rate_basis_points * rules.points_per_currency_unit // (10_000 * 100)
+
+
+def _capped(points: list[int], cap: int) -> list[int]:
+    """Scale lines down to the cap, rounding down, then hand out the remainder in order."""
+    total = sum(points)
+    if total <= cap:
+        return points
+    scaled = [value * cap // total for value in points]
+    short = cap - sum(scaled)
+    for index in range(len(scaled)):
+        if short == 0:
+            break
+        if scaled[index] < points[index]:
+            scaled[index] += 1
+            short -= 1
+    return scaled
+
+
+@dataclass(frozen=True)
+class RecordedOrder:
+    order: Order
+    pending_until: datetime
+
+
+async def record_order(
+    order_id: str,
+    shop_user_id: str,
+    paid_at: datetime,
+    lines: list[OrderLine],
+    actor: Actor,
+    ledger_rules: LedgerRules,
+    rules: EngagementRules,
+) -> Order:
+    """Award an order's points (pending for the return window). Idempotent by order id."""
+    order_id = _external_id(order_id, "orderId")
+    shop_user_id = checked_user_id(shop_user_id)
+    paid = validation.moment(paid_at, "paidAt")
+    assert paid is not None
+    now = clock.now()
+    if paid > now + CLOCK_SKEW:
+        raise InvalidValue("paidAt is in the future", field="paidAt")
+    checked = _lines(lines, rules)
+    request_fingerprint = fingerprint("order", user=shop_user_id, paid=paid, lines=checked)
+    earlier = await _earlier_order(order_id, request_fingerprint)
+    if earlier is not None:
+        return earlier
+    account = await open_account(shop_user_id)
+    try:
+        async with events.atomic():
+            await ledger.lock_account(account.id)  # one user's orders in turn: one first order
+            first = not await Order.filter(account_id=account.id).exists()
+            bonus = (
+                first
+                and account.registered_at is not None
+                and paid <= account.registered_at + rules.first_order_window
+            )
+            rates = await rates_for({line["category"] for line in checked}, rules)
+            multiplier = rules.first_order_multiplier if bonus else 1
+            points = _capped(
+                [
+                    line_points(line["amount"], rates[line["category"]], rules) * multiplier
+                    for line in checked
+                ],
+                rules.order_points_cap,
+            )
+            for line, value in zip(checked, points, strict=True):
+                line.update(points=value, refunded_amount=0, refunded_points=0)
+            order = await Order.create(
+                order_id=order_id,
+                account_id=account.id,
+                paid_at=paid,
+                currency=rules.currency,
+                amount=sum(line["amount"] for line in checked),
+                points=sum(points),
+                first_order_bonus=bonus,
+                lines=checked,
+                request_fingerprint=request_fingerprint,
+                created_at=now,
+            )
+            if order.points > 0:
+                entry = await ledger.earn(
+                    account.id,
+                    order.points,
+                    LedgerRequest(
+                        actor,
+                        f"order:{order_id}",
+                        f"order {order_id} paid",
+                        reference=f"order:{order_id}",
+                    ),
+                    ledger_rules,
+                    available_at=paid + rules.return_window,
+                )
+                order.entry_id = entry.id
+                await Order.filter(id=order.id).update(entry_id=entry.id)
+            await tasks.record_progress(
+                account.id, TaskEvent.ORDER_PAID, paid, ledger_rules, amount=order.amount
+            )
+            return order
+    except IntegrityError:  # the same order recorded concurrently: the first one stands
+        replayed = await _earlier_order(order_id, request_fingerprint)
+        if replayed is None:
+            raise
+        return replayed
+
+
+async def _earlier_order(order_id: str, request_fingerprint: str) -> Order | None:
+    earlier = await Order.get_or_none(order_id=order_id)
+    if earlier is not None and earlier.request_fingerprint != request_fingerprint:
+        raise IdempotencyConflict(
+            "this order id was already recorded with other details", field="orderId"
+        )
+    return earlier
+
+
+def pending_until(order: Order, rules: EngagementRules) -> datetime:
+    return order.paid_at + rules.return_window
+
+
+async def refund_order(
+    order_id: str,
+    refund_id: str,
+    lines: list[RefundLine],
+    actor: Actor,
+) -> OrderRefund:
+    """Take back the points of refunded lines. Idempotent by refund id."""
+    order_id = _external_id(order_id, "orderId")
+    refund_id = _external_id(refund_id, "refundId")
+    if not 1 <= len(lines) <= MAX_LINES:
+        raise InvalidValue(f"a refund has 1 to {MAX_LINES} lines", field="lines")
+    wanted = [
+        {
+            "sku": _external_id(line.sku, "lines"),
+            "amount": validation.whole_number(line.amount, "lines", 1, MAX_LINE_AMOUNT),
+        }
+        for line in lines
+    ]
+    request_fingerprint = fingerprint("refund", order=order_id, lines=wanted)
+    earlier = await _earlier_refund(refund_id, request_fingerprint)
+    if earlier is not None:
+        return earlier
+    order = await Order.get_or_none(order_id=order_id)
+    if order is None:
+        raise NotFound(f"no order {order_id}", field="orderId")
+    try:
+        async with events.atomic():
+            await ledger.lock_account(order.account_id)  # refunds of one order in turn
+            order = await Order.get(id=order.id)
+            order_lines = {line["sku"]: line for line in order.lines}
+            points = 0
+            for line in wanted:
+                original = order_lines.get(line["sku"])
+                if original is None:
+                    raise InvalidValue(
+                        f"sku {line['sku']} is not in order {order_id}", field="lines"
+                    )
+                left = original["amount"] - original["refunded_amount"]
+                if line["amount"] > left:
+                    raise InvalidValue(
+                        f"only {left} of sku {line['sku']} is left to refund", field="lines"
+                    )
+                original["refunded_amount"] += line["amount"]
+                if original["refunded_amount"] == original["amount"]:
+                    back = original["points"] - original["refunded_points"]  # no rounding left
+                else:
+                    back = original["points"] * line["amount"] // original["amount"]
+                original["refunded_points"] += back
+                points += back
+            await Order.filter(id=order.id).update(lines=list(order_lines.values()))
+            taken = owed = 0
+            if points > 0:
+                lot = await Allocation.filter(entry_id=order.entry_id).first()
+                entry = await ledger.clawback(
+                    order.account_id,
+                    points,
+                    LedgerRequest(
+                        actor,
+                        f"refund:{refund_id}",
+                        f"order {order_id} refunded",
+                        reference=f"order:{order_id}",
+                    ),
+                    first_from_lot=lot.lot_id if lot else None,
+                )
+                taken, owed = -entry.amount, entry.debt_change
+            return await OrderRefund.create(
+                refund_id=refund_id,
+                order_id=order.id,
+                lines=wanted,
+                points=points,
+                taken=taken,
+                owed=owed,
+                request_fingerprint=request_fingerprint,
+                created_at=clock.now(),
+            )
+    except IntegrityError:
+        replayed = await _earlier_refund(refund_id, request_fingerprint)
+        if replayed is None:
+            raise
+        return replayed
+
+
+async def _earlier_refund(refund_id: str, request_fingerprint: str) -> OrderRefund | None:
+    earlier = await OrderRefund.get_or_none(refund_id=refund_id)
+    if earlier is not None and earlier.request_fingerprint != request_fingerprint:
+        raise IdempotencyConflict(
+            "this refund id was already used with other lines", field="refundId"
+        )
+    return earlier
+
+
+async def set_earning_rate(category: str, rate_percent: float) -> EarningRate:
+    """Ops set a category's earning rate, in percent with up to two decimals."""
+    category = category.strip().lower()
+    if not SLUG.match(category):
+        raise InvalidValue("category is a slug such as home-appliances", field="category")
+    basis_points = round(rate_percent * 100)
+    if not 0 <= basis_points <= 10_000 or abs(basis_points - rate_percent * 100) > 1e-6:
+        raise InvalidValue(
+            "ratePercent is from 0 to 100, with at most two decimals", field="ratePercent"
+        )
+    now = clock.now()
+    changed = await EarningRate.filter(category=category).update(
+        rate_basis_points=basis_points, updated_at=now
+    )
+    if not changed:
+        try:
+            async with events.atomic():
+                await EarningRate.create(
+                    category=category, rate_basis_points=basis_points, updated_at=now
+                )
+        except IntegrityError:  # created concurrently: this later call wins
+            await EarningRate.filter(category=category).update(
+                rate_basis_points=basis_points, updated_at=now
+            )
+    return await EarningRate.get(category=category)

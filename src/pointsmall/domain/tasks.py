@@ -1,0 +1,414 @@
+"""Tasks with progress bars: "place 1 more order to unlock 100 points".
+
+A task counts one kind of event (orders, check-ins, shares, reviews, redemptions, or a
+custom event the shop sends) within a window: the user's local day, week or month, the
+task's whole life (ONCE), or a date range. With `consecutive_days`, what counts is days
+in a row with such an event. Tiers pay as they are reached (1 / 3 / 5 orders for
+50 / 100 / 200 points): at once when the task pays automatically, else when claimed.
+
+Progress is recorded in the same transaction as the event that made it, with the
+account row locked, and each tier pays through the ledger under a key of its own, so
+nothing is counted or paid twice, whatever the retries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from tortoise.exceptions import IntegrityError
+
+from pointsmall import clock
+from pointsmall.domain import events, ledger, validation
+from pointsmall.domain.actors import SYSTEM, Actor
+from pointsmall.domain.errors import InvalidState, InvalidValue, NotFound
+from pointsmall.domain.ledger import LedgerRequest
+from pointsmall.domain.rules import LedgerRules
+from pointsmall.models import Account, Entry, Task, TaskEvent, TaskProgress, TaskState, TaskWindow
+
+MAX_TIERS = 10
+MAX_TARGET = 10_000
+VERBS = {
+    TaskEvent.ORDER_PAID: ("Place {n} more order", "Place {n} more orders"),
+    TaskEvent.CHECK_IN: ("Check in {n} more day", "Check in {n} more days"),
+    TaskEvent.SHARE: ("Share {n} more time", "Share {n} more times"),
+    TaskEvent.REVIEW: ("Write {n} more review", "Write {n} more reviews"),
+    TaskEvent.REDEEM: ("Redeem {n} more item", "Redeem {n} more items"),
+    TaskEvent.CUSTOM: ("Do it {n} more time", "Do it {n} more times"),
+}
+IN_A_ROW = {
+    TaskEvent.ORDER_PAID: "Order on {n} more day{s} in a row",
+    TaskEvent.CHECK_IN: "Check in {n} more day{s} in a row",
+    TaskEvent.SHARE: "Share on {n} more day{s} in a row",
+    TaskEvent.REVIEW: "Review on {n} more day{s} in a row",
+    TaskEvent.REDEEM: "Redeem on {n} more day{s} in a row",
+    TaskEvent.CUSTOM: "Keep going {n} more day{s} in a row",
+}
+
+
+@dataclass(frozen=True)
+class Tier:
+    target: int
+    reward: int
+
+
+@dataclass
+class TaskFields:
+    title: str
+    event: TaskEvent
+    window: TaskWindow
+    description: str = ""
+    custom_event: str | None = None
+    target_count: int | None = None
+    reward_points: int | None = None
+    tiers: list[Tier] | None = None
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    consecutive_days: bool = False
+    min_order_amount: int | None = None
+    auto_claim: bool = True
+    audience_tags: list[str] | None = None
+
+
+def _checked(task: TaskFields) -> dict[str, Any]:
+    title = validation.text(task.title, "title", 120, required=True)
+    description = validation.text(task.description, "description", 2_000) or ""
+    custom = None
+    if task.event == TaskEvent.CUSTOM:
+        custom = (task.custom_event or "").strip().upper()
+        if not custom or len(custom) > 32 or not all(c.isalnum() or c == "_" for c in custom):
+            raise InvalidValue(
+                "a CUSTOM task names its customEvent (A-Z, 0-9, _)", field="customEvent"
+            )
+    elif task.custom_event:
+        raise InvalidValue("customEvent is for CUSTOM tasks", field="customEvent")
+    tiers = task.tiers or []
+    if not tiers:
+        if task.target_count is None or task.reward_points is None:
+            raise InvalidValue("give targetCount and rewardPoints, or tiers", field="targetCount")
+        tiers = [Tier(task.target_count, task.reward_points)]
+    if len(tiers) > MAX_TIERS:
+        raise InvalidValue(f"at most {MAX_TIERS} tiers", field="tiers")
+    previous = 0
+    for tier in tiers:
+        validation.whole_number(tier.target, "tiers", 1, MAX_TARGET)
+        validation.positive_points(tier.reward, "tiers")
+        if tier.target <= previous:
+            raise InvalidValue("tier targets must rise", field="tiers")
+        previous = tier.target
+    if task.target_count is not None and task.target_count != tiers[-1].target:
+        raise InvalidValue("targetCount is the last tier's target", field="targetCount")
+    starts = validation.moment(task.starts_at, "startsAt")
+    ends = validation.moment(task.ends_at, "endsAt")
+    if starts and ends and ends <= starts:
+        raise InvalidValue("endsAt must be after startsAt", field="endsAt")
+    if task.window == TaskWindow.DATE_RANGE and not (starts and ends):
+        raise InvalidValue("a DATE_RANGE task needs startsAt and endsAt", field="window")
+    if task.consecutive_days and task.window == TaskWindow.DAILY:
+        raise InvalidValue("days in a row do not fit in a DAILY window", field="consecutiveDays")
+    if task.min_order_amount is not None:
+        if task.event != TaskEvent.ORDER_PAID:
+            raise InvalidValue("minOrderAmount is for ORDER_PAID tasks", field="minOrderAmount")
+        validation.whole_number(task.min_order_amount, "minOrderAmount", 1, 10_000_000_000)
+    return {
+        "title": title,
+        "description": description,
+        "event": task.event,
+        "custom_event": custom,
+        "window": task.window,
+        "starts_at": starts,
+        "ends_at": ends,
+        "consecutive_days": task.consecutive_days,
+        "min_order_amount": task.min_order_amount,
+        "tiers": [{"target": tier.target, "reward": tier.reward} for tier in tiers],
+        "auto_claim": task.auto_claim,
+        "audience_tags": validation.tags(task.audience_tags or [], "audienceTags"),
+    }
+
+
+async def create_task(task: TaskFields) -> Task:
+    values = _checked(task)
+    now = clock.now()
+    return await Task.create(**values, state=TaskState.ACTIVE, created_at=now, updated_at=now)
+
+
+def fields_of(task: Task) -> TaskFields:
+    return TaskFields(
+        title=task.title,
+        event=task.event,
+        window=task.window,
+        description=task.description,
+        custom_event=task.custom_event,
+        tiers=[Tier(**tier) for tier in task.tiers],
+        starts_at=task.starts_at,
+        ends_at=task.ends_at,
+        consecutive_days=task.consecutive_days,
+        min_order_amount=task.min_order_amount,
+        auto_claim=task.auto_claim,
+        audience_tags=list(task.audience_tags),
+    )
+
+
+async def update_task(task_id: int, changes: dict[str, Any]) -> Task:
+    """Change some fields; the task as a whole must stay valid. Progress is kept."""
+    task = await _task(task_id)
+    if task.state == TaskState.ARCHIVED:
+        raise InvalidState("an archived task cannot change")
+    merged = fields_of(task)
+    for name, value in changes.items():
+        if not hasattr(merged, name):
+            raise InvalidValue(f"cannot change {name}", field=name)
+        setattr(merged, name, value)
+    if "tiers" not in changes and ("target_count" in changes or "reward_points" in changes):
+        merged.tiers = None  # a new single tier from targetCount and rewardPoints
+    values = _checked(merged)
+    await Task.filter(id=task_id).update(**values, updated_at=clock.now())
+    return await _task(task_id)
+
+
+async def archive_task(task_id: int) -> Task:
+    await _task(task_id)
+    await Task.filter(id=task_id).update(state=TaskState.ARCHIVED, updated_at=clock.now())
+    return await _task(task_id)
+
+
+async def _task(task_id: int) -> Task:
+    task = await Task.get_or_none(id=task_id)
+    if task is None:
+        raise NotFound("no such task", field="taskId")
+    return task
+
+
+def is_open(task: Task, now: datetime) -> bool:
+    return (
+        task.state == TaskState.ACTIVE
+        and (task.starts_at is None or task.starts_at <= now)
+        and (task.ends_at is None or now < task.ends_at)
+    )
+
+
+def for_audience(task: Task, account: Account) -> bool:
+    return not task.audience_tags or bool(set(task.audience_tags) & set(account.tags))
+
+
+def period_of(task: Task, now: datetime, zone: ZoneInfo) -> str:
+    local = now.astimezone(zone)
+    if task.window == TaskWindow.DAILY:
+        return f"day:{local.date().isoformat()}"
+    if task.window == TaskWindow.WEEKLY:
+        year, week, _ = local.isocalendar()
+        return f"week:{year}-W{week:02d}"
+    if task.window == TaskWindow.MONTHLY:
+        return f"month:{local.year}-{local.month:02d}"
+    return "once"
+
+
+def zone_of(account: Account, rules: LedgerRules) -> ZoneInfo:
+    return ZoneInfo(account.timezone) if account.timezone else rules.zone
+
+
+async def record_progress(
+    account_id: int,
+    event: TaskEvent,
+    at: datetime,
+    rules: LedgerRules,
+    *,
+    amount: int | None = None,
+    custom: str | None = None,
+) -> None:
+    """Count an event towards the user's open tasks; call inside the event's transaction."""
+    account = await ledger.lock_account(account_id)
+    now = clock.now()
+    candidates = await Task.filter(state=TaskState.ACTIVE, event=event)
+    zone = zone_of(account, rules)
+    for task in candidates:
+        if not is_open(task, now) or not for_audience(task, account):
+            continue
+        if event == TaskEvent.CUSTOM and task.custom_event != (custom or "").upper():
+            continue
+        if task.min_order_amount is not None and (amount or 0) < task.min_order_amount:
+            continue
+        progress = await _progress_row(account.id, task, period_of(task, now, zone), now)
+        day = at.astimezone(zone).date()
+        if task.consecutive_days:
+            if progress.last_day == day:
+                continue
+            progress.current = (
+                progress.current + 1 if progress.last_day == day - timedelta(days=1) else 1
+            )
+            progress.last_day = day
+        else:
+            progress.current += 1
+        await TaskProgress.filter(id=progress.id).update(
+            current=progress.current, last_day=progress.last_day, updated_at=now
+        )
+        newly = _newly_reached(task, progress)
+        if newly is not None:
+            events.after_commit(events.TaskCompleted(account.id, task.id, newly.reward))
+        if task.auto_claim:
+            await _pay_tiers(account, task, progress, rules, SYSTEM, key=None)
+
+
+async def _progress_row(account_id: int, task: Task, period: str, now: datetime) -> TaskProgress:
+    row = await TaskProgress.get_or_none(account_id=account_id, task_id=task.id, period=period)
+    if row is not None:
+        return row
+    try:
+        async with events.atomic():  # a savepoint: the account lock makes a race unlikely
+            return await TaskProgress.create(
+                account_id=account_id,
+                task_id=task.id,
+                period=period,
+                current=0,
+                tiers_paid=0,
+                updated_at=now,
+            )
+    except IntegrityError:
+        return await TaskProgress.get(account_id=account_id, task_id=task.id, period=period)
+
+
+def _newly_reached(task: Task, progress: TaskProgress) -> Tier | None:
+    """The tier this very event reached, if it reached one."""
+    return next((tier for tier in tiers_of(task) if tier.target == progress.current), None)
+
+
+def tiers_of(task: Task) -> list[Tier]:
+    return [Tier(**tier) for tier in task.tiers]
+
+
+def reached(task: Task, current: int) -> int:
+    return sum(1 for tier in tiers_of(task) if tier.target <= current)
+
+
+async def _pay_tiers(
+    account: Account,
+    task: Task,
+    progress: TaskProgress,
+    rules: LedgerRules,
+    actor: Actor,
+    key: str | None,
+) -> int:
+    """Pay the reached tiers not paid yet, in one entry; returns the points paid."""
+    due = tiers_of(task)[progress.tiers_paid : reached(task, progress.current)]
+    if not due:
+        return 0
+    points = sum(tier.reward for tier in due)
+    tier_key = f"task:{task.id}:{progress.period}:{progress.tiers_paid + len(due)}"
+    await ledger.earn(
+        account.id,
+        points,
+        LedgerRequest(
+            actor,
+            key or tier_key,
+            f"task: {task.title}"[:500],
+            reference=f"task:{task.id}:{progress.period}",
+        ),
+        rules,
+    )
+    progress.tiers_paid += len(due)
+    await TaskProgress.filter(id=progress.id).update(tiers_paid=progress.tiers_paid)
+    return points
+
+
+async def claim(
+    account_id: int, task_id: int, idempotency_key: str, actor: Actor, rules: LedgerRules
+) -> int:
+    """Pay what the user has reached and not been paid; a retry with the key pays nothing
+    more and answers the same."""
+    key = validation.idempotency_key(idempotency_key)
+    async with events.atomic():
+        account = await ledger.lock_account(account_id)
+        earlier = await Entry.get_or_none(account_id=account_id, idempotency_key=key)
+        if earlier is not None:
+            if earlier.reference is None or not earlier.reference.startswith(f"task:{task_id}:"):
+                raise InvalidValue(
+                    "this idempotency key was used for something else", field="idempotencyKey"
+                )
+            return int(earlier.amount)
+        task = await _task(task_id)
+        if not for_audience(task, account):
+            raise NotFound("no such task", field="taskId")
+        progress = await TaskProgress.get_or_none(
+            account_id=account_id,
+            task_id=task_id,
+            period=period_of(task, clock.now(), zone_of(account, rules)),
+        )
+        paid = await _pay_tiers(account, task, progress, rules, actor, key) if progress else 0
+        if paid == 0:
+            raise InvalidState("nothing to claim yet")
+        return paid
+
+
+@dataclass(frozen=True)
+class TaskView:
+    """A task as one user sees it now."""
+
+    task: Task
+    current: int
+    tiers_paid: int
+    status: str
+    hint: str
+    next_tier: Tier | None
+
+    @property
+    def target(self) -> int:
+        return self.next_tier.target if self.next_tier else tiers_of(self.task)[-1].target
+
+
+def view(task: Task, progress: TaskProgress | None, now: datetime, zone: ZoneInfo) -> TaskView:
+    current = progress.current if progress else 0
+    if task.consecutive_days and progress and progress.last_day is not None:
+        today = now.astimezone(zone).date()
+        if progress.last_day < today - timedelta(days=1):
+            current = 0  # the run is broken
+    paid = progress.tiers_paid if progress else 0
+    tiers = tiers_of(task)
+    done = reached(task, current)
+    next_tier = next((tier for tier in tiers if tier.target > current), None)
+    ended = task.ends_at is not None and now >= task.ends_at
+    if paid == len(tiers):
+        status, hint = "CLAIMED", _claimed_hint(task)
+    elif done > paid:
+        owed = sum(tier.reward for tier in tiers[paid:done])
+        status, hint = "COMPLETED", f"Claim your {owed:,} points"
+    elif ended:
+        status, hint = "EXPIRED", "This task has ended"
+    else:
+        assert next_tier is not None
+        status, hint = "IN_PROGRESS", _hint(task, next_tier.target - current, next_tier.reward)
+    return TaskView(task, current, paid, status, hint, next_tier)
+
+
+def _hint(task: Task, need: int, reward: int) -> str:
+    if task.consecutive_days:
+        text = IN_A_ROW[task.event].format(n=need, s="" if need == 1 else "s")
+    else:
+        text = VERBS[task.event][0 if need == 1 else 1].format(n=need)
+    return f"{text} to unlock {reward:,} points"
+
+
+def _claimed_hint(task: Task) -> str:
+    return {
+        TaskWindow.DAILY: "All done for today: come back tomorrow",
+        TaskWindow.WEEKLY: "All done this week",
+        TaskWindow.MONTHLY: "All done this month",
+    }.get(task.window, "All rewards claimed")
+
+
+async def tasks_for(account: Account, rules: LedgerRules) -> list[TaskView]:
+    """The user's open tasks (and ended ones with something left to claim), in two queries."""
+    now = clock.now()
+    zone = zone_of(account, rules)
+    tasks = [
+        task
+        for task in await Task.filter(state=TaskState.ACTIVE).order_by("id")
+        if for_audience(task, account) and (task.starts_at is None or task.starts_at <= now)
+    ]
+    rows = await TaskProgress.filter(account_id=account.id, task_id__in=[t.id for t in tasks])
+    by_key = {(row.task_id, row.period): row for row in rows}
+    views = [
+        view(task, by_key.get((task.id, period_of(task, now, zone))), now, zone) for task in tasks
+    ]
+    return [item for item in views if item.status != "EXPIRED" or item.current > 0]

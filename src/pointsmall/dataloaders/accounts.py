@@ -21,6 +21,7 @@ async def _summaries(ids: Sequence[int]) -> list[PointsSummary]:
             held=accounts[account_id].held,
             frozen=accounts[account_id].frozen,
             at=now,
+            owed=accounts[account_id].debt,
         )
         for account_id in ids
     ]

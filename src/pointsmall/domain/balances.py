@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pointsmall.models import Account, Lot
+from pointsmall.models import Account, Counterparty, Entry, Lot
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,7 @@ class PointsSummary:
     held: int
     frozen: bool
     at: datetime
+    owed: int
     lots: Sequence[LiveLot]
 
     def expiring_within(self, period: timedelta) -> list[ExpiringPoints]:
@@ -56,7 +57,9 @@ class PointsSummary:
         )
 
 
-def summarize(lots: Iterable[LiveLot], *, held: int, frozen: bool, at: datetime) -> PointsSummary:
+def summarize(
+    lots: Iterable[LiveLot], *, held: int, frozen: bool, at: datetime, owed: int = 0
+) -> PointsSummary:
     live = [lot for lot in lots if lot.remaining > 0 and lot.expires_at > at]
     return PointsSummary(
         balance=sum(lot.remaining for lot in live if lot.available_at <= at),
@@ -64,6 +67,7 @@ def summarize(lots: Iterable[LiveLot], *, held: int, frozen: bool, at: datetime)
         held=held,
         frozen=frozen,
         at=at,
+        owed=owed,
         lots=live,
     )
 
@@ -83,4 +87,14 @@ async def points_of(account_id: int, at: datetime) -> PointsSummary:
     """One account's points now, read fresh (live updates re-read after every change)."""
     account = await Account.get(id=account_id)
     lots = await live_lots([account_id])
-    return summarize(lots[account_id], held=account.held, frozen=account.frozen, at=at)
+    return summarize(
+        lots[account_id], held=account.held, frozen=account.frozen, at=at, owed=account.debt
+    )
+
+
+async def points_earned(account_id: int) -> int:
+    """Points ever issued to the account, net of refunds taken back (an achievement)."""
+    issued = await Entry.filter(account_id=account_id, counterparty=Counterparty.ISSUED).only(
+        "id", "amount"
+    )
+    return sum(entry.amount for entry in issued)

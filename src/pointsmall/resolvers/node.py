@@ -14,11 +14,14 @@ from strawberry import relay
 from pointsmall.auth import Role
 from pointsmall.domain.errors import NotFound
 from pointsmall.domain.history import entry_of_account
+from pointsmall.domain.tasks import tasks_for
 from pointsmall.models import Account as AccountModel
+from pointsmall.models import Task as TaskModel
 from pointsmall.resolvers.access import account_type, require, viewer_account
 from pointsmall.resolvers.mall import visible_item_model
 from pointsmall.resolvers.redemptions import redemption_for
 from pointsmall.schema.context import Info
+from pointsmall.schema.engagement import Task
 from pointsmall.schema.errors import NotFoundError, Unauthenticated
 from pointsmall.schema.ledger import LedgerEntry
 from pointsmall.schema.mall import items_for
@@ -26,6 +29,16 @@ from pointsmall.schema.node import parse_global_id
 from pointsmall.schema.redemptions import Redemption
 
 MISSING = "no object with this id"
+
+
+async def task_for(info: Info, task_id: int, is_admin: bool) -> Task | None:
+    """Admins see any task; users the open ones meant for them, with their progress."""
+    if is_admin:
+        task = await TaskModel.get_or_none(id=task_id)
+        return Task.for_ops(task) if task else None
+    account = await viewer_account(info)
+    views = await tasks_for(account, info.context.runtime.rules)
+    return next((Task.from_view(view) for view in views if view.task.id == task_id), None)
 
 
 async def node(info: Info, id: strawberry.ID) -> relay.Node | None:
@@ -53,6 +66,8 @@ async def node(info: Info, id: strawberry.ID) -> relay.Node | None:
     elif type_name == "Redemption":
         redemption = await redemption_for(info, key)
         found = Redemption.from_model(redemption) if redemption else None
+    elif type_name == "Task":
+        found = await task_for(info, key, is_admin)
     if found is None:
         raise NotFoundError(MISSING)
     return found

@@ -8,10 +8,15 @@ from typing import Self
 import strawberry
 from strawberry import relay
 
+from pointsmall import clock
 from pointsmall.domain.balances import ExpiringPoints as ExpiringPointsModel
-from pointsmall.domain.balances import PointsSummary
+from pointsmall.domain.balances import PointsSummary, points_earned
+from pointsmall.domain.checkins import status as check_in_status
+from pointsmall.domain.leaderboards import Period
+from pointsmall.domain.tasks import tasks_for
 from pointsmall.models import Account as AccountModel
 from pointsmall.schema.context import Info
+from pointsmall.schema.engagement import Achievement, CheckInCard, Task
 from pointsmall.schema.errors import BadUserInput
 from pointsmall.schema.ledger import LedgerConnection, ledger_connection
 from pointsmall.schema.redemptions import RedemptionConnection, redemption_connection
@@ -35,6 +40,9 @@ class Points:
     pending: int = strawberry.field(description="Earned, spendable once their window passes.")
     held: int = strawberry.field(description="Set aside for redemptions under review or payment.")
     frozen: bool = strawberry.field(description="A frozen account cannot spend or hold points.")
+    owed: int = strawberry.field(
+        description="Points a refund could not take back: later earnings pay them off first."
+    )
     _summary: strawberry.Private[PointsSummary]
 
     @classmethod
@@ -44,6 +52,7 @@ class Points:
             pending=summary.pending,
             held=summary.held,
             frozen=summary.frozen,
+            owed=summary.owed,
             _summary=summary,
         )
 
@@ -71,6 +80,7 @@ class Account(relay.Node):
     registered_at: datetime | None
     tags: list[str] = strawberry.field(description="Audience tags from the shop's profile.")
     frozen: bool
+    _model: strawberry.Private[AccountModel]
 
     @classmethod
     def from_model(cls, account: AccountModel, default_timezone: str) -> Self:
@@ -82,11 +92,40 @@ class Account(relay.Node):
             registered_at=account.registered_at,
             tags=list(account.tags),
             frozen=account.frozen,
+            _model=account,
         )
 
     @strawberry.field
     async def points(self, info: Info) -> Points:
         return Points.from_summary(await info.context.loaders.points_by_account.load(self.id))
+
+    @strawberry.field(description="Open tasks with progress bars and hints.")
+    async def tasks(self, info: Info) -> list[Task]:
+        views = await tasks_for(self._model, info.context.runtime.rules)
+        return [Task.from_view(view) for view in views]
+
+    @strawberry.field(name="checkIn", description="The daily check-in card.")
+    async def check_in_card(self, info: Info) -> CheckInCard:
+        runtime = info.context.runtime
+        status = await check_in_status(self._model, runtime.rules, runtime.engagement)
+        return CheckInCard.from_status(status, self._model)
+
+    @strawberry.field(description='The "my points achievement" card.')
+    async def achievement(self, info: Info) -> Achievement:
+        runtime = info.context.runtime
+        now = clock.now()
+        status = await check_in_status(self._model, runtime.rules, runtime.engagement)
+        boards = runtime.leaderboards
+        standing = await boards.standing(Period.ALL_TIME, self.id, now)
+        ranked = await boards.size(Period.ALL_TIME, now)
+        percentile = (
+            round(100 * (ranked - standing.rank) / ranked, 1) if standing and ranked else None
+        )
+        return Achievement(
+            total_earned=await points_earned(self.id),
+            streak=status.streak,
+            rank_percentile=percentile,
+        )
 
     @strawberry.field(description="Redemptions, newest first.")
     async def redemptions(

@@ -9,13 +9,27 @@ from graphql import GraphQLError
 from strawberry import relay
 from strawberry.schema.config import StrawberryConfig
 
-from pointsmall.resolvers import accounts, ledger, mall, node, redemptions
+from pointsmall.resolvers import accounts, engagement, ledger, mall, node, redemptions
 from pointsmall.schema.account_mutations import (
     FreezeAccountPayload,
     UnfreezeAccountPayload,
     UpsertUserPayload,
 )
 from pointsmall.schema.accounts import Account
+from pointsmall.schema.engagement import EarningRate, Leaderboard, Task
+from pointsmall.schema.engagement_mutations import (
+    ArchiveTaskPayload,
+    CheckInPayload,
+    ClaimTaskRewardPayload,
+    CreateTaskPayload,
+    OpenSharePayload,
+    RecordEventPayload,
+    RecordOrderPayload,
+    RefundOrderPayload,
+    SetEarningRatePayload,
+    SharePayload,
+    UpdateTaskPayload,
+)
 from pointsmall.schema.errors import ErrorPolicy
 from pointsmall.schema.ledger import LedgerEntry
 from pointsmall.schema.ledger_mutations import (
@@ -71,6 +85,16 @@ class Query:
     redemptions: RedemptionConnection = strawberry.field(
         resolver=redemptions.redemptions,
         description="Everyone's redemptions, e.g. the review queue (admin).",
+    )
+    leaderboard: Leaderboard = strawberry.field(
+        resolver=engagement.leaderboard,
+        description="Points earned in the period: nicknames and points only.",
+    )
+    tasks: list[Task] = strawberry.field(
+        resolver=engagement.all_tasks, description="Every task, as ops see them (admin)."
+    )
+    earning_rates: list[EarningRate] = strawberry.field(
+        resolver=engagement.earning_rates, description="Earning rates by category (admin)."
     )
 
 
@@ -132,6 +156,45 @@ class Mutation:
         resolver=redemptions.fulfill_redemption,
         description="Mark a redemption SHIPPED or FULFILLED (admin or service).",
     )
+    record_order: RecordOrderPayload = strawberry.mutation(
+        resolver=engagement.record_order,
+        description="Award a paid order's points, pending for the return window (service).",
+    )
+    refund_order: RefundOrderPayload = strawberry.mutation(
+        resolver=engagement.refund_order,
+        description="Take back the points of refunded order lines (service).",
+    )
+    record_event: RecordEventPayload = strawberry.mutation(
+        resolver=engagement.record_event,
+        description="A behaviour event that counts towards tasks (service).",
+    )
+    create_task: CreateTaskPayload = strawberry.mutation(
+        resolver=engagement.create_task, description="Add a task (admin)."
+    )
+    update_task: UpdateTaskPayload = strawberry.mutation(
+        resolver=engagement.update_task, description="Change a task (admin)."
+    )
+    archive_task: ArchiveTaskPayload = strawberry.mutation(
+        resolver=engagement.archive_task, description="End a task (admin)."
+    )
+    set_earning_rate: SetEarningRatePayload = strawberry.mutation(
+        resolver=engagement.set_earning_rate,
+        description="Points per order line of a category, in percent (admin).",
+    )
+    check_in: CheckInPayload = strawberry.mutation(
+        resolver=engagement.check_in, description="Today's check-in (user)."
+    )
+    claim_task_reward: ClaimTaskRewardPayload = strawberry.mutation(
+        resolver=engagement.claim_task_reward,
+        description="Collect a completed task's reward, once (user).",
+    )
+    share: SharePayload = strawberry.mutation(
+        resolver=engagement.share, description="A share link that may earn points (user)."
+    )
+    open_share: OpenSharePayload = strawberry.mutation(
+        resolver=engagement.open_share,
+        description="Open someone's share link: they may earn a bonus (user).",
+    )
 
 
 @strawberry.type
@@ -152,7 +215,7 @@ schema = PointsmallSchema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
-    types=[Account, LedgerEntry, Item, Redemption],
+    types=[Account, LedgerEntry, Item, Redemption, Task],
     extensions=[ErrorPolicy, TokenLimit, DepthAndAliasLimits, CachedParsing, CachedValidation],
     config=StrawberryConfig(relay_max_results=100),
 )

@@ -1,4 +1,4 @@
-"""`pointsmall serve | migrate | seed-demo | token | jobs | mall reconcile | audit | schema`."""
+"""The `pointsmall` command: serve, migrate, seed-demo, token, jobs, mall, leaderboards, audit."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from datetime import timedelta
 from pointsmall.auth import Role, issue_token
 from pointsmall.config import Settings, SettingsError
 from pointsmall.db import apply_migrations, open_database
-from pointsmall.runtime import ledger_rules
+from pointsmall.runtime import engagement_rules, ledger_rules
 
 DURATION = re.compile(r"^(\d+)([smhd])$")
 UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -80,6 +80,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     reconcile.set_defaults(command=_reconcile)
 
+    boards = commands.add_parser("leaderboards", help="leaderboard maintenance")
+    board_commands = boards.add_subparsers(required=True, metavar="TASK")
+    rebuild = board_commands.add_parser(
+        "rebuild", help="recompute the current leaderboards in Redis from the ledger"
+    )
+    rebuild.set_defaults(command=_rebuild_leaderboards)
+
     sdl = commands.add_parser("schema", help="print the GraphQL schema (SDL)")
     sdl.add_argument("--output", help="write to this file instead")
     sdl.set_defaults(command=_schema)
@@ -133,7 +140,7 @@ def _seed_demo(settings: Settings, args: argparse.Namespace) -> int:
         if args.if_empty and not await database_is_empty():
             print("database already has data: demo not loaded again")
         else:
-            await seed_demo(ledger_rules(settings))
+            await seed_demo(ledger_rules(settings), engagement_rules(settings))
             print("demo data loaded")
         return 0
 
@@ -193,6 +200,20 @@ def _reconcile(settings: Settings, args: argparse.Namespace) -> int:
         async with connect_redis(settings.redis_url) as redis:
             gated = await reconcile_all(FlashGate(redis))
         print(f"flash-sale gates reset from the database for {gated} items with finite stock")
+        return 0
+
+    return _with_database(settings, work)
+
+
+def _rebuild_leaderboards(settings: Settings, args: argparse.Namespace) -> int:
+    from pointsmall import clock
+    from pointsmall.domain.leaderboards import Leaderboards
+    from pointsmall.redis_client import connect_redis
+
+    async def work() -> int:
+        async with connect_redis(settings.redis_url) as redis:
+            scores = await Leaderboards(redis, settings.zone).rebuild(clock.now())
+        print(f"leaderboards rebuilt from the ledger: {scores:,} scores")
         return 0
 
     return _with_database(settings, work)

@@ -13,15 +13,27 @@ from functools import partial
 
 from pointsmall import clock
 from pointsmall.clock import MovableClock
-from pointsmall.domain import catalogue, holds, ledger, reversals
+from pointsmall.domain import catalogue, checkins, holds, ledger, orders, reversals, tasks
 from pointsmall.domain.accounts import ProfileUpdate, upsert_profile
 from pointsmall.domain.actors import Actor
 from pointsmall.domain.catalogue import ItemFields, VirtualRight
+from pointsmall.domain.engagement_rules import EngagementRules
 from pointsmall.domain.expiry import expire_due_points
 from pointsmall.domain.ledger import LedgerRequest
+from pointsmall.domain.orders import OrderLine
 from pointsmall.domain.redemptions import RedeemRequest, redeem
 from pointsmall.domain.rules import LedgerRules
-from pointsmall.models import Account, Item, ItemKind, ItemStatus, QuotaWindow, SaleRecurrence
+from pointsmall.domain.tasks import TaskFields, Tier
+from pointsmall.models import (
+    Account,
+    Item,
+    ItemKind,
+    ItemStatus,
+    QuotaWindow,
+    SaleRecurrence,
+    TaskEvent,
+    TaskWindow,
+)
 
 DEMO_USER = "demo"
 DEMO_ADMIN = "ops-admin"
@@ -40,7 +52,7 @@ async def database_is_empty() -> bool:
     return not await Account.exists()
 
 
-async def seed_demo(rules: LedgerRules) -> None:
+async def seed_demo(rules: LedgerRules, engagement: EngagementRules) -> None:
     now = clock.now()
     moving = MovableClock(now - timedelta(days=362))
     real_clock = clock.use_clock(moving)
@@ -60,10 +72,72 @@ async def seed_demo(rules: LedgerRules) -> None:
                 rules,
                 expires_in=timedelta(days=days + 2),
             )
+        await _demo_engagement(moving, now, rules, engagement)
     finally:
         clock.use_clock(real_clock)
     await expire_due_points()
     await _demo_mall(now, rules)
+
+
+TASKS = [
+    TaskFields(
+        "Shop this month",
+        TaskEvent.ORDER_PAID,
+        TaskWindow.MONTHLY,
+        description="Orders this month unlock more and more points.",
+        tiers=[Tier(1, 50), Tier(3, 100), Tier(5, 200)],
+        auto_claim=False,
+    ),
+    TaskFields(
+        "Check in today", TaskEvent.CHECK_IN, TaskWindow.DAILY, target_count=1, reward_points=5
+    ),
+    TaskFields(
+        "Share two items this week",
+        TaskEvent.SHARE,
+        TaskWindow.WEEKLY,
+        target_count=2,
+        reward_points=30,
+    ),
+    TaskFields(
+        "Write a review",
+        TaskEvent.REVIEW,
+        TaskWindow.ONCE,
+        target_count=1,
+        reward_points=40,
+        auto_claim=False,
+    ),
+    TaskFields(
+        "Order 3 days in a row",
+        TaskEvent.ORDER_PAID,
+        TaskWindow.ONCE,
+        target_count=3,
+        reward_points=150,
+        consecutive_days=True,
+        audience_tags=["gamer"],
+    ),
+]
+
+
+async def _demo_engagement(
+    moving: MovableClock, now: datetime, rules: LedgerRules, engagement: EngagementRules
+) -> None:
+    """Earning rates, tasks, a five-day check-in streak, orders, and a lively leaderboard."""
+    await orders.set_earning_rate("electronics", 5)
+    await orders.set_earning_rate("groceries", 1)
+    for task in TASKS:
+        await tasks.create_task(task)
+    for days_ago in range(5, 0, -1):
+        moving.set(now - timedelta(days=days_ago))
+        for user in (DEMO_USER, "alice", "bob"):
+            account = await Account.get(user_id=user)
+            await checkins.check_in(account.id, f"demo-{days_ago}", SHOP, rules, engagement)
+    moving.set(now - timedelta(hours=3))
+    lines = [
+        OrderLine("headphones-1", "electronics", 12_900, engagement.currency),
+        OrderLine("coffee-beans", "groceries", 2_450, engagement.currency),
+    ]
+    for user, order_id in ((DEMO_USER, "order-3001"), ("carol", "order-3002")):
+        await orders.record_order(order_id, user, moving.now(), lines, SHOP, rules, engagement)
 
 
 CATALOGUE = [

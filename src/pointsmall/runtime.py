@@ -16,7 +16,7 @@ from pointsmall.config import Settings
 from pointsmall.db import open_database
 from pointsmall.domain import events
 from pointsmall.domain.engagement_rules import EngagementRules
-from pointsmall.domain.flash_gate import FlashGate
+from pointsmall.domain.flash_gate import FlashGate, reconcile_all
 from pointsmall.domain.leaderboards import Leaderboards
 from pointsmall.domain.rules import LedgerRules
 from pointsmall.domain.sale_windows import quota_is_zone_free
@@ -93,6 +93,9 @@ async def open_runtime(
                     global_fallback=True,
                 )
             )
+            if settings.redis_url is None:  # the in-process stand-in starts empty every time
+                await boards.rebuild(clock.now())
+                await reconcile_all(gate)
         yield Runtime(
             settings=settings,
             rules=ledger_rules(settings),

@@ -38,6 +38,7 @@ lint: $(INSTALLED)
 bench: $(INSTALLED)
 	$(BIN)/python bench/ledger.py
 	$(BIN)/python bench/mall.py
+	$(BIN)/python bench/engagement.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,10 +1,12 @@
-"""What the benchmarks share: a fresh database, Redis, a `pointsmall serve`, wrk, the table.
+"""What the benchmarks share: a fresh database, Redis, a `pointsmall serve`, wrk, a minimal
+HTTP/1.1 client, the table.
 
 Each benchmark names its own database, Redis database and port, so they never meet.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
@@ -199,6 +201,59 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 def tail(path: Path, lines: int = 30) -> str:
     return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+
+
+# --- a minimal HTTP/1.1 client --------------------------------------------------------
+
+
+def post_request(port: int, path: str, token: str, body: str) -> bytes:
+    """An HTTP/1.1 keep-alive POST of a JSON body with a bearer token, ready to write."""
+    data = body.encode()
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\nContent-Type: application/json\r\n"
+        f"Authorization: Bearer {token}\r\nContent-Length: {len(data)}\r\n\r\n"
+    )
+    return head.encode() + data
+
+
+class Connection:
+    """One keep-alive connection to the server on `port`, one request at a time.
+
+    For many concurrent clients from one process: httpx costs 1-3 ms of CPU a request at
+    200 connections (its pool's bookkeeping grows with them), enough to set the pace on a
+    machine the server shares; this costs some 20 us. The server answers with a
+    Content-Length, never chunked. (bench/mall.py has its own copy, bound to its port.)
+    """
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+
+    async def exchange(self, request: bytes) -> tuple[int, bytes]:
+        """(status, body) of the request; on a broken connection, the next call reconnects."""
+        if self.streams is None:
+            self.streams = await asyncio.open_connection(HOST, self.port)
+        reader, writer = self.streams
+        try:
+            writer.write(request)
+            await writer.drain()
+            head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").lower()
+            status = int(head.split(" ", 2)[1])
+            length = re.search(r"\r\ncontent-length: *(\d+)", head)
+            if length is None:
+                raise BenchError(f"a response without a Content-Length: {head!r}")
+            body = await reader.readexactly(int(length.group(1)))
+            if "\r\nconnection: close" in head:
+                self.close()
+        except BaseException:
+            self.close()
+            raise
+        return status, body
+
+    def close(self) -> None:
+        if self.streams is not None:
+            self.streams[1].close()
+            self.streams = None
 
 
 # --- wrk ------------------------------------------------------------------------------

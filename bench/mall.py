@@ -97,7 +97,7 @@ from pointsmall.domain.ledger import LedgerRequest
 from pointsmall.domain.redemptions import RedeemRequest, ShippingAddress, redeem
 from pointsmall.domain.rules import LedgerRules
 from pointsmall.domain.sale_windows import sale_window
-from pointsmall.models import Item, ItemKind, ItemStatus, QuotaWindow, SaleRecurrence
+from pointsmall.models import Account, Item, ItemKind, ItemStatus, QuotaWindow, SaleRecurrence
 from pointsmall.runtime import ledger_rules
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
@@ -219,9 +219,7 @@ async def seed(bench_url: str, rules: LedgerRules, zone: ZoneInfo, sales: int) -
             item = hot[pick % len(hot)]
             await redeem(
                 RedeemRequest(
-                    account_id=account_ids[number],
                     user_id=user_id_of(number),
-                    zone=zone,
                     item_id=item.id,
                     quantity=1,
                     idempotency_key=f"seed-{pick}",
@@ -229,6 +227,8 @@ async def seed(bench_url: str, rules: LedgerRules, zone: ZoneInfo, sales: int) -
                     shipping_address=ADDRESS if item.kind == ItemKind.PHYSICAL else None,
                 ),
                 gate=None,
+                open_account=partial(Account.get, id=account_ids[number]),
+                rules=rules,
             )
             made += 1
 

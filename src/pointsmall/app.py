@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -23,6 +25,7 @@ from tortoise.connection import get_connection
 
 from pointsmall.config import Settings
 from pointsmall.jobs.expiry import EXPIRY_SWEEP
+from pointsmall.jobs.notifications import MATURED_POINTS, expiry_warnings
 from pointsmall.jobs.redemptions import payment_lapse
 from pointsmall.jobs.scheduler import Job, running
 from pointsmall.runtime import Runtime, open_runtime
@@ -35,6 +38,16 @@ MAX_BODY_BYTES = 256 * 1024
 MAX_SUBSCRIPTIONS_PER_CONNECTION = 20
 
 
+TOKEN_EXPIRED = 4401  # graphql-transport-ws: Unauthorized
+
+
+async def close_when_expired(websocket: WebSocket, expires_at: datetime) -> None:
+    """A socket lives no longer than the token it was opened with."""
+    await asyncio.sleep(max(0.0, (expires_at - datetime.now(UTC)).total_seconds()))
+    with contextlib.suppress(RuntimeError, OSError):
+        await websocket.close(code=TOKEN_EXPIRED, reason="token expired: reconnect with a new one")
+
+
 class GraphQLEndpoint(GraphQL[Context, None]):
     def __init__(self, graphiql: bool) -> None:
         super().__init__(
@@ -45,6 +58,18 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             connection_init_wait_timeout=timedelta(seconds=10),
             max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION,
         )
+        self._expiry_timers: dict[int, asyncio.Task[None]] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "websocket":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            await super().__call__(scope, receive, send)
+        finally:  # the connection is over: so is its expiry timer
+            timer = self._expiry_timers.pop(id(scope), None)
+            if timer is not None:
+                timer.cancel()
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         runtime: Runtime = request.app.state.runtime
@@ -70,11 +95,16 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 }
             )
         try:
-            context.authenticate(authorization)
+            principal = context.authenticate(authorization)
         except Unauthenticated as error:
             raise ConnectionRejectionError(
                 {"code": "UNAUTHENTICATED", "message": error.message}
             ) from None
+        websocket = context.request
+        if principal is not None and principal.expires_at and isinstance(websocket, WebSocket):
+            self._expiry_timers[id(websocket.scope)] = asyncio.create_task(
+                close_when_expired(websocket, principal.expires_at)
+            )
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -144,7 +174,13 @@ async def readyz(request: Request) -> Response:
 
 
 def scheduled_jobs(runtime: Runtime) -> list[Job]:
-    return [EXPIRY_SWEEP, payment_lapse(runtime.rules)]
+    thresholds = runtime.settings.expiry_warning_days
+    return [
+        EXPIRY_SWEEP,
+        payment_lapse(runtime.rules),
+        expiry_warnings(runtime.rules, thresholds),
+        MATURED_POINTS,
+    ]
 
 
 def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:

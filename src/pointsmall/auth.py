@@ -34,6 +34,7 @@ class Principal:
     roles: frozenset[Role]
     nickname: str | None = None
     timezone: str | None = None
+    expires_at: datetime | None = None
 
     def has(self, role: Role) -> bool:
         return role in self.roles
@@ -84,11 +85,15 @@ def _principal(claims: dict[str, object]) -> Principal:
         raise AuthenticationError("invalid token: unknown role") from None
     nickname = claims.get("nickname")
     timezone = claims.get("tz")
+    expires = claims.get("exp")
     return Principal(
         user_id=user_id,
         roles=roles,
         nickname=nickname if isinstance(nickname, str) else None,
         timezone=timezone if isinstance(timezone, str) else None,
+        expires_at=datetime.fromtimestamp(expires, UTC)
+        if isinstance(expires, int | float)
+        else None,
     )
 
 

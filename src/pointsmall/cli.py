@@ -8,12 +8,13 @@ import logging
 import re
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import timedelta
 
 from pointsmall.auth import Role, issue_token
 from pointsmall.config import Settings, SettingsError
-from pointsmall.db import apply_migrations, open_database
-from pointsmall.runtime import engagement_rules, ledger_rules
+from pointsmall.db import apply_migrations
+from pointsmall.runtime import engagement_rules, ledger_rules, open_runtime
 
 DURATION = re.compile(r"^(\d+)([smhd])$")
 UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -72,6 +73,10 @@ def _parser() -> argparse.ArgumentParser:
     expire.set_defaults(command=_expire)
     lapse = job.add_parser("lapse-payments", help="cancel redemptions whose payment is overdue")
     lapse.set_defaults(command=_lapse_payments)
+    warn = job.add_parser("warn-expiring", help="warn users whose points expire soon")
+    warn.set_defaults(command=_warn_expiring)
+    matured = job.add_parser("announce-matured", help="tell users pending points matured")
+    matured.set_defaults(command=_announce_matured)
 
     mall = commands.add_parser("mall", help="mall maintenance")
     mall_commands = mall.add_subparsers(required=True, metavar="TASK")
@@ -126,8 +131,10 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _with_database(settings: Settings, work: Callable[[], Awaitable[int]]) -> int:
+    """Run `work` with the database and Redis, so what it changes is announced live too."""
+
     async def run() -> int:
-        async with open_database(settings.database_url, pool_size=4):
+        async with open_runtime(replace(settings, database_pool_size=4)):
             return await work()
 
     return asyncio.run(run())
@@ -187,6 +194,28 @@ def _lapse_payments(settings: Settings, args: argparse.Namespace) -> int:
     async def work() -> int:
         lapsed = await lapse_unpaid(SYSTEM, ledger_rules(settings))
         print(f"cancelled {lapsed} redemptions whose payment did not arrive")
+        return 0
+
+    return _with_database(settings, work)
+
+
+def _warn_expiring(settings: Settings, args: argparse.Namespace) -> int:
+    from pointsmall.domain.notifications import warn_expiring
+
+    async def work() -> int:
+        sent = await warn_expiring(ledger_rules(settings), settings.expiry_warning_days)
+        print(f"sent {sent} expiry warnings")
+        return 0
+
+    return _with_database(settings, work)
+
+
+def _announce_matured(settings: Settings, args: argparse.Namespace) -> int:
+    from pointsmall.domain.notifications import announce_matured
+
+    async def work() -> int:
+        sent = await announce_matured()
+        print(f"told {sent} users their pending points are now spendable")
         return 0
 
     return _with_database(settings, work)

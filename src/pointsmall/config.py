@@ -48,6 +48,7 @@ class Settings:
     share_open_reward: int = 5
     share_open_daily_cap: int = 10
     share_base_url: str = "https://mall.example.com/s/"
+    expiry_warning_days: tuple[int, ...] = (3, 1)
 
     @property
     def mall_expiring_window(self) -> timedelta:
@@ -123,6 +124,7 @@ class Settings:
             share_open_reward=_int(env, "SHARE_OPEN_REWARD", 5, 0, 1_000_000),
             share_open_daily_cap=_int(env, "SHARE_OPEN_DAILY_CAP", 10, 0, 1_000),
             share_base_url=env.get("SHARE_BASE_URL") or "https://mall.example.com/s/",
+            expiry_warning_days=_warning_days(env),
         )
 
 
@@ -176,3 +178,15 @@ def _rewards(env: Mapping[str, str]) -> tuple[int, ...]:
     ):
         raise SettingsError("CHECK_IN_REWARDS is 1-31 comma-separated rewards, e.g. 10,10,20")
     return tuple(int(part) for part in parts)
+
+
+def _warning_days(env: Mapping[str, str]) -> tuple[int, ...]:
+    value = env.get("EXPIRY_WARNING_DAYS")
+    if not value:
+        return (3, 1)
+    parts = [part.strip() for part in value.split(",")]
+    if not 1 <= len(parts) <= 5 or not all(
+        part.isdigit() and 0 < int(part) <= 60 for part in parts
+    ):
+        raise SettingsError("EXPIRY_WARNING_DAYS is 1-5 comma-separated days, e.g. 3,1")
+    return tuple(sorted({int(part) for part in parts}, reverse=True))

@@ -120,8 +120,14 @@ async def announce(
             await boards.rebuild(clock.now(), [account_id])
         case events.AccountChanged(account_id=account_id):
             await broker.publish(account_channel(account_id), json.dumps({"kind": "points"}))
-        case events.RedemptionChanged(account_id=account_id, redemption_id=rid, status=status):
-            message = {"kind": "redemption", "redemptionId": rid, "status": status}
+        case events.NotificationCreated(account_id=account_id):
+            message = {
+                "kind": "notification",
+                "id": event.notification_id,
+                "type": event.kind,
+                "payload": event.payload,
+                "createdAt": event.created_at.isoformat(),
+            }
             await broker.publish(account_channel(account_id), json.dumps(message))
         case events.StockAdded(item_id=item_id, quantity=quantity):
             await gate.add_stock(item_id, quantity)

@@ -26,6 +26,15 @@ def user_id(value: str, field: str = "userId") -> str:
     return checked
 
 
+async def lock_account(account_id: int) -> Account:
+    """The account row, locked to the end of the transaction: every change to an account's
+    points, holds, redemptions, tasks or notifications takes this lock first."""
+    account = await Account.select_for_update(no_key=True).get_or_none(id=account_id)
+    if account is None:
+        raise NotFound("no such account")
+    return account
+
+
 async def find_account(shop_user_id: str) -> Account:
     """The account of a user we already know (admin calls): `NotFound` otherwise."""
     account = await Account.get_or_none(user_id=user_id(shop_user_id))

@@ -17,6 +17,7 @@ from tortoise.exceptions import IntegrityError
 
 from pointsmall import clock
 from pointsmall.domain import events, ledger, tasks, validation
+from pointsmall.domain.accounts import lock_account
 from pointsmall.domain.actors import Actor
 from pointsmall.domain.engagement_rules import EngagementRules
 from pointsmall.domain.errors import DomainError, ErrorCode, InvalidValue
@@ -39,7 +40,7 @@ async def check_in(
     key = validation.idempotency_key(idempotency_key)
     try:
         async with events.atomic():
-            account = await ledger.lock_account(account_id)
+            account = await lock_account(account_id)
             earlier = await CheckIn.get_or_none(account_id=account_id, idempotency_key=key)
             if earlier is not None:
                 return earlier

@@ -18,6 +18,7 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from tortoise.transactions import in_transaction
 
@@ -50,21 +51,14 @@ class AccountStanding:
 
 
 @dataclass(frozen=True)
-class TaskCompleted:
-    """A user reached a tier of a task (paid at once, or waiting to be claimed)."""
+class NotificationCreated:
+    """A notification was stored: publish it to the user's live connections."""
 
     account_id: int
-    task_id: int
-    reward: int
-
-
-@dataclass(frozen=True)
-class RedemptionChanged:
-    """A redemption was made or changed status (the user's confirmation, review, shipping...)."""
-
-    account_id: int
-    redemption_id: int
-    status: str
+    notification_id: int
+    kind: str
+    payload: dict[str, Any]
+    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -97,8 +91,7 @@ Event = (
     AccountChanged
     | PointsIssued
     | AccountStanding
-    | TaskCompleted
-    | RedemptionChanged
+    | NotificationCreated
     | StockAdded
     | QuotaReturned
     | CatalogueChanged

@@ -31,18 +31,27 @@ from typing import TypeVar
 from tortoise.expressions import F
 
 from pointsmall import clock
-from pointsmall.domain import events, validation
+from pointsmall.domain import events, notifications, validation
+from pointsmall.domain.accounts import lock_account
 from pointsmall.domain.actors import Actor
+from pointsmall.domain.balances import points_of
 from pointsmall.domain.errors import (
     AccountFrozen,
     IdempotencyConflict,
     InsufficientPoints,
     InvalidState,
     InvalidValue,
-    NotFound,
 )
 from pointsmall.domain.rules import LedgerRules
-from pointsmall.models import Account, Allocation, Counterparty, Entry, EntryKind, Lot
+from pointsmall.models import (
+    Account,
+    Allocation,
+    Counterparty,
+    Entry,
+    EntryKind,
+    Lot,
+    NotificationKind,
+)
 from pointsmall.models.ledger import LotSource
 
 MAX_FUTURE = timedelta(days=366)  # how far ahead a grant may mature
@@ -116,13 +125,6 @@ async def account_operation(
                 return await replay(earlier)
         events.after_commit(events.AccountChanged(account_id))
         return await body(account, clock.now())
-
-
-async def lock_account(account_id: int) -> Account:
-    account = await Account.select_for_update(no_key=True).get_or_none(id=account_id)
-    if account is None:
-        raise NotFound("no such account")
-    return account
 
 
 async def _same_entry(entry: Entry) -> Entry:
@@ -333,6 +335,14 @@ async def earn(
         )
         if account.debt > 0:
             await _repay(account, request, lot, now)
+        if matures <= now:  # pending points are announced when they mature (a job)
+            summary = await points_of(account.id, now)
+            await notifications.notify(
+                account.id,
+                NotificationKind.POINTS_EARNED,
+                {"amount": amount, "reason": request.reason, "balance": summary.balance},
+                dedupe_key=f"earned:{earned.id}",
+            )
         return earned
 
     return await account_operation(account_id, request, operation, body, _same_entry)

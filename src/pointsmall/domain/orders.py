@@ -23,7 +23,7 @@ from tortoise.exceptions import IntegrityError
 
 from pointsmall import clock
 from pointsmall.domain import events, ledger, tasks, validation
-from pointsmall.domain.accounts import open_account
+from pointsmall.domain.accounts import lock_account, open_account
 from pointsmall.domain.accounts import user_id as checked_user_id
 from pointsmall.domain.actors import Actor
 from pointsmall.domain.engagement_rules import EngagementRules
@@ -138,7 +138,7 @@ async def record_order(
     account = await open_account(shop_user_id)
     try:
         async with events.atomic():
-            await ledger.lock_account(account.id)  # one user's orders in turn: one first order
+            await lock_account(account.id)  # one user's orders in turn: one first order
             first = not await Order.filter(account_id=account.id).exists()
             bonus = (
                 first
@@ -234,7 +234,7 @@ async def refund_order(
         raise NotFound(f"no order {order_id}", field="orderId")
     try:
         async with events.atomic():
-            await ledger.lock_account(order.account_id)  # refunds of one order in turn
+            await lock_account(order.account_id)  # refunds of one order in turn
             order = await Order.get(id=order.id)
             order_lines = {line["sku"]: line for line in order.lines}
             points = 0

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from tortoise.expressions import F
 
 from pointsmall import clock
-from pointsmall.domain import events, holds, ledger, reversals, validation
+from pointsmall.domain import events, holds, reversals, validation
+from pointsmall.domain.accounts import lock_account
 from pointsmall.domain.actors import Actor
 from pointsmall.domain.errors import InvalidState, InvalidValue, NotFound
 from pointsmall.domain.ledger import LedgerRequest
@@ -56,7 +57,7 @@ async def _locked(redemption_id: int, account_id: int | None = None) -> Redempti
     found = await Redemption.get_or_none(id=redemption_id)
     if found is None or (account_id is not None and found.account_id != account_id):
         raise NotFound("no such redemption", field="redemptionId")
-    await ledger.lock_account(found.account_id)
+    await lock_account(found.account_id)
     return await Redemption.get(id=redemption_id)
 
 

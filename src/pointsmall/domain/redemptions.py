@@ -20,7 +20,8 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
 from pointsmall import clock
-from pointsmall.domain import events, holds, ledger, tasks, validation
+from pointsmall.domain import events, holds, ledger, notifications, tasks, validation
+from pointsmall.domain.accounts import lock_account
 from pointsmall.domain.actors import Actor
 from pointsmall.domain.balances import PointsSummary, points_of
 from pointsmall.domain.errors import (
@@ -45,6 +46,7 @@ from pointsmall.models import (
     Item,
     ItemKind,
     ItemStatus,
+    NotificationKind,
     QuotaUsage,
     Redemption,
     RedemptionChange,
@@ -324,7 +326,7 @@ async def _redeem_in_transaction(
     request_fingerprint: str,
 ) -> Redemption:
     async with events.atomic():
-        account = await ledger.lock_account(account_id)
+        account = await lock_account(account_id)
         earlier = await _earlier(account.id, key, request_fingerprint)
         if earlier is not None:
             raise _Replayed(earlier)
@@ -454,8 +456,10 @@ async def record_change(
         reason=reason,
         created_at=clock.now(),
     )
-    events.after_commit(
-        events.RedemptionChanged(redemption.account_id, redemption.id, redemption.status.value)
+    await notifications.notify(
+        redemption.account_id,
+        NotificationKind.REDEMPTION_UPDATED,
+        {"redemption_id": redemption.id, "status": redemption.status.value, "reason": reason},
     )
 
 

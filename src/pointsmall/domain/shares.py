@@ -15,6 +15,7 @@ from tortoise.exceptions import IntegrityError
 
 from pointsmall import clock
 from pointsmall.domain import events, ledger, tasks, validation
+from pointsmall.domain.accounts import lock_account
 from pointsmall.domain.actors import Actor
 from pointsmall.domain.engagement_rules import EngagementRules
 from pointsmall.domain.errors import NotFound
@@ -44,7 +45,7 @@ async def share(
     validation.idempotency_key(idempotency_key)
     try:
         async with events.atomic():
-            account = await ledger.lock_account(account_id)
+            account = await lock_account(account_id)
             earlier = await Share.get_or_none(
                 account_id=account_id, target=target, target_id=target_id
             )
@@ -100,7 +101,7 @@ async def open_share(
         return Opened(found, 0)  # your own link earns nothing
     try:
         async with events.atomic():
-            sharer = await ledger.lock_account(found.account_id)
+            sharer = await lock_account(found.account_id)
             if await ShareOpen.exists(share_id=found.id, opener_id=opener_id):
                 return Opened(found, 0)
             now = clock.now()

@@ -21,12 +21,22 @@ from zoneinfo import ZoneInfo
 from tortoise.exceptions import IntegrityError
 
 from pointsmall import clock
-from pointsmall.domain import events, ledger, validation
+from pointsmall.domain import events, ledger, notifications, validation
+from pointsmall.domain.accounts import lock_account
 from pointsmall.domain.actors import SYSTEM, Actor
 from pointsmall.domain.errors import InvalidState, InvalidValue, NotFound
 from pointsmall.domain.ledger import LedgerRequest
 from pointsmall.domain.rules import LedgerRules
-from pointsmall.models import Account, Entry, Task, TaskEvent, TaskProgress, TaskState, TaskWindow
+from pointsmall.models import (
+    Account,
+    Entry,
+    NotificationKind,
+    Task,
+    TaskEvent,
+    TaskProgress,
+    TaskState,
+    TaskWindow,
+)
 
 MAX_TIERS = 10
 MAX_TARGET = 10_000
@@ -219,7 +229,7 @@ async def record_progress(
     custom: str | None = None,
 ) -> None:
     """Count an event towards the user's open tasks; call inside the event's transaction."""
-    account = await ledger.lock_account(account_id)
+    account = await lock_account(account_id)
     now = clock.now()
     candidates = await Task.filter(state=TaskState.ACTIVE, event=event)
     zone = zone_of(account, rules)
@@ -246,7 +256,12 @@ async def record_progress(
         )
         newly = _newly_reached(task, progress)
         if newly is not None:
-            events.after_commit(events.TaskCompleted(account.id, task.id, newly.reward))
+            await notifications.notify(
+                account.id,
+                NotificationKind.TASK_COMPLETED,
+                {"task_id": task.id, "title": task.title, "reward": newly.reward},
+                dedupe_key=f"task:{task.id}:{progress.period}:{newly.target}",
+            )
         if task.auto_claim:
             await _pay_tiers(account, task, progress, rules, SYSTEM, key=None)
 
@@ -319,7 +334,7 @@ async def claim(
     more and answers the same."""
     key = validation.idempotency_key(idempotency_key)
     async with events.atomic():
-        account = await ledger.lock_account(account_id)
+        account = await lock_account(account_id)
         earlier = await Entry.get_or_none(account_id=account_id, idempotency_key=key)
         if earlier is not None:
             if earlier.reference is None or not earlier.reference.startswith(f"task:{task_id}:"):
@@ -412,3 +427,8 @@ async def tasks_for(account: Account, rules: LedgerRules) -> list[TaskView]:
         view(task, by_key.get((task.id, period_of(task, now, zone))), now, zone) for task in tasks
     ]
     return [item for item in views if item.status != "EXPIRED" or item.current > 0]
+
+
+async def task_view(account: Account, task_id: int, rules: LedgerRules) -> TaskView | None:
+    """One task as the user sees it now, if it is one of theirs."""
+    return next((item for item in await tasks_for(account, rules) if item.task.id == task_id), None)

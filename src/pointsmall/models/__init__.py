@@ -38,6 +38,7 @@ from pointsmall.models.mall import (
     Restock,
     SaleRecurrence,
 )
+from pointsmall.models.notifications import Notification, NotificationKind
 
 __all__ = [
     "Account",
@@ -55,6 +56,8 @@ __all__ = [
     "ItemKind",
     "ItemStatus",
     "Lot",
+    "Notification",
+    "NotificationKind",
     "Order",
     "OrderRefund",
     "QuotaUsage",

@@ -14,8 +14,9 @@ from strawberry import relay
 from pointsmall.auth import Role
 from pointsmall.domain.errors import NotFound
 from pointsmall.domain.history import entry_of_account
-from pointsmall.domain.tasks import tasks_for
+from pointsmall.domain.tasks import task_view
 from pointsmall.models import Account as AccountModel
+from pointsmall.models import Notification
 from pointsmall.models import Task as TaskModel
 from pointsmall.resolvers.access import account_type, require, viewer_account
 from pointsmall.resolvers.mall import visible_item_model
@@ -26,6 +27,8 @@ from pointsmall.schema.errors import NotFoundError, Unauthenticated
 from pointsmall.schema.ledger import LedgerEntry
 from pointsmall.schema.mall import items_for
 from pointsmall.schema.node import parse_global_id
+from pointsmall.schema.notifications import NOTIFICATION_TYPES
+from pointsmall.schema.notifications import from_model as notification_from_model
 from pointsmall.schema.redemptions import Redemption
 
 MISSING = "no object with this id"
@@ -36,9 +39,8 @@ async def task_for(info: Info, task_id: int, is_admin: bool) -> Task | None:
     if is_admin:
         task = await TaskModel.get_or_none(id=task_id)
         return Task.for_ops(task) if task else None
-    account = await viewer_account(info)
-    views = await tasks_for(account, info.context.runtime.rules)
-    return next((Task.from_view(view) for view in views if view.task.id == task_id), None)
+    seen = await task_view(await viewer_account(info), task_id, info.context.runtime.rules)
+    return Task.from_view(seen) if seen else None
 
 
 async def node(info: Info, id: strawberry.ID) -> relay.Node | None:
@@ -68,6 +70,9 @@ async def node(info: Info, id: strawberry.ID) -> relay.Node | None:
         found = Redemption.from_model(redemption) if redemption else None
     elif type_name == "Task":
         found = await task_for(info, key, is_admin)
+    elif type_name in NOTIFICATION_TYPES and owner is not None:
+        stored = await Notification.get_or_none(id=key, account_id=owner)
+        found = notification_from_model(stored) if stored else None
     if found is None:
         raise NotFoundError(MISSING)
     return found

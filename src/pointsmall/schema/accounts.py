@@ -9,6 +9,7 @@ import strawberry
 from strawberry import relay
 
 from pointsmall import clock
+from pointsmall.domain import notifications as inbox
 from pointsmall.domain.balances import ExpiringPoints as ExpiringPointsModel
 from pointsmall.domain.balances import PointsSummary, points_earned
 from pointsmall.domain.checkins import status as check_in_status
@@ -19,9 +20,13 @@ from pointsmall.schema.context import Info
 from pointsmall.schema.engagement import Achievement, CheckInCard, Task
 from pointsmall.schema.errors import BadUserInput
 from pointsmall.schema.ledger import LedgerConnection, ledger_connection
+from pointsmall.schema.notifications import NotificationConnection
+from pointsmall.schema.notifications import from_model as notification_from_model
+from pointsmall.schema.pagination import connection, decode_cursor, encode_cursor, page_size
 from pointsmall.schema.redemptions import RedemptionConnection, redemption_connection
 
 MAX_EXPIRY_WINDOW_DAYS = 366
+NOTIFICATION_CURSOR = "notification"
 
 
 @strawberry.type(description="Points that expire together.")
@@ -126,6 +131,28 @@ class Account(relay.Node):
             streak=status.streak,
             rank_percentile=percentile,
         )
+
+    @strawberry.field(description="The inbox, newest first.")
+    async def notifications(
+        self, first: int | None = 20, after: str | None = None, unread_only: bool = False
+    ) -> NotificationConnection:
+        size = page_size(first)
+        after_keys = decode_cursor(NOTIFICATION_CURSOR, after)
+        before_id = after_keys[0] if after_keys else None
+        rows = await inbox.page(
+            self.id, after_id=None, before_id=before_id, limit=size + 1, unread_only=unread_only
+        )
+        return connection(
+            rows,
+            [notification_from_model(row) for row in rows[:size]],
+            size,
+            lambda row: encode_cursor(NOTIFICATION_CURSOR, row.id),
+            has_previous=before_id is not None,
+        )
+
+    @strawberry.field
+    async def unread_notification_count(self) -> int:
+        return await inbox.unread_count(self.id)
 
     @strawberry.field(description="Redemptions, newest first.")
     async def redemptions(

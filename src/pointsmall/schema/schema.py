@@ -9,7 +9,15 @@ from graphql import GraphQLError
 from strawberry import relay
 from strawberry.schema.config import StrawberryConfig
 
-from pointsmall.resolvers import accounts, engagement, ledger, mall, node, redemptions
+from pointsmall.resolvers import (
+    accounts,
+    engagement,
+    ledger,
+    mall,
+    node,
+    notifications,
+    redemptions,
+)
 from pointsmall.schema.account_mutations import (
     FreezeAccountPayload,
     UnfreezeAccountPayload,
@@ -56,6 +64,13 @@ from pointsmall.schema.mall_mutations import (
     RestockItemPayload,
     ReviewRedemptionPayload,
     UpdateItemPayload,
+)
+from pointsmall.schema.notifications import (
+    MarkNotificationsReadPayload,
+    PointsEarned,
+    PointsExpiringSoon,
+    RedemptionUpdated,
+    TaskCompleted,
 )
 from pointsmall.schema.redemptions import Redemption, RedemptionConnection, RedemptionQuote
 
@@ -191,6 +206,10 @@ class Mutation:
     share: SharePayload = strawberry.mutation(
         resolver=engagement.share, description="A share link that may earn points (user)."
     )
+    mark_notifications_read: MarkNotificationsReadPayload = strawberry.mutation(
+        resolver=notifications.mark_notifications_read,
+        description="Mark some or all notifications read (user).",
+    )
     open_share: OpenSharePayload = strawberry.mutation(
         resolver=engagement.open_share,
         description="Open someone's share link: they may earn a bonus (user).",
@@ -202,6 +221,10 @@ class Subscription:
     points_changed = strawberry.subscription(
         resolver=accounts.points_changed,
         description="The caller's points now, then after every change (role user).",
+    )
+    notifications = strawberry.subscription(
+        resolver=notifications.notifications,
+        description="The caller's notifications live; with `after`, the missed ones first.",
     )
 
 
@@ -215,7 +238,17 @@ schema = PointsmallSchema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
-    types=[Account, LedgerEntry, Item, Redemption, Task],
+    types=[
+        Account,
+        LedgerEntry,
+        Item,
+        Redemption,
+        Task,
+        PointsEarned,
+        PointsExpiringSoon,
+        RedemptionUpdated,
+        TaskCompleted,
+    ],
     extensions=[ErrorPolicy, TokenLimit, DepthAndAliasLimits, CachedParsing, CachedValidation],
     config=StrawberryConfig(relay_max_results=100),
 )

@@ -1,0 +1,39 @@
+"""The durable inbox: every notification is stored before it is published."""
+
+from __future__ import annotations
+
+import enum
+from typing import TYPE_CHECKING, Any
+
+from tortoise import fields
+from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from pointsmall.models.accounts import Account
+
+
+class NotificationKind(enum.StrEnum):
+    POINTS_EARNED = "POINTS_EARNED"
+    POINTS_EXPIRING_SOON = "POINTS_EXPIRING_SOON"
+    REDEMPTION_UPDATED = "REDEMPTION_UPDATED"
+    TASK_COMPLETED = "TASK_COMPLETED"
+
+
+class Notification(Model):
+    """Something a user is told about. `dedupe_key` makes a repeated warning a no-op."""
+
+    id = fields.BigIntField(primary_key=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "pointsmall.Account", related_name="notifications", on_delete=fields.RESTRICT
+    )
+    account_id: int
+    kind = fields.CharEnumField(NotificationKind, max_length=24)
+    payload: fields.Field[dict[str, Any]] = fields.JSONField()
+    dedupe_key = fields.CharField(max_length=96, null=True)
+    created_at = fields.DatetimeField()
+    read_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "notification"
+        unique_together = (("account", "dedupe_key"),)
+        indexes = (("account_id", "id"),)

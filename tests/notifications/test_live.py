@@ -1,0 +1,94 @@
+"""Live notifications over both websocket protocols: at once, only one's own, nothing lost
+on reconnect, sockets closed when their token expires, a limit per connection."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import timedelta
+
+import pytest
+from websockets.exceptions import ConnectionClosed
+
+from pointsmall.clock import MovableClock
+from tests.api import Api
+from tests.mall.helpers import create_item, grant, redeem
+from tests.notifications.helpers import connected
+
+
+@pytest.mark.parametrize("protocol", ["graphql-transport-ws", "graphql-ws"])
+async def test_a_redemption_is_confirmed_live_within_a_second(
+    api: Api, clock: MovableClock, live_server: str, protocol: str
+) -> None:
+    await grant(api, "mei", 500)
+    item = await create_item(api, title="Coffee", pricePoints=100)
+    subscriber = await connected(live_server, api.user("mei"), protocol)
+    stranger = await connected(live_server, api.user("ana"), protocol)
+    await subscriber.subscribe()
+    await stranger.subscribe()
+    await asyncio.sleep(0.1)  # the subscriptions are in place
+    started = time.monotonic()
+    await redeem(api, "mei", item["id"], "r1")
+    data = (await subscriber.next_data(timeout=1.0))["notifications"]
+    assert time.monotonic() - started < 1.0
+    assert data["__typename"] == "RedemptionUpdated"
+    assert data["redemption"]["status"] == "CONFIRMED"
+    assert data["redemption"]["item"]["title"] == "Coffee"
+    assert await stranger.nothing_for(0.3)  # never someone else's
+    await subscriber.socket.close()
+    await stranger.socket.close()
+
+
+async def test_reconnecting_after_the_last_id_seen_loses_and_repeats_nothing(
+    api: Api, clock: MovableClock, live_server: str
+) -> None:
+    subscriber = await connected(live_server, api.user("mei"))
+    await subscriber.subscribe()
+    await asyncio.sleep(0.1)
+    await grant(api, "mei", 1, "g1")
+    last_seen = (await subscriber.next_data())["notifications"]["id"]
+    await subscriber.socket.close()
+    for number in range(2, 5):  # while offline
+        await grant(api, "mei", number, f"g{number}")
+    back = await connected(live_server, api.user("mei"))
+    await back.subscribe(after=last_seen)
+    missed = [(await back.next_data())["notifications"]["amount"] for _ in range(3)]
+    assert missed == [2, 3, 4]  # in order
+    await grant(api, "mei", 5, "g5")
+    assert (await back.next_data())["notifications"]["amount"] == 5  # then live
+    assert await back.nothing_for(0.3)  # and nothing twice
+    await back.socket.close()
+
+
+async def test_a_socket_closes_when_its_token_expires(api: Api, live_server: str) -> None:
+    short = api.user("mei", ttl=timedelta(seconds=1))
+    subscriber = await connected(live_server, short)
+    await subscriber.subscribe()
+    with pytest.raises(ConnectionClosed) as closed:
+        await subscriber.receive(timeout=5)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4401
+    assert "token expired" in closed.value.rcvd.reason
+
+
+async def test_subscriptions_per_connection_are_limited(api: Api, live_server: str) -> None:
+    subscriber = await connected(live_server, api.user("mei"))
+    for _ in range(20):
+        await subscriber.subscribe()
+    extra = await subscriber.subscribe()
+    refused = await subscriber.receive()
+    assert (refused["id"], refused["type"]) == (extra, "error")
+    assert refused["payload"][0]["message"] == "Subscription limit reached"
+    await grant(api, "mei", 7)  # the twenty in place still work
+    assert (await subscriber.next_data())["notifications"]["amount"] == 7
+    await subscriber.socket.close()
+
+
+async def test_a_bad_after_id_is_refused(api: Api, live_server: str) -> None:
+    subscriber = await connected(live_server, api.user("mei"))
+    await subscriber.subscribe(after="not-an-id")
+    message = await subscriber.receive()
+    assert message["type"] in ("error", "next")
+    errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+    assert errors[0]["extensions"]["code"] == "NOT_FOUND"
+    await subscriber.socket.close()

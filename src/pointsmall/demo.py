@@ -77,6 +77,9 @@ async def seed_demo(rules: LedgerRules, engagement: EngagementRules) -> None:
         clock.use_clock(real_clock)
     await expire_due_points()
     await _demo_mall(now, rules)
+    for user in ("alice", "bob", "carol"):  # today's leaderboards have someone on them
+        account = await Account.get(user_id=user)
+        await checkins.check_in(account.id, "demo-today", SHOP, rules, engagement)
 
 
 TASKS = [

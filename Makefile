@@ -39,6 +39,7 @@ bench: $(INSTALLED)
 	$(BIN)/python bench/ledger.py
 	$(BIN)/python bench/mall.py
 	$(BIN)/python bench/engagement.py
+	$(BIN)/python bench/notifications.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -11,7 +11,6 @@ from contextlib import asynccontextmanager
 
 from redis.asyncio import BlockingConnectionPool, Redis
 
-
 MAX_CONNECTIONS = 256  # per process; a burst beyond it waits for a connection
 CONNECTION_WAIT_SECONDS = 5.0
 

@@ -8,7 +8,7 @@ import pytest
 
 from pointsmall import clock as service_clock
 from pointsmall.clock import MovableClock
-from pointsmall.domain import audit, holds, ledger, reversals
+from pointsmall.domain import audit, corrections, holds, ledger, reversals
 from pointsmall.domain.balances import PointsSummary, live_lots, summarize
 from pointsmall.domain.errors import (
     AccountFrozen,
@@ -121,7 +121,7 @@ async def test_the_same_key_with_other_parameters_is_a_conflict(
     with pytest.raises(IdempotencyConflict):
         await ledger.spend(user.id, 31, request("spend-1"))
     with pytest.raises(IdempotencyConflict):
-        await ledger.adjust(user.id, 5, request("spend-1"), RULES)
+        await corrections.adjust(user.id, 5, request("spend-1"), RULES)
     assert (await points(user)).balance == 70
 
 
@@ -130,7 +130,7 @@ async def test_frozen_accounts_keep_their_balance_but_cannot_spend_or_hold(
 ) -> None:
     user = await account()
     await ledger.earn(user.id, 100, request("e"), RULES)
-    await ledger.set_frozen(user.id, True, request(reason="fraud review"))
+    await corrections.set_frozen(user.id, True, request(reason="fraud review"))
     with pytest.raises(AccountFrozen):
         await ledger.spend(user.id, 10, request("s"))
     with pytest.raises(AccountFrozen):
@@ -138,7 +138,7 @@ async def test_frozen_accounts_keep_their_balance_but_cannot_spend_or_hold(
     await ledger.earn(user.id, 5, request("while-frozen"), RULES)  # recorded, waits
     summary = await points(user)
     assert (summary.balance, summary.frozen) == (105, True)
-    await ledger.set_frozen(user.id, False, request(reason="cleared"))
+    await corrections.set_frozen(user.id, False, request(reason="cleared"))
     await ledger.spend(user.id, 105, request("s2"))
     kinds = [e.kind for e in await Entry.filter(account_id=user.id).order_by("id")]
     assert EntryKind.FREEZE in kinds and EntryKind.UNFREEZE in kinds
@@ -146,8 +146,8 @@ async def test_frozen_accounts_keep_their_balance_but_cannot_spend_or_hold(
 
 async def test_freezing_a_frozen_account_changes_nothing(db: str, clock: MovableClock) -> None:
     user = await account()
-    await ledger.set_frozen(user.id, True, request(reason="a"))
-    await ledger.set_frozen(user.id, True, request(reason="b"))
+    await corrections.set_frozen(user.id, True, request(reason="a"))
+    await corrections.set_frozen(user.id, True, request(reason="b"))
     assert await Entry.filter(account_id=user.id, kind=EntryKind.FREEZE).count() == 1
 
 
@@ -239,14 +239,14 @@ async def test_admin_adjustments_credit_and_debit_with_a_reason(
 ) -> None:
     user = await account()
     with pytest.raises(InvalidValue):
-        await ledger.adjust(user.id, 10, request("a", reason="  "), RULES)
-    await ledger.adjust(user.id, 100, request("a1", reason="goodwill"), RULES)
+        await corrections.adjust(user.id, 10, request("a", reason="  "), RULES)
+    await corrections.adjust(user.id, 100, request("a1", reason="goodwill"), RULES)
     await ledger.earn(user.id, 50, request("p"), RULES, available_at=clock.now() + DAY)
-    await ledger.adjust(user.id, -120, request("a2", reason="correction"), RULES)
+    await corrections.adjust(user.id, -120, request("a2", reason="correction"), RULES)
     summary = await points(user)
     assert (summary.balance, summary.pending) == (0, 30)  # spendable first, then pending
     with pytest.raises(InsufficientPoints):
-        await ledger.adjust(user.id, -31, request("a3", reason="too much"), RULES)
+        await corrections.adjust(user.id, -31, request("a3", reason="too much"), RULES)
     await assert_books_clean()
 
 
@@ -254,12 +254,12 @@ async def test_forfeit_removes_spendable_and_pending_points(db: str, clock: Mova
     user = await account()
     await ledger.earn(user.id, 70, request("e"), RULES)
     await ledger.earn(user.id, 30, request("p"), RULES, available_at=clock.now() + DAY)
-    entry = await ledger.forfeit(user.id, request("f", reason="abuse"))
+    entry = await corrections.forfeit(user.id, request("f", reason="abuse"))
     assert entry.amount == -100
     summary = await points(user)
     assert (summary.balance, summary.pending) == (0, 0)
     with pytest.raises(InvalidState):
-        await ledger.forfeit(user.id, request("f2", reason="again"))
+        await corrections.forfeit(user.id, request("f2", reason="again"))
     report = await audit.audit_ledger()
     assert report.books.forfeited == 100
 
@@ -334,7 +334,7 @@ async def test_clawback_takes_the_orders_own_points_first_and_owes_the_rest(
     )
     order_lot = (await Allocation.get(entry_id=order.id)).lot_id
     await ledger.spend(user.id, 100, request("spent"))
-    taken = await ledger.clawback(user.id, 350, request("refund"), first_from_lot=order_lot)
+    taken = await corrections.clawback(user.id, 350, request("refund"), first_from_lot=order_lot)
     assert taken.amount == -300 and taken.debt_change == 50  # pending order points, then owed
     fresh = await reload(user)
     assert (fresh.ledger_balance, fresh.debt) == (0, 50)

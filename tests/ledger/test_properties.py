@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from pointsmall import clock as service_clock
 from pointsmall.clock import MovableClock
-from pointsmall.domain import audit, holds, ledger, reversals
+from pointsmall.domain import audit, corrections, holds, ledger, reversals
 from pointsmall.domain.balances import live_lots, summarize
 from pointsmall.domain.errors import DomainError
 from pointsmall.domain.expiry import expire_due_points
@@ -119,12 +119,12 @@ async def apply(step: tuple[object, ...], clock: MovableClock, key: str) -> dict
     if kind == "adjust":
         _, user, amount = step
         row = await Account.get(user_id=user)
-        await ledger.adjust(row.id, amount, request(key), RULES)  # type: ignore[arg-type]
+        await corrections.adjust(row.id, amount, request(key), RULES)  # type: ignore[arg-type]
         return {f"{user}:live": amount}  # type: ignore[dict-item]
     if kind == "clawback":
         _, user, amount = step
         row = await Account.get(user_id=user)
-        taken = await ledger.clawback(row.id, amount, request(key))  # type: ignore[arg-type]
+        taken = await corrections.clawback(row.id, amount, request(key))  # type: ignore[arg-type]
         return {f"{user}:live": taken.amount}
     if kind == "expire":
         await expire_due_points(batch_size=1)

@@ -22,7 +22,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 
 from pointsmall import clock
-from pointsmall.domain import events, ledger, tasks, validation
+from pointsmall.domain import corrections, events, ledger, tasks, validation
 from pointsmall.domain.accounts import lock_account, open_account
 from pointsmall.domain.accounts import user_id as checked_user_id
 from pointsmall.domain.actors import Actor
@@ -260,7 +260,7 @@ async def refund_order(
             taken = owed = 0
             if points > 0:
                 lot = await Allocation.filter(entry_id=order.entry_id).first()
-                entry = await ledger.clawback(
+                entry = await corrections.clawback(
                     order.account_id,
                     points,
                     LedgerRequest(

@@ -23,12 +23,9 @@ from pointsmall import clock
 from pointsmall.domain import events, holds, ledger, notifications, tasks, validation
 from pointsmall.domain.accounts import lock_account
 from pointsmall.domain.actors import Actor
-from pointsmall.domain.balances import PointsSummary, points_of
 from pointsmall.domain.errors import (
     AccountFrozen,
-    DomainError,
     IdempotencyConflict,
-    InsufficientPoints,
     InvalidValue,
     NotFound,
     NotOnSale,
@@ -100,28 +97,7 @@ class RedeemRequest:
     shipping_address: ShippingAddress | None = None
 
 
-@dataclass(frozen=True)
-class PointsUse:
-    amount: int
-    expires_at: datetime
-
-
-@dataclass(frozen=True)
-class Quote:
-    item: Item
-    quantity: int
-    points: int
-    cash_amount: int | None
-    balance_after: int
-    points_used: list[PointsUse]
-    problems: list[DomainError]
-
-    @property
-    def can_redeem(self) -> bool:
-        return not self.problems
-
-
-def _quantity(quantity: int) -> int:
+def checked_quantity(quantity: int) -> int:
     return validation.whole_number(quantity, "quantity", 1, MAX_QUANTITY)
 
 
@@ -142,68 +118,6 @@ def sale_problem(item: Item, now: datetime) -> NotOnSale | None:
     if not window.is_open(now):
         return NotOnSale(f"on sale from {window.starts_at:%Y-%m-%d %H:%M} UTC", field="itemId")
     return None
-
-
-async def quota_used(account_id: int, item: Item, period: str) -> int:
-    usage = await QuotaUsage.get_or_none(account_id=account_id, item_id=item.id, period=period)
-    return usage.used if usage else 0
-
-
-def points_to_use(summary: PointsSummary, points: int) -> list[PointsUse]:
-    """Which points a spend of `points` would take: spendable lots, earliest expiry first."""
-    used: dict[datetime, int] = {}
-    left = points
-    spendable = sorted(
-        (lot for lot in summary.lots if lot.available_at <= summary.at),
-        key=lambda lot: lot.expires_at,
-    )
-    for lot in spendable:
-        if left <= 0:
-            break
-        take = min(lot.remaining, left)
-        used[lot.expires_at] = used.get(lot.expires_at, 0) + take
-        left -= take
-    return [PointsUse(amount, moment) for moment, amount in used.items()]
-
-
-async def quote(account: Account, item_id: int, quantity: int, zone: ZoneInfo) -> Quote:
-    """What a redemption would cost and take, and every problem that would block it."""
-    _quantity(quantity)
-    item = await visible_item(item_id)
-    now = clock.now()
-    problems: list[DomainError] = []
-    if account.frozen:
-        problems.append(AccountFrozen("this account is frozen"))
-    if (problem := sale_problem(item, now)) is not None:
-        problems.append(problem)
-    if item.stock_remaining is not None and item.stock_remaining < quantity:
-        problems.append(OutOfStock(f"{item.stock_remaining} left", field="quantity"))
-    if item.per_user_quota is not None:
-        used = await quota_used(account.id, item, quota_period(item, now, zone))
-        if used + quantity > item.per_user_quota:
-            problems.append(
-                QuotaExceeded(
-                    f"{item.per_user_quota - used} of {item.per_user_quota} left in this period",
-                    field="quantity",
-                )
-            )
-    points = item.price_points * quantity
-    summary = await points_of(account.id, now)
-    if summary.balance < points:
-        problems.append(
-            InsufficientPoints(
-                f"needs {points:,} points, {summary.balance:,} available", field="quantity"
-            )
-        )
-    return Quote(
-        item=item,
-        quantity=quantity,
-        points=points,
-        cash_amount=item.price_cash_amount * quantity if item.price_cash_amount else None,
-        balance_after=summary.balance - points,
-        points_used=points_to_use(summary, points),
-        problems=problems,
-    )
 
 
 class _Replayed(Exception):
@@ -237,7 +151,7 @@ async def redeem(
     an earlier success from a new attempt, one indexed read. Everything else is decided
     again inside the transaction, on fresh rows.
     """
-    quantity = _quantity(request.quantity)
+    quantity = checked_quantity(request.quantity)
     key = validation.idempotency_key(request.idempotency_key)
     address = request.shipping_address.checked() if request.shipping_address else None
     request_fingerprint = fingerprint(

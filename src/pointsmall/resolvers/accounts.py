@@ -7,7 +7,7 @@ from typing import Any
 
 from pointsmall import clock
 from pointsmall.auth import Role
-from pointsmall.domain import ledger
+from pointsmall.domain import corrections
 from pointsmall.domain.accounts import ProfileUpdate, find_account, upsert_profile
 from pointsmall.domain.balances import points_of
 from pointsmall.domain.errors import NotFound
@@ -89,5 +89,5 @@ async def unfreeze_account(info: Info, input: UnfreezeAccountInput) -> UnfreezeA
 async def _set_frozen(info: Info, user_id: str, reason: str, *, frozen: bool) -> dict[str, Any]:
     target = await find_account(user_id)
     request = LedgerRequest(actor=info.context.actor(Role.ADMIN), reason=reason)
-    changed = await ledger.set_frozen(target.id, frozen, request)
+    changed = await corrections.set_frozen(target.id, frozen, request)
     return {"account": account_type(info, changed)}

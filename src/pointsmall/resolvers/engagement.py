@@ -10,7 +10,7 @@ import strawberry
 
 from pointsmall import clock
 from pointsmall.auth import Role
-from pointsmall.domain import app_events, checkins, orders, shares, tasks
+from pointsmall.domain import app_events, checkins, orders, shares, task_views, tasks
 from pointsmall.domain.errors import InvalidValue, NotFound
 from pointsmall.domain.leaderboards import Period
 from pointsmall.domain.orders import OrderLine, RefundLine
@@ -243,7 +243,7 @@ async def claim_task_reward(info: Info, input: ClaimTaskRewardInput) -> ClaimTas
         reward = await tasks.claim(
             account.id, task_id, input.idempotency_key, info.context.actor(Role.USER), rules
         )
-        views = {view.task.id: view for view in await tasks.tasks_for(account, rules)}
+        views = {view.task.id: view for view in await task_views.tasks_for(account, rules)}
         return {
             "reward": reward,
             "task": Task.from_view(views[task_id]) if task_id in views else None,

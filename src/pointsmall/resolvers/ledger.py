@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pointsmall.auth import Role
-from pointsmall.domain import ledger, reversals
+from pointsmall.domain import corrections, ledger, reversals
 from pointsmall.domain.accounts import find_account, open_account
 from pointsmall.domain.ledger import LedgerRequest
 from pointsmall.models import Account as AccountModel
@@ -61,7 +61,7 @@ async def adjust_points(info: Info, input: AdjustPointsInput) -> AdjustPointsPay
 
     async def work() -> dict[str, Any]:
         account = await find_account(input.user_id)
-        entry = await ledger.adjust(
+        entry = await corrections.adjust(
             account.id,
             input.amount,
             _admin_request(info, input.idempotency_key, input.reason),
@@ -77,7 +77,7 @@ async def forfeit_points(info: Info, input: ForfeitPointsInput) -> ForfeitPoints
 
     async def work() -> dict[str, Any]:
         account = await find_account(input.user_id)
-        entry = await ledger.forfeit(
+        entry = await corrections.forfeit(
             account.id, _admin_request(info, input.idempotency_key, input.reason)
         )
         return await _entry_and_account(info, entry)

@@ -10,11 +10,11 @@ import strawberry
 from pointsmall.auth import Role
 from pointsmall.domain import redemption_lifecycle as lifecycle
 from pointsmall.domain.errors import DomainError, NotFound
+from pointsmall.domain.quotes import quote
 from pointsmall.domain.redemption_lifecycle import Tracking
 from pointsmall.domain.redemptions import (
     RedeemRequest,
     ShippingAddress,
-    quote,
 )
 from pointsmall.domain.redemptions import redeem as redeem_item
 from pointsmall.models import Redemption as RedemptionModel

@@ -14,7 +14,7 @@ from pointsmall.domain.balances import ExpiringPoints as ExpiringPointsModel
 from pointsmall.domain.balances import PointsSummary, points_earned
 from pointsmall.domain.checkins import status as check_in_status
 from pointsmall.domain.leaderboards import Period
-from pointsmall.domain.tasks import tasks_for
+from pointsmall.domain.task_views import tasks_for
 from pointsmall.models import Account as AccountModel
 from pointsmall.schema.context import Info
 from pointsmall.schema.engagement import Achievement, CheckInCard, Task

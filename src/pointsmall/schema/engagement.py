@@ -14,7 +14,8 @@ from pointsmall.domain.checkins import CheckInStatus, month_calendar
 from pointsmall.domain.engagement_rules import EngagementRules
 from pointsmall.domain.errors import InvalidValue
 from pointsmall.domain.leaderboards import Period
-from pointsmall.domain.tasks import TaskView, reached, tiers_of, view
+from pointsmall.domain.task_views import TaskView, view
+from pointsmall.domain.tasks import reached, tiers_of
 from pointsmall.models import Account as AccountModel
 from pointsmall.models import EarningRate as EarningRateModel
 from pointsmall.models import Order as OrderModel

@@ -9,7 +9,7 @@ import strawberry
 from strawberry import relay
 
 from pointsmall.domain.errors import NotFound
-from pointsmall.domain.tasks import task_view
+from pointsmall.domain.task_views import task_view
 from pointsmall.models import Notification as NotificationModel
 from pointsmall.models import NotificationKind
 from pointsmall.models import Redemption as RedemptionModel

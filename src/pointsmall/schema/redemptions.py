@@ -9,7 +9,8 @@ import strawberry
 from strawberry import relay
 
 from pointsmall.auth import Role
-from pointsmall.domain.redemptions import Quote, redemptions_page
+from pointsmall.domain.quotes import Quote
+from pointsmall.domain.redemptions import redemptions_page
 from pointsmall.models import Redemption as RedemptionModel
 from pointsmall.models import RedemptionChange as RedemptionChangeModel
 from pointsmall.models import RedemptionStatus

@@ -41,26 +41,40 @@ async def run_once_per_interval(redis: Redis, job: Job) -> bool:
     return True
 
 
-async def _loop(redis: Redis, job: Job, tick: float) -> None:
-    while True:
+async def _loop(redis: Redis, job: Job, tick: float, stopping: asyncio.Event) -> None:
+    while not stopping.is_set():
         try:
             await run_once_per_interval(redis, job)
         except (RedisError, OSError) as error:
             log.warning("job %s skipped, redis unavailable: %s", job.name, error)
         except Exception:
             log.exception("job %s failed", job.name)
-        await asyncio.sleep(tick)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), tick)
 
 
 @contextlib.asynccontextmanager
-async def running(redis: Redis, jobs: list[Job], tick: float = 30.0) -> AsyncIterator[None]:
-    """Keep the jobs ticking for the duration of the block."""
-    tasks = [asyncio.create_task(_loop(redis, job, tick), name=f"job:{job.name}") for job in jobs]
+async def running(
+    redis: Redis, jobs: list[Job], tick: float = 30.0, grace: float = 10.0
+) -> AsyncIterator[None]:
+    """Keep the jobs ticking for the duration of the block.
+
+    On the way out a job that is running is let finish (up to `grace` seconds): cancelling
+    it in the middle of a transaction would leave its database connection to be cleaned
+    up by a pool that is closing.
+    """
+    stopping = asyncio.Event()
+    tasks = [
+        asyncio.create_task(_loop(redis, job, tick, stopping), name=f"job:{job.name}")
+        for job in jobs
+    ]
     try:
         yield
     finally:
-        for task in tasks:
+        stopping.set()
+        _, late = await asyncio.wait(tasks, timeout=grace)
+        for task in late:
             task.cancel()
-        for task in tasks:
+        for task in late:
             with contextlib.suppress(asyncio.CancelledError):
                 await task

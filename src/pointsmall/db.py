@@ -83,12 +83,6 @@ async def open_database(
         yield context
 
 
-def is_postgres() -> bool:
-    from tortoise.connection import get_connection
-
-    return get_connection("default").capabilities.dialect == "postgres"
-
-
 def __getattr__(name: str) -> Any:
     """`TORTOISE_ORM`, for tortoise's own CLI: `tortoise -c pointsmall.db.TORTOISE_ORM ...`."""
     if name == "TORTOISE_ORM":

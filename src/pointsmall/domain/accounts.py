@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from tortoise.exceptions import IntegrityError
 
@@ -24,6 +25,11 @@ def user_id(value: str, field: str = "userId") -> str:
     checked = validation.text(value, field, MAX_USER_ID_LENGTH, required=True)
     assert checked is not None
     return checked
+
+
+def zone_of(account: Account, default: ZoneInfo) -> ZoneInfo:
+    """The time zone of the user's local days: their own, else the programme's."""
+    return ZoneInfo(account.timezone) if account.timezone else default
 
 
 async def lock_account(account_id: int) -> Account:

@@ -44,11 +44,7 @@ async def record_event(
     assert moment is not None
     if moment > clock.now() + timedelta(minutes=5):
         raise InvalidValue("occurredAt is in the future", field="occurredAt")
-    attributes = attributes or {}
-    if not isinstance(attributes, dict) or len(orjson.dumps(attributes)) > MAX_ATTRIBUTES_BYTES:
-        raise InvalidValue(
-            f"attributes is an object of at most {MAX_ATTRIBUTES_BYTES} bytes", field="attributes"
-        )
+    attributes = _attributes(attributes)
     request_fingerprint = fingerprint(
         "event", user=shop_user_id, type=kind, at=moment, attributes=attributes
     )
@@ -90,3 +86,22 @@ async def _earlier(event_id: str, request_fingerprint: str) -> AppEvent | None:
             "this event id was already recorded with other details", field="eventId"
         )
     return earlier
+
+
+def _attributes(attributes: dict[str, Any] | None) -> dict[str, Any]:
+    """A small JSON object; numbers beyond 64 bits (which no database column keeps) are
+    refused like any other bad value."""
+    attributes = attributes or {}
+    problem = f"attributes is a JSON object of at most {MAX_ATTRIBUTES_BYTES} bytes"
+    if not isinstance(attributes, dict):
+        raise InvalidValue(problem, field="attributes")
+    try:
+        size = len(orjson.dumps(attributes))
+    except orjson.JSONEncodeError:
+        raise InvalidValue(
+            "attributes holds a value JSON cannot keep (integers fit in 64 bits)",
+            field="attributes",
+        ) from None
+    if size > MAX_ATTRIBUTES_BYTES:
+        raise InvalidValue(problem, field="attributes")
+    return attributes

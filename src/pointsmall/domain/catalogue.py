@@ -35,7 +35,6 @@ MAX_IMAGES = 10
 MAX_URL_LENGTH = 500
 MAX_CASH = 100_000_000  # minor units
 MAX_CODES_PER_CALL = 10_000
-SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 RECURRENCE_PERIOD = {
     SaleRecurrence.DAILY: timedelta(days=1),
@@ -81,7 +80,7 @@ def _checked(draft: ItemFields) -> dict[str, Any]:
     title = validation.text(draft.title, "title", 120, required=True)
     description = validation.text(draft.description, "description", 5_000) or ""
     category = draft.category.strip().lower()
-    if not SLUG.match(category):
+    if not validation.SLUG.match(category):
         raise InvalidValue(
             "category is 1-64 lower-case letters, digits, '-' or '_'", field="category"
         )
@@ -328,7 +327,10 @@ async def items_page(
     """Items by sort weight then newest first; `after` is the (weight, id) of the last seen."""
     query = Item.filter(status__in=statuses)
     if category is not None:
-        query = query.filter(category=category.strip().lower())
+        category = category.strip().lower()
+        if not validation.SLUG.match(category):
+            return []  # no item has such a category (and it never reaches the database)
+        query = query.filter(category=category)
     if kind is not None:
         query = query.filter(kind=kind)
     if after is not None:

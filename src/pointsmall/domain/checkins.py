@@ -17,7 +17,7 @@ from tortoise.exceptions import IntegrityError
 
 from pointsmall import clock
 from pointsmall.domain import events, ledger, tasks, validation
-from pointsmall.domain.accounts import lock_account
+from pointsmall.domain.accounts import lock_account, zone_of
 from pointsmall.domain.actors import Actor
 from pointsmall.domain.engagement_rules import EngagementRules
 from pointsmall.domain.errors import DomainError, ErrorCode, InvalidValue
@@ -45,7 +45,7 @@ async def check_in(
             if earlier is not None:
                 return earlier
             now = clock.now()
-            today = now.astimezone(tasks.zone_of(account, ledger_rules)).date()
+            today = now.astimezone(zone_of(account, ledger_rules.zone)).date()
             if await CheckIn.exists(account_id=account_id, local_date=today):
                 raise AlreadyCheckedIn("already checked in today: come back tomorrow")
             yesterday = await CheckIn.get_or_none(
@@ -89,7 +89,7 @@ class CheckInStatus:
 async def status(
     account: Account, ledger_rules: LedgerRules, rules: EngagementRules
 ) -> CheckInStatus:
-    today = clock.now().astimezone(tasks.zone_of(account, ledger_rules)).date()
+    today = clock.now().astimezone(zone_of(account, ledger_rules.zone)).date()
     recent = {
         row.local_date: row
         for row in await CheckIn.filter(

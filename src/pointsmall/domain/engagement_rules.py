@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 
@@ -21,7 +21,6 @@ class EngagementRules:
     share_open_reward: int = 5
     share_open_daily_cap: int = 10
     share_base_url: str = "https://mall.example.com/s/"
-    leaderboard_size: int = field(default=100)
 
     def check_in_reward(self, streak: int) -> int:
         """Day 1 of a streak earns the first reward; the schedule repeats after its end."""

@@ -18,7 +18,6 @@ class ErrorCode(enum.StrEnum):
     QUOTA_EXCEEDED = "QUOTA_EXCEEDED"
     NOT_ON_SALE = "NOT_ON_SALE"
     ALREADY_CHECKED_IN = "ALREADY_CHECKED_IN"
-    DAILY_LIMIT_REACHED = "DAILY_LIMIT_REACHED"
 
 
 class DomainError(Exception):

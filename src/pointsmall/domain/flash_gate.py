@@ -4,7 +4,9 @@ One atomic script checks and takes, together, a unit of stock and (for quotas th
 the same for everyone: per sale window or lifetime) a unit of the user's quota, so once
 an item is sold out thousands of further attempts are turned away by Redis alone. The
 database's conditional updates stay the final guard: the gate can only let too many
-through (they then fail there and give their unit back), never sell what is not there.
+through (they then fail there and give their unit back), never sell what is not there;
+what it takes for an attempt that ends up creating nothing (a refusal, a replayed retry)
+goes back to it.
 
 A gate that is not primed (no stock key: Redis was flushed, or the item is new) says
 UNKNOWN and the database decides alone; `prime` and `reconcile` set it from the database.
@@ -110,8 +112,11 @@ class FlashGate:
             await self._redis.delete(taken.keys[2])
 
     async def settle(self, taken: Pass) -> None:
-        """The attempt committed: the in-flight marker may go (a retry replays from the DB)."""
-        await self._redis.delete(taken.keys[2])
+        """The attempt committed: its in-flight marker may go (a retry replays from the DB).
+
+        A RETRY never owned the marker: the attempt that did is still running."""
+        if taken.verdict in (Verdict.TAKEN, Verdict.UNKNOWN):
+            await self._redis.delete(taken.keys[2])
 
     async def add_stock(self, item_id: int, quantity: int) -> None:
         """Units came back or were added in the database (after it committed)."""

@@ -22,6 +22,7 @@ from pointsmall.domain.ledger import (
     fingerprint,
     post_entry,
     return_points,
+    same_entry,
 )
 from pointsmall.domain.rules import LedgerRules
 from pointsmall.models import Account, Allocation, Counterparty, Entry, EntryKind, Hold, HoldStatus
@@ -83,7 +84,7 @@ async def capture(hold_id: int, request: LedgerRequest) -> Entry:
             hold_id=hold_id,
         )
 
-    return await account_operation(account_id, request, operation, body, _entry)
+    return await account_operation(account_id, request, operation, body, same_entry)
 
 
 async def release(hold_id: int, request: LedgerRequest, rules: LedgerRules) -> Entry:
@@ -109,7 +110,7 @@ async def release(hold_id: int, request: LedgerRequest, rules: LedgerRules) -> E
             hold_id=hold_id,
         )
 
-    return await account_operation(account_id, request, operation, body, _entry)
+    return await account_operation(account_id, request, operation, body, same_entry)
 
 
 async def hold_draws(hold_id: int) -> list[Draw]:
@@ -133,7 +134,3 @@ async def _open_hold(hold_id: int) -> Hold:
     if held.status != HoldStatus.HELD:
         raise InvalidState(f"this hold was already {held.status.value.lower()}")
     return held
-
-
-async def _entry(entry: Entry) -> Entry:
-    return entry

@@ -166,7 +166,8 @@ async def post_entry(
         debt_change=debt_change,
         created_at=now,
     )
-    if counterparty == Counterparty.ISSUED and amount:
+    if counterparty == Counterparty.ISSUED and amount and not account.frozen:
+        # Frozen accounts stay off the leaderboards; unfreezing recomputes their scores.
         events.after_commit(events.PointsIssued(account.id, amount, now))
     if draws:
         await Allocation.bulk_create(

@@ -14,18 +14,15 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from tortoise.exceptions import IntegrityError
 
 from pointsmall import clock
 from pointsmall.domain import events
-from pointsmall.domain.accounts import lock_account
+from pointsmall.domain.accounts import lock_account, zone_of
 from pointsmall.domain.balances import points_of
 from pointsmall.domain.rules import LedgerRules
 from pointsmall.models import Account, Allocation, Lot, Notification, NotificationKind
-
-MAX_PAGE = 100
 
 
 async def notify(
@@ -67,6 +64,12 @@ async def mark_read(account_id: int, ids: list[int] | None) -> int:
     if ids is not None:
         query = query.filter(id__in=ids)
     return int(await query.update(read_at=clock.now()))
+
+
+async def latest_id(account_id: int) -> int:
+    """The id of the user's newest notification (0 without any)."""
+    newest = await Notification.filter(account_id=account_id).order_by("-id").first()
+    return newest.id if newest else 0
 
 
 async def unread_count(account_id: int) -> int:
@@ -116,7 +119,7 @@ async def warn_expiring(rules: LedgerRules, thresholds: tuple[int, ...] = (3, 1)
     by_day: dict[tuple[int, str], Due] = {}
     for lot in lots:
         account = accounts[lot.account_id]
-        zone = ZoneInfo(account.timezone) if account.timezone else rules.zone
+        zone = zone_of(account, rules.zone)
         day = lot.expires_at.astimezone(zone).date().isoformat()
         key = (lot.account_id, day)
         earlier = by_day.get(key)

@@ -14,7 +14,6 @@ from the order's own points first, then any others, and what is spent already is
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,7 +34,6 @@ from pointsmall.models import Allocation, EarningRate, Order, OrderRefund, TaskE
 MAX_LINES = 200
 MAX_LINE_AMOUNT = 10_000_000_000  # minor units
 CLOCK_SKEW = timedelta(minutes=5)
-SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
 @dataclass(frozen=True)
@@ -65,7 +63,7 @@ def _lines(lines: list[OrderLine], rules: EngagementRules) -> list[dict[str, Any
     for line in lines:
         sku = _external_id(line.sku, "lines")
         category = line.category.strip().lower()
-        if not SLUG.match(category):
+        if not validation.SLUG.match(category):
             raise InvalidValue("a line's category is a slug such as home-appliances", field="lines")
         validation.whole_number(line.amount, "lines", 1, MAX_LINE_AMOUNT)
         if line.currency != rules.currency:
@@ -105,12 +103,6 @@ def _capped(points: list[int], cap: int) -> list[int]:
             scaled[index] += 1
             short -= 1
     return scaled
-
-
-@dataclass(frozen=True)
-class RecordedOrder:
-    order: Order
-    pending_until: datetime
 
 
 async def record_order(
@@ -203,10 +195,6 @@ async def _earlier_order(order_id: str, request_fingerprint: str) -> Order | Non
     return earlier
 
 
-def pending_until(order: Order, rules: EngagementRules) -> datetime:
-    return order.paid_at + rules.return_window
-
-
 async def refund_order(
     order_id: str,
     refund_id: str,
@@ -235,6 +223,9 @@ async def refund_order(
     try:
         async with events.atomic():
             await lock_account(order.account_id)  # refunds of one order in turn
+            replayed = await _earlier_refund(refund_id, request_fingerprint)
+            if replayed is not None:  # the same refund, concurrently: it went first
+                return replayed
             order = await Order.get(id=order.id)
             order_lines = {line["sku"]: line for line in order.lines}
             points = 0
@@ -301,10 +292,14 @@ async def _earlier_refund(refund_id: str, request_fingerprint: str) -> OrderRefu
 async def set_earning_rate(category: str, rate_percent: float) -> EarningRate:
     """Ops set a category's earning rate, in percent with up to two decimals."""
     category = category.strip().lower()
-    if not SLUG.match(category):
+    if not validation.SLUG.match(category):
         raise InvalidValue("category is a slug such as home-appliances", field="category")
+    if not 0 <= rate_percent <= 100:  # checked first: round() of a huge float overflows
+        raise InvalidValue(
+            "ratePercent is from 0 to 100, with at most two decimals", field="ratePercent"
+        )
     basis_points = round(rate_percent * 100)
-    if not 0 <= basis_points <= 10_000 or abs(basis_points - rate_percent * 100) > 1e-6:
+    if abs(basis_points - rate_percent * 100) > 1e-6:
         raise InvalidValue(
             "ratePercent is from 0 to 100, with at most two decimals", field="ratePercent"
         )

@@ -28,7 +28,12 @@ from pointsmall.domain.accounts import lock_account
 from pointsmall.domain.actors import Actor
 from pointsmall.domain.errors import InvalidState, InvalidValue, NotFound
 from pointsmall.domain.ledger import LedgerRequest
-from pointsmall.domain.redemptions import PAYMENT_WINDOW, deliver, record_change
+from pointsmall.domain.redemptions import (
+    PAYMENT_WINDOW,
+    count_when_settled,
+    deliver,
+    record_change,
+)
 from pointsmall.domain.rules import LedgerRules
 from pointsmall.models import (
     CouponCode,
@@ -89,13 +94,17 @@ async def _move(
     return redemption
 
 
-async def _confirm(redemption: Redemption, actor: Actor, reason: str) -> Redemption:
+async def _confirm(
+    redemption: Redemption, actor: Actor, reason: str, rules: LedgerRules
+) -> Redemption:
     """Capture the held points and hand over what the item gives at once."""
     assert redemption.hold_id is not None
     await holds.capture(redemption.hold_id, _points_request(redemption, actor, "capture", reason))
     item = await Item.get(id=redemption.item_id)
     await deliver(redemption, item, clock.now())
-    return await _move(redemption, RedemptionStatus.CONFIRMED, actor, reason)
+    confirmed = await _move(redemption, RedemptionStatus.CONFIRMED, actor, reason)
+    await count_when_settled(confirmed, item, rules)
+    return confirmed
 
 
 async def review(
@@ -117,10 +126,12 @@ async def review(
                 reason,
                 payment_due_at=clock.now() + PAYMENT_WINDOW,
             )
-        return await _confirm(redemption, actor, reason or "approved")
+        return await _confirm(redemption, actor, reason or "approved", rules)
 
 
-async def confirm_payment(redemption_id: int, payment_reference: str, actor: Actor) -> Redemption:
+async def confirm_payment(
+    redemption_id: int, payment_reference: str, actor: Actor, rules: LedgerRules
+) -> Redemption:
     """The shop took the cash part: the held points are captured. Retries are harmless."""
     reference = validation.text(payment_reference, "paymentReference", 128, required=True)
     async with events.atomic():
@@ -134,7 +145,7 @@ async def confirm_payment(redemption_id: int, payment_reference: str, actor: Act
                 f"this redemption is {redemption.status.value}, not awaiting payment"
             )
         await Redemption.filter(id=redemption.id).update(payment_reference=reference)
-        return await _confirm(redemption, actor, "cash payment confirmed")
+        return await _confirm(redemption, actor, "cash payment confirmed", rules)
 
 
 async def fulfil(
@@ -143,6 +154,7 @@ async def fulfil(
     tracking: Tracking | None,
     note: str | None,
     actor: Actor,
+    rules: LedgerRules,
 ) -> Redemption:
     """Ops or the shop mark a redemption shipped (with tracking) or fulfilled."""
     note = validation.reason(note)
@@ -168,7 +180,11 @@ async def fulfil(
             carrier = validation.text(tracking.carrier, "tracking", 64, required=True)
             number = validation.text(tracking.number, "tracking", 64, required=True)
             changes["tracking"] = {"carrier": carrier or "", "number": number or ""}
-        return await _move(redemption, status, actor, note, **changes)
+        previous = redemption.status
+        moved = await _move(redemption, status, actor, note, **changes)
+        if previous == RedemptionStatus.CONFIRMED:  # the first step out of the user's reach
+            await count_when_settled(moved, item, rules)
+        return moved
 
 
 async def cancel(

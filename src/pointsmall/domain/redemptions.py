@@ -21,7 +21,7 @@ from tortoise.expressions import F
 
 from pointsmall import clock
 from pointsmall.domain import events, holds, ledger, notifications, tasks, validation
-from pointsmall.domain.accounts import lock_account
+from pointsmall.domain.accounts import lock_account, zone_of
 from pointsmall.domain.actors import Actor
 from pointsmall.domain.errors import (
     AccountFrozen,
@@ -165,7 +165,7 @@ async def redeem(
         gated = verdict
     try:
         account = await open_account()
-        redemption = await _redeem_checked(
+        redemption, created = await _redeem_checked(
             account, rules, request, quantity, key, address, request_fingerprint
         )
     except BaseException:
@@ -173,7 +173,8 @@ async def redeem(
             await gate.give_back(gated)
         raise
     if gate is not None and gated is not None:
-        await gate.settle(gated)
+        # A replay took nothing in the database: what the gate took goes back.
+        await (gate.settle(gated) if created else gate.give_back(gated))
     return redemption
 
 
@@ -212,21 +213,23 @@ async def _redeem_checked(
     key: str,
     address: dict[str, str] | None,
     request_fingerprint: str,
-) -> Redemption:
+) -> tuple[Redemption, bool]:
+    """The redemption, and whether this call made it (False: an earlier one replayed)."""
     earlier = await _earlier(account.id, key, request_fingerprint)
     if earlier is not None:
-        return earlier
+        return earlier, False
     item = await visible_item(request.item_id)
     if item.kind == ItemKind.PHYSICAL and address is None:
         raise InvalidValue("a physical item needs a shippingAddress", field="shippingAddress")
     if (problem := sale_problem(item, clock.now())) is not None:
         raise problem
     try:
-        return await _redeem_in_transaction(
+        made = await _redeem_in_transaction(
             account.id, rules, request, item, quantity, key, address, request_fingerprint
         )
     except _Replayed as replay:
-        return replay.redemption
+        return replay.redemption, False
+    return made, True
 
 
 async def _redeem_in_transaction(
@@ -257,7 +260,7 @@ async def _redeem_in_transaction(
             if item.price_cash_amount
             else RedemptionStatus.CONFIRMED
         )
-        zone = tasks.zone_of(account, rules)
+        zone = zone_of(account, rules.zone)
         period = quota_period(item, now, zone) if item.per_user_quota else None
         redemption = await Redemption.create(
             account_id=account.id,
@@ -298,7 +301,7 @@ async def _redeem_in_transaction(
         if status == RedemptionStatus.CONFIRMED:
             await deliver(redemption, item, now)
         await record_change(redemption, None, request.actor, "redeemed")
-        await tasks.record_progress(account.id, TaskEvent.REDEEM, now, rules)
+        await count_when_settled(redemption, item, rules)
         return redemption
 
 
@@ -352,6 +355,21 @@ async def deliver(redemption: Redemption, item: Item, now: datetime) -> None:
             "valid_until": (now + timedelta(days=days)).isoformat(),
         }
         await Redemption.filter(id=redemption.id).update(virtual_right=redemption.virtual_right)
+
+
+async def count_when_settled(redemption: Redemption, item: Item, rules: LedgerRules) -> None:
+    """Count a redemption towards REDEEM tasks once the user can no longer cancel it
+    (confirmed, for what is handed over at once; shipped or fulfilled, for goods), so a
+    redeem-then-cancel loop earns no task reward."""
+    settled = (
+        redemption.status in (RedemptionStatus.SHIPPED, RedemptionStatus.FULFILLED)
+        if item.kind == ItemKind.PHYSICAL
+        else redemption.status == RedemptionStatus.CONFIRMED
+    )
+    if settled:
+        await tasks.record_progress(
+            redemption.account_id, TaskEvent.REDEEM, redemption.created_at, rules
+        )
 
 
 async def record_change(

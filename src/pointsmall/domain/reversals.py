@@ -14,6 +14,7 @@ from pointsmall.domain.ledger import (
     fingerprint,
     post_entry,
     return_points,
+    same_entry,
 )
 from pointsmall.domain.rules import LedgerRules
 from pointsmall.models import Account, Allocation, Counterparty, Entry, EntryKind, Hold, HoldStatus
@@ -64,10 +65,7 @@ async def reverse(
             reverses_id=original.id,
         )
 
-    async def replay(entry: Entry) -> Entry:
-        return entry
-
-    return await account_operation(original.account_id, request, operation, body, replay)
+    return await account_operation(original.account_id, request, operation, body, same_entry)
 
 
 def _counterparty(original: Entry) -> Counterparty:

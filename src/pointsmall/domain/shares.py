@@ -15,7 +15,7 @@ from tortoise.exceptions import IntegrityError
 
 from pointsmall import clock
 from pointsmall.domain import events, ledger, tasks, validation
-from pointsmall.domain.accounts import lock_account
+from pointsmall.domain.accounts import lock_account, zone_of
 from pointsmall.domain.actors import Actor
 from pointsmall.domain.engagement_rules import EngagementRules
 from pointsmall.domain.errors import NotFound
@@ -52,7 +52,7 @@ async def share(
             if earlier is not None:
                 return earlier
             now = clock.now()
-            today = now.astimezone(tasks.zone_of(account, ledger_rules)).date()
+            today = now.astimezone(zone_of(account, ledger_rules.zone)).date()
             rewarded_today = await Share.filter(
                 account_id=account_id, local_date=today, reward__gt=0
             ).count()
@@ -94,7 +94,8 @@ async def open_share(
     opener_id: int, token: str, actor: Actor, ledger_rules: LedgerRules, rules: EngagementRules
 ) -> Opened:
     token = (token or "").strip()
-    found = await Share.get_or_none(token=token) if 0 < len(token) <= 64 else None
+    well_formed = 0 < len(token) <= 64 and all(c.isalnum() or c in "-_" for c in token)
+    found = await Share.get_or_none(token=token) if well_formed else None
     if found is None:
         raise NotFound("no such share link", field="token")
     if found.account_id == opener_id:
@@ -105,7 +106,7 @@ async def open_share(
             if await ShareOpen.exists(share_id=found.id, opener_id=opener_id):
                 return Opened(found, 0)
             now = clock.now()
-            today = now.astimezone(tasks.zone_of(sharer, ledger_rules)).date()
+            today = now.astimezone(zone_of(sharer, ledger_rules.zone)).date()
             rewarded_today = await ShareOpen.filter(
                 share__account_id=sharer.id, sharer_local_date=today, reward__gt=0
             ).count()

@@ -8,8 +8,9 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from pointsmall import clock
+from pointsmall.domain.accounts import zone_of
 from pointsmall.domain.rules import LedgerRules
-from pointsmall.domain.tasks import Tier, for_audience, period_of, reached, tiers_of, zone_of
+from pointsmall.domain.tasks import Tier, for_audience, period_of, reached, tiers_of
 from pointsmall.models import Account, Task, TaskEvent, TaskProgress, TaskState, TaskWindow
 
 VERBS = {
@@ -57,7 +58,7 @@ def view(task: Task, progress: TaskProgress | None, now: datetime, zone: ZoneInf
     done = reached(task, current)
     next_tier = next((tier for tier in tiers if tier.target > current), None)
     ended = task.ends_at is not None and now >= task.ends_at
-    if paid == len(tiers):
+    if paid >= len(tiers):  # ops may have removed tiers since
         status, hint = "CLAIMED", _claimed_hint(task)
     elif done > paid:
         owed = sum(tier.reward for tier in tiers[paid:done])
@@ -89,7 +90,7 @@ def _claimed_hint(task: Task) -> str:
 async def tasks_for(account: Account, rules: LedgerRules) -> list[TaskView]:
     """The user's open tasks (and ended ones with something left to claim), in two queries."""
     now = clock.now()
-    zone = zone_of(account, rules)
+    zone = zone_of(account, rules.zone)
     tasks = [
         task
         for task in await Task.filter(state=TaskState.ACTIVE).order_by("id")

@@ -13,6 +13,7 @@ nothing is counted or paid twice, whatever the retries.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,7 +23,7 @@ from tortoise.exceptions import IntegrityError
 
 from pointsmall import clock
 from pointsmall.domain import events, ledger, notifications, validation
-from pointsmall.domain.accounts import lock_account
+from pointsmall.domain.accounts import lock_account, zone_of
 from pointsmall.domain.actors import SYSTEM, Actor
 from pointsmall.domain.errors import InvalidState, InvalidValue, NotFound
 from pointsmall.domain.ledger import LedgerRequest
@@ -146,20 +147,24 @@ def fields_of(task: Task) -> TaskFields:
 
 
 async def update_task(task_id: int, changes: dict[str, Any]) -> Task:
-    """Change some fields; the task as a whole must stay valid. Progress is kept."""
-    task = await _task(task_id)
-    if task.state == TaskState.ARCHIVED:
-        raise InvalidState("an archived task cannot change")
-    merged = fields_of(task)
-    for name, value in changes.items():
-        if not hasattr(merged, name):
-            raise InvalidValue(f"cannot change {name}", field=name)
-        setattr(merged, name, value)
-    if "tiers" not in changes and ("target_count" in changes or "reward_points" in changes):
-        merged.tiers = None  # a new single tier from targetCount and rewardPoints
-    values = _checked(merged)
-    await Task.filter(id=task_id).update(**values, updated_at=clock.now())
-    return await _task(task_id)
+    """Change some fields; the task as a whole must stay valid. Progress is kept. The row
+    is locked so two edits at once cannot undo each other."""
+    async with events.atomic():
+        task = await Task.select_for_update(no_key=True).get_or_none(id=task_id)
+        if task is None:
+            raise NotFound("no such task", field="taskId")
+        if task.state == TaskState.ARCHIVED:
+            raise InvalidState("an archived task cannot change")
+        merged = fields_of(task)
+        for name, value in changes.items():
+            if not hasattr(merged, name):
+                raise InvalidValue(f"cannot change {name}", field=name)
+            setattr(merged, name, value)
+        if "tiers" not in changes and ("target_count" in changes or "reward_points" in changes):
+            merged.tiers = None  # a new single tier from targetCount and rewardPoints
+        values = _checked(merged)
+        await Task.filter(id=task_id).update(**values, updated_at=clock.now())
+        return await _task(task_id)
 
 
 async def archive_task(task_id: int) -> Task:
@@ -199,10 +204,6 @@ def period_of(task: Task, now: datetime, zone: ZoneInfo) -> str:
     return "once"
 
 
-def zone_of(account: Account, rules: LedgerRules) -> ZoneInfo:
-    return ZoneInfo(account.timezone) if account.timezone else rules.zone
-
-
 async def record_progress(
     account_id: int,
     event: TaskEvent,
@@ -212,23 +213,24 @@ async def record_progress(
     amount: int | None = None,
     custom: str | None = None,
 ) -> None:
-    """Count an event towards the user's open tasks; call inside the event's transaction."""
+    """Count an event that happened `at` towards the user's tasks open then, in the window
+    it fell in; call inside the event's transaction."""
     account = await lock_account(account_id)
     now = clock.now()
     candidates = await Task.filter(state=TaskState.ACTIVE, event=event)
-    zone = zone_of(account, rules)
+    zone = zone_of(account, rules.zone)
     for task in candidates:
-        if not is_open(task, now) or not for_audience(task, account):
+        if not is_open(task, at) or not for_audience(task, account):
             continue
         if event == TaskEvent.CUSTOM and task.custom_event != (custom or "").upper():
             continue
         if task.min_order_amount is not None and (amount or 0) < task.min_order_amount:
             continue
-        progress = await _progress_row(account.id, task, period_of(task, now, zone), now)
+        progress = await _progress_row(account.id, task, period_of(task, at, zone), now)
         day = at.astimezone(zone).date()
         if task.consecutive_days:
-            if progress.last_day == day:
-                continue
+            if progress.last_day is not None and day <= progress.last_day:
+                continue  # that day counted already (or a late event of an earlier day)
             progress.current = (
                 progress.current + 1 if progress.last_day == day - timedelta(days=1) else 1
             )
@@ -315,16 +317,14 @@ async def claim(
     account_id: int, task_id: int, idempotency_key: str, actor: Actor, rules: LedgerRules
 ) -> int:
     """Pay what the user has reached and not been paid; a retry with the key pays nothing
-    more and answers the same."""
-    key = validation.idempotency_key(idempotency_key)
+    more and answers the same. The user's key lives in a namespace of its own in the
+    ledger, so it can never collide with the system's keys (orders, refunds...)."""
+    given = validation.idempotency_key(idempotency_key)
+    key = f"claim:{task_id}:{hashlib.sha256(given.encode()).hexdigest()[:48]}"
     async with events.atomic():
         account = await lock_account(account_id)
         earlier = await Entry.get_or_none(account_id=account_id, idempotency_key=key)
         if earlier is not None:
-            if earlier.reference is None or not earlier.reference.startswith(f"task:{task_id}:"):
-                raise InvalidValue(
-                    "this idempotency key was used for something else", field="idempotencyKey"
-                )
             return int(earlier.amount)
         task = await _task(task_id)
         if not for_audience(task, account):
@@ -332,7 +332,7 @@ async def claim(
         progress = await TaskProgress.get_or_none(
             account_id=account_id,
             task_id=task_id,
-            period=period_of(task, clock.now(), zone_of(account, rules)),
+            period=period_of(task, clock.now(), zone_of(account, rules.zone)),
         )
         paid = await _pay_tiers(account, task, progress, rules, actor, key) if progress else 0
         if paid == 0:

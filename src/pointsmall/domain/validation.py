@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -12,6 +13,7 @@ MAX_POINTS = 1_000_000_000  # one operation never moves more than this
 MAX_REASON_LENGTH = 500
 MAX_KEY_LENGTH = 128
 MAX_REFERENCE_LENGTH = 128
+SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")  # categories
 MAX_TAGS = 50
 MAX_TAG_LENGTH = 32
 
@@ -60,14 +62,18 @@ def moment(value: datetime | None, field: str) -> datetime | None:
         return utc(value)
     except ValueError:
         raise InvalidValue(f"{field} needs a time zone offset (ISO-8601)", field=field) from None
+    except OverflowError:  # e.g. 9999-12-31T23:00:00-05:00 has no UTC
+        raise InvalidValue(f"{field} is out of range", field=field) from None
 
 
 def time_zone(value: str | None, field: str = "timezone") -> str | None:
     if value is None:
         return None
+    if len(value) > 64:
+        raise InvalidValue(f"{field} must be an IANA time zone such as Asia/Shanghai", field=field)
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise InvalidValue(
             f"{field} must be an IANA time zone such as Asia/Shanghai", field=field
         ) from None

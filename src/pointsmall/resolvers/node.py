@@ -1,7 +1,7 @@
 """node(id:): any object by its global ID, if the caller may see it.
 
-Users reach their own account, entries and redemptions, and the mall's items; admins
-reach everything. Whatever the
+Users reach their own account, entries, redemptions and notifications, their tasks, and
+the mall's items; admins reach everything but users' notifications. Whatever the
 reason an object is out of reach (malformed, unknown, someone else's), the answer is the
 same NOT_FOUND, so IDs reveal nothing.
 """

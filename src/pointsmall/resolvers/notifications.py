@@ -37,23 +37,24 @@ async def notifications(
         last = notification_id(str(after), "after") if after else None
     except NotFound as error:
         raise NotFoundError(error.message) from None
+    if last is None:  # from now on: what commits from here is delivered
+        last = await inbox.latest_id(account.id)
     async with info.context.runtime.broker.subscribe(account_channel(account.id)) as queue:
         # Subscribed first, then the backlog: what commits in between comes both ways and
         # is told once, by id.
-        if last is not None:
-            async for missed in _since(account.id, last):
-                last = missed.id
-                yield missed
+        async for missed in _since(account.id, last):
+            last = missed.id
+            yield missed
         while True:
             message: dict[str, Any] = json.loads(await queue.get())
             if message.get("kind") == "resync":  # this subscriber fell behind the broker
-                async for missed in _since(account.id, last or 0):
+                async for missed in _since(account.id, last):
                     last = missed.id
                     yield missed
                 continue
             if message.get("kind") != "notification":
                 continue
-            if last is not None and message["id"] <= last:
+            if message["id"] <= last:
                 continue
             last = int(message["id"])
             yield notification(

@@ -147,6 +147,7 @@ async def confirm_cash_payment(
             _redemption_id(input.redemption_id),
             input.payment_reference,
             info.context.actor(Role.SERVICE),
+            info.context.runtime.rules,
         )
         return {"redemption": Redemption.from_model(paid)}
 
@@ -171,6 +172,7 @@ async def fulfill_redemption(info: Info, input: FulfillRedemptionInput) -> Fulfi
             tracking,
             input.note,
             info.context.actor(role),
+            info.context.runtime.rules,
         )
         return {"redemption": Redemption.from_model(done)}
 

@@ -9,6 +9,7 @@ import strawberry
 from strawberry import relay
 
 from pointsmall import clock
+from pointsmall.auth import Role
 from pointsmall.domain import notifications as inbox
 from pointsmall.domain.balances import ExpiringPoints as ExpiringPointsModel
 from pointsmall.domain.balances import PointsSummary, points_earned
@@ -18,7 +19,7 @@ from pointsmall.domain.task_views import tasks_for
 from pointsmall.models import Account as AccountModel
 from pointsmall.schema.context import Info
 from pointsmall.schema.engagement import Achievement, CheckInCard, Task
-from pointsmall.schema.errors import BadUserInput
+from pointsmall.schema.errors import BadUserInput, Forbidden
 from pointsmall.schema.ledger import LedgerConnection, ledger_connection
 from pointsmall.schema.notifications import NotificationConnection
 from pointsmall.schema.notifications import from_model as notification_from_model
@@ -76,6 +77,17 @@ class Points:
         return ExpiringPoints.from_model(upcoming) if upcoming else None
 
 
+def _private(info: Info, account_id: int) -> None:
+    """History, inbox, redemptions and the like: for the user themselves and for admins
+    only (the shop's back end sees an account's points in its payloads, no more)."""
+    principal = info.context.principal
+    if principal is not None and principal.has(Role.ADMIN):
+        return
+    viewer = info.context.viewer
+    if viewer is None or viewer.id != account_id:
+        raise Forbidden("this part of an account is for its user and for admins")
+
+
 @strawberry.type(description="A user's points account.")
 class Account(relay.Node):
     id: relay.NodeID[int]
@@ -106,17 +118,20 @@ class Account(relay.Node):
 
     @strawberry.field(description="Open tasks with progress bars and hints.")
     async def tasks(self, info: Info) -> list[Task]:
+        _private(info, self.id)
         views = await tasks_for(self._model, info.context.runtime.rules)
         return [Task.from_view(view) for view in views]
 
     @strawberry.field(name="checkIn", description="The daily check-in card.")
     async def check_in_card(self, info: Info) -> CheckInCard:
+        _private(info, self.id)
         runtime = info.context.runtime
         status = await check_in_status(self._model, runtime.rules, runtime.engagement)
         return CheckInCard.from_status(status, self._model)
 
     @strawberry.field(description='The "my points achievement" card.')
     async def achievement(self, info: Info) -> Achievement:
+        _private(info, self.id)
         runtime = info.context.runtime
         now = clock.now()
         status = await check_in_status(self._model, runtime.rules, runtime.engagement)
@@ -134,8 +149,13 @@ class Account(relay.Node):
 
     @strawberry.field(description="The inbox, newest first.")
     async def notifications(
-        self, first: int | None = 20, after: str | None = None, unread_only: bool = False
+        self,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        unread_only: bool = False,
     ) -> NotificationConnection:
+        _private(info, self.id)
         size = page_size(first)
         after_keys = decode_cursor(NOTIFICATION_CURSOR, after)
         before_id = after_keys[0] if after_keys else None
@@ -151,15 +171,20 @@ class Account(relay.Node):
         )
 
     @strawberry.field
-    async def unread_notification_count(self) -> int:
+    async def unread_notification_count(self, info: Info) -> int:
+        _private(info, self.id)
         return await inbox.unread_count(self.id)
 
     @strawberry.field(description="Redemptions, newest first.")
     async def redemptions(
-        self, first: int | None = 20, after: str | None = None
+        self, info: Info, first: int | None = 20, after: str | None = None
     ) -> RedemptionConnection:
+        _private(info, self.id)
         return await redemption_connection(self.id, None, first, after)
 
     @strawberry.field(description="History, newest first.")
-    async def ledger(self, first: int | None = 20, after: str | None = None) -> LedgerConnection:
+    async def ledger(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> LedgerConnection:
+        _private(info, self.id)
         return await ledger_connection(self.id, first, after)

@@ -12,6 +12,7 @@ from strawberry.types import Info as StrawberryInfo
 
 from pointsmall.auth import AuthenticationError, Principal, bearer_token, decode_token
 from pointsmall.dataloaders import Loaders
+from pointsmall.domain.accounts import zone_of
 from pointsmall.domain.actors import Actor
 from pointsmall.models import Account as AccountModel
 from pointsmall.runtime import Runtime
@@ -68,8 +69,8 @@ class Context:
     @property
     def viewer_zone(self) -> ZoneInfo:
         """The time zone of the calling user's local days (the programme's by default)."""
-        zone = self.viewer.timezone if self.viewer else None
-        return ZoneInfo(zone) if zone else self.runtime.settings.zone
+        default = self.runtime.settings.zone
+        return zone_of(self.viewer, default) if self.viewer else default
 
     def actor(self, role: str) -> Actor:
         principal = self.principal

@@ -14,6 +14,7 @@ from pointsmall.domain.checkins import CheckInStatus, month_calendar
 from pointsmall.domain.engagement_rules import EngagementRules
 from pointsmall.domain.errors import InvalidValue
 from pointsmall.domain.leaderboards import Period
+from pointsmall.domain.shares import share_url
 from pointsmall.domain.task_views import TaskView, view
 from pointsmall.domain.tasks import reached, tiers_of
 from pointsmall.models import Account as AccountModel
@@ -250,7 +251,7 @@ class Share:
     @classmethod
     def from_model(cls, share: ShareModel, rules: EngagementRules) -> Self:
         return cls(
-            url=f"{rules.share_base_url}{share.token}",
+            url=share_url(share, rules),
             token=share.token,
             target=share.target,
             target_id=share.target_id,

@@ -7,14 +7,15 @@ subscribes again by itself. `LocalBroker` does the same inside one process when 
 is not set.
 
 A slow subscriber never holds up the others: each has a bounded queue, and when it is
-full the oldest message is dropped (subscribers that must not miss anything read the
-durable inbox on reconnect).
+full its backlog is replaced by one `resync` message, upon which it rereads from the
+durable inbox what it missed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator
@@ -27,6 +28,7 @@ from redis.exceptions import RedisError
 log = logging.getLogger("pointsmall.broker")
 PREFIX = "pointsmall:"
 QUEUE_SIZE = 256
+RESYNC = json.dumps({"kind": "resync"})
 
 
 class Broker(Protocol):
@@ -51,7 +53,12 @@ class LocalBroker:
     def deliver(self, channel: str, message: str) -> None:
         for queue in self._queues.get(channel, ()):
             if queue.full():
-                queue.get_nowait()
+                # The subscriber fell behind: it gets one "resync" instead of the backlog
+                # and rereads what it missed from the durable inbox.
+                while not queue.empty():
+                    queue.get_nowait()
+                queue.put_nowait(RESYNC)
+                continue
             queue.put_nowait(message)
 
     @contextlib.asynccontextmanager

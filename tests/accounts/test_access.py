@@ -8,6 +8,7 @@ import jwt
 import pytest
 
 from pointsmall.auth import Role
+from pointsmall.clock import MovableClock
 from tests.api import Api
 
 ME = "{ me { id userId points { balance } } }"
@@ -133,3 +134,17 @@ async def test_a_10kb_user_id_is_a_clear_error(api: Api) -> None:
     body = await api.post(ACCOUNT, api.admin(), u="u" * 10_240)
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert "userId" in body["errors"][0]["message"]
+
+
+async def test_the_shop_sees_points_in_payloads_but_no_private_history(
+    api: Api, clock: MovableClock
+) -> None:
+    with_history = """mutation($input: GrantPointsInput!) { grantPoints(input: $input) {
+      account { userId ledger { edges { node { id } } } } errors { code } } }"""
+    body = await api.post(
+        with_history,
+        api.service(),
+        input={"userId": "mei", "amount": 5, "reason": "r", "idempotencyKey": "k"},
+    )
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert body["errors"][0]["path"][-1] == "ledger"

@@ -57,11 +57,12 @@ async def test_frozen_accounts_are_left_out_and_refunds_come_off(
     await grant(api, "ana", 300, "a1")
     await grant(api, "bob", 200, "b1")
     await api.data(FREEZE, api.admin(), input={"userId": "ana", "reason": "fraud check"})
+    await grant(api, "ana", 50, "a2")  # earned while frozen: recorded, still off the board
     board = (await api.data(BOARD, None, period="WEEKLY"))["leaderboard"]["entries"]
     assert [entry["nickname"] for entry in board] == ["Bob"]
     await api.data(UNFREEZE, api.admin(), input={"userId": "ana", "reason": "cleared"})
     board = (await api.data(BOARD, None, period="WEEKLY"))["leaderboard"]["entries"]
-    assert [(entry["nickname"], entry["points"]) for entry in board] == [("Ana", 300), ("Bob", 200)]
+    assert [(entry["nickname"], entry["points"]) for entry in board] == [("Ana", 350), ("Bob", 200)]
     await record_order(api, user="bob", paidAt=clock.now().isoformat())  # +100
     await api.data(
         REFUND_ORDER,
@@ -69,7 +70,7 @@ async def test_frozen_accounts_are_left_out_and_refunds_come_off(
         input={"orderId": "o-1", "refundId": "r-1", "lines": [{"sku": "tv-1", "amount": 10_000}]},
     )
     board = (await api.data(BOARD, None, period="WEEKLY"))["leaderboard"]["entries"]
-    assert [(entry["nickname"], entry["points"]) for entry in board] == [("Ana", 300), ("Bob", 200)]
+    assert [(entry["nickname"], entry["points"]) for entry in board] == [("Ana", 350), ("Bob", 200)]
 
 
 async def test_the_rebuild_from_the_database_agrees(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -14,10 +15,13 @@ from tests.engagement.helpers import (
     REFUND_ORDER,
     SET_RATE,
     UPSERT,
+    create_task,
     points,
     record_order,
 )
 
+CLAIM = """mutation($input: ClaimTaskRewardInput!) { claimTaskReward(input: $input) {
+  reward errors { code } } }"""
 SPEND_VIA_ADMIN = """mutation($input: AdjustPointsInput!) { adjustPoints(input: $input) {
   errors { code } } }"""
 
@@ -194,3 +198,51 @@ async def test_bad_rates_are_refused(api: Api, clock: MovableClock, rate: float)
     assert result["setEarningRate"]["errors"] == [
         {"code": "INVALID_VALUE", "field": ["input", "ratePercent"]}
     ]
+
+
+async def test_a_users_claim_key_cannot_block_the_shops_refund(
+    api: Api, clock: MovableClock
+) -> None:
+    task = await create_task(
+        api,
+        title="Review",
+        event="REVIEW",
+        window="ONCE",
+        targetCount=1,
+        rewardPoints=5,
+        autoClaim=False,
+    )
+    await record_order(api, paidAt=clock.now().isoformat())
+    await api.data(
+        RECORD_EVENT,
+        api.service(),
+        input={
+            "eventId": "e",
+            "userId": "mei",
+            "type": "REVIEW",
+            "occurredAt": clock.now().isoformat(),
+        },
+    )
+    claimed = await api.data(
+        CLAIM, api.user("mei"), input={"taskId": task["id"], "idempotencyKey": "refund:rf-1"}
+    )
+    assert claimed["claimTaskReward"]["reward"] == 5
+    refund = await api.data(
+        REFUND_ORDER,
+        api.service(),
+        input={"orderId": "o-1", "refundId": "rf-1", "lines": [{"sku": "tv-1", "amount": 10_000}]},
+    )
+    assert refund["refundOrder"]["errors"] == []
+    assert refund["refundOrder"]["refund"]["taken"] == 100
+
+
+async def test_concurrent_identical_refunds_all_answer_the_refund(
+    api: Api, clock: MovableClock
+) -> None:
+    await record_order(api)
+    refund = {"orderId": "o-1", "refundId": "rf", "lines": [{"sku": "tv-1", "amount": 10_000}]}
+    results = await asyncio.gather(
+        *(api.data(REFUND_ORDER, api.service(), input=refund) for _ in range(5))
+    )
+    assert all(result["refundOrder"]["errors"] == [] for result in results)
+    assert {result["refundOrder"]["refund"]["taken"] for result in results} == {100}

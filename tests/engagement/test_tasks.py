@@ -18,6 +18,7 @@ from tests.engagement.helpers import (
     points,
     record_order,
 )
+from tests.mall.helpers import ADDRESS, CANCEL, FULFILL, create_item, grant, redeem
 
 CLAIM = """mutation($input: ClaimTaskRewardInput!) { claimTaskReward(input: $input) {
   reward task { status hint } errors { code message } } }"""
@@ -193,3 +194,32 @@ async def test_bad_tasks_are_refused(
     task = {"title": "T", "event": "ORDER_PAID", "window": "ONCE", **fields}
     result = await api.data(CREATE_TASK, api.admin(), input=task)
     assert [error["field"] for error in result["createTask"]["errors"]] == [["input", field]]
+
+
+async def test_redeeming_and_cancelling_earns_no_task_reward(api: Api, clock: MovableClock) -> None:
+    await create_task(
+        api, title="Redeem 3", event="REDEEM", window="MONTHLY", targetCount=3, rewardPoints=200
+    )
+    await grant(api, "mei", 10)
+    goods = await create_item(api, kind="PHYSICAL", virtualRight=None, pricePoints=10)
+    for number in range(3):
+        made = await redeem(api, "mei", goods["id"], f"r{number}", shippingAddress=ADDRESS)
+        await api.data(CANCEL, api.user("mei"), input={"redemptionId": made["redemption"]["id"]})
+    assert (await my_tasks(api))["Redeem 3"]["progress"]["current"] == 0
+    made = await redeem(api, "mei", goods["id"], "kept", shippingAddress=ADDRESS)
+    assert (await my_tasks(api))["Redeem 3"]["progress"]["current"] == 0  # not shipped yet
+    await api.data(
+        FULFILL,
+        api.admin(),
+        input={
+            "redemptionId": made["redemption"]["id"],
+            "status": "SHIPPED",
+            "carrier": "SF",
+            "trackingNumber": "1",
+        },
+    )
+    assert (await my_tasks(api))["Redeem 3"]["progress"]["current"] == 1
+    coupon_like = await create_item(api, pricePoints=1)  # VIRTUAL: handed over at once
+    await grant(api, "mei", 1, "more")
+    await redeem(api, "mei", coupon_like["id"], "virtual")
+    assert (await my_tasks(api))["Redeem 3"]["progress"]["current"] == 2

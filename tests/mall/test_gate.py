@@ -40,3 +40,16 @@ async def test_reconcile_resets_the_gate_from_the_database(
     await redeem(api, "mei", item["id"], "r2")
     refused = await redeem(api, "mei", item["id"], "r3")
     assert refused["errors"][0]["code"] == "QUOTA_EXCEEDED"
+
+
+async def test_retries_take_nothing_from_the_gate(
+    api: Api, clock: MovableClock, runtime: Runtime
+) -> None:
+    await grant(api, "mei", 100)
+    item = await create_item(api, pricePoints=10, stock=3, perUserQuota=2)
+    for _ in range(3):
+        await redeem(api, "mei", item["id"], "same")
+    item_id = db_id(item["id"])
+    assert await runtime.redis.get(stock_key(item_id)) == "2"
+    assert await runtime.redis.get(quota_key(item_id, "lifetime", "mei")) == "1"
+    assert (await redeem(api, "mei", item["id"], "second"))["errors"] == []

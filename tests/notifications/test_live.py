@@ -11,6 +11,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from pointsmall.clock import MovableClock
+from pointsmall.subscriptions.broker import QUEUE_SIZE, RESYNC, LocalBroker
 from tests.api import Api
 from tests.mall.helpers import create_item, grant, redeem
 from tests.notifications.helpers import connected
@@ -92,3 +93,13 @@ async def test_a_bad_after_id_is_refused(api: Api, live_server: str) -> None:
     errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
     assert errors[0]["extensions"]["code"] == "NOT_FOUND"
     await subscriber.socket.close()
+
+
+async def test_a_subscriber_that_falls_behind_is_told_to_resync() -> None:
+    broker = LocalBroker()
+    async with broker.subscribe("account:1") as queue:
+        for number in range(QUEUE_SIZE + 5):
+            await broker.publish("account:1", str(number))
+        drained = [queue.get_nowait() for _ in range(queue.qsize())]
+    assert RESYNC in drained
+    assert len(drained) < QUEUE_SIZE + 5

@@ -28,6 +28,7 @@ from pointsmall.jobs.expiry import EXPIRY_SWEEP
 from pointsmall.jobs.notifications import MATURED_POINTS, expiry_warnings
 from pointsmall.jobs.redemptions import payment_lapse
 from pointsmall.jobs.scheduler import Job, running
+from pointsmall.logs import configure_logging
 from pointsmall.runtime import Runtime, open_runtime
 from pointsmall.schema.context import Context
 from pointsmall.schema.errors import Unauthenticated, with_codes
@@ -215,4 +216,6 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
 
 def app_from_environment() -> Starlette:
     """The factory `pointsmall serve` hands to uvicorn (one call per worker process)."""
-    return create_app(Settings.from_env())
+    settings = Settings.from_env()
+    configure_logging(settings.log_level)
+    return create_app(settings)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import re
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -14,6 +13,7 @@ from datetime import timedelta
 from pointsmall.auth import Role, issue_token
 from pointsmall.config import Settings, SettingsError
 from pointsmall.db import apply_migrations
+from pointsmall.logs import configure_logging
 from pointsmall.runtime import engagement_rules, ledger_rules, open_runtime
 
 DURATION = re.compile(r"^(\d+)([smhd])$")
@@ -35,9 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    configure_logging(settings.log_level)
     command: Callable[[Settings, argparse.Namespace], int] = args.command
     return command(settings, args)
 

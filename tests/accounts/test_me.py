@@ -1,11 +1,14 @@
+from datetime import timedelta
+
 from tests.api import Api
 
 ME = """
-query Me($first: Int, $after: String) {
+query Me($first: Int, $after: String, $within: Int) {
   me {
     id nickname timezone
     points { balance pending held frozen
-             expiringSoon { amount expiresAt } nextExpiry { amount expiresAt } }
+             expiringSoon(withinDays: $within) { amount expiresAt }
+             nextExpiry { amount expiresAt } }
     ledger(first: $first, after: $after) {
       edges { cursor node { id kind amount balanceAfter reason createdAt } }
       pageInfo { hasNextPage endCursor }
@@ -46,3 +49,23 @@ async def test_granted_points_show_in_balance_and_ledger(api: Api, clock) -> Non
     [edge] = data["me"]["ledger"]["edges"]
     assert edge["node"]["kind"] == "EARN"
     assert edge["node"]["balanceAfter"] == 500
+
+
+async def test_expiring_soon_looks_30_days_ahead_unless_told(api: Api, clock) -> None:
+    for days in (10, 40):
+        expires = (clock.now() + timedelta(days=days)).isoformat()
+        await api.data(
+            GRANT,
+            api.service(),
+            input={
+                "userId": "user-1",
+                "amount": days,
+                "reason": "r",
+                "idempotencyKey": f"g{days}",
+                "expiresAt": expires,
+            },
+        )
+    default = await api.data(ME, api.user("user-1"), within=None)
+    assert [soon["amount"] for soon in default["me"]["points"]["expiringSoon"]] == [10]
+    wider = await api.data(ME, api.user("user-1"), within=60)
+    assert [soon["amount"] for soon in wider["me"]["points"]["expiringSoon"]] == [10, 40]

@@ -191,7 +191,39 @@ async def test_bad_grant_inputs_get_a_clear_error_and_change_nothing(
     assert error["code"] == "INVALID_VALUE" and error["field"] == ["input", field]
     assert error["message"]
     assert result["grantPoints"]["entry"] is None
-    assert await balance(api) == 0
+    account = "query($u: String!) { account(userId: $u) { userId } }"
+    assert await api.error_code(account, api.admin(), u="user-1") == "NOT_FOUND"  # not opened
+
+
+async def test_a_callers_key_never_collides_with_the_systems_own(
+    api: Api, clock: MovableClock
+) -> None:
+    """The shop may pick `order:o-1` as a grant's key; the order o-1 still earns."""
+    granted = await api.data(GRANT, api.service(), input=grant_input(idempotencyKey="order:o-1"))
+    assert granted["grantPoints"]["errors"] == []
+    order = """mutation($input: RecordOrderInput!) { recordOrder(input: $input) {
+      order { points } errors { code } } }"""
+    line = {"sku": "tv", "category": "tv", "amount": 10_000, "currency": "USD"}
+    recorded = await api.data(
+        order,
+        api.service(),
+        input={
+            "orderId": "o-1",
+            "userId": "user-1",
+            "paidAt": clock.now().isoformat(),
+            "lines": [line],
+        },
+    )
+    assert recorded["recordOrder"]["errors"] == []
+    adjusted = await api.data(
+        ADJUST,
+        api.admin(),
+        input={"userId": "user-1", "amount": 5, "reason": "r", "idempotencyKey": "order:o-1"},
+    )
+    assert adjusted["adjustPoints"]["errors"] == []
+    data = await api.data(ME, api.user())
+    assert data["me"]["points"]["balance"] == 105
+    assert data["me"]["points"]["pending"] == 100
 
 
 async def test_request_problems_are_bad_user_input(api: Api, clock: MovableClock) -> None:

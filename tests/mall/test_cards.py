@@ -6,9 +6,11 @@ from datetime import timedelta
 from typing import Any
 
 from pointsmall.clock import MovableClock
+from pointsmall.domain.mall_cards import HOT_KEY
+from pointsmall.runtime import Runtime
 from tests.api import Api
 from tests.conftest import SqlLog
-from tests.mall.helpers import ITEM_FIELDS, create_item, grant, redeem
+from tests.mall.helpers import ADDRESS, CANCEL, FULFILL, ITEM_FIELDS, create_item, grant, redeem
 
 MALL = f"""{{ mall {{ cards {{ kind title subtitle items {{ {ITEM_FIELDS} }} }} }} }}"""
 UPSERT = """mutation($input: UpsertUserInput!) { upsertUser(input: $input) { errors { code } } }"""
@@ -65,6 +67,60 @@ async def test_for_you_learns_from_redemptions_and_skips_what_can_never_be_redee
     assert cards["FOR_YOU"] == ["Another coffee"]
 
 
+async def test_for_you_skips_a_one_off_sale_whose_quota_is_used(
+    api: Api, clock: MovableClock
+) -> None:
+    await grant(api, "mei", 1_000)
+    window = {
+        "saleStartsAt": (clock.now() - timedelta(hours=1)).isoformat(),
+        "saleEndsAt": (clock.now() + timedelta(hours=5)).isoformat(),
+    }
+    drop = await create_item(
+        api, title="One-off drop", category="coffee", perUserQuota=1, quotaWindow="SALE", **window
+    )
+    await redeem(api, "mei", drop["id"], "r1")
+    daily = await create_item(
+        api, title="Daily coffee", category="coffee", perUserQuota=1, quotaWindow="DAILY"
+    )
+    await redeem(api, "mei", daily["id"], "r2")
+    cards = cards_of(await api.data(MALL, api.user("mei")))
+    assert cards["FOR_YOU"] == ["Daily coffee"]  # renews tomorrow; the drop never does
+
+
+async def test_hot_counts_what_was_kept_and_refreshes_within_a_minute(
+    api: Api, clock: MovableClock, runtime: Runtime
+) -> None:
+    for user in ("ana", "bob", "cai"):
+        await grant(api, user, 1_000)
+    mug = await create_item(api, title="Mug", kind="PHYSICAL", virtualRight=None, pricePoints=10)
+    pen = await create_item(api, title="Pen", pricePoints=10)
+    for user in ("ana", "bob"):  # two mugs, both given back
+        made = await redeem(api, user, mug["id"], "m", shippingAddress=ADDRESS)
+        redemption_id = made["redemption"]["id"]
+        await api.data(
+            FULFILL,
+            api.admin(),
+            input={
+                "redemptionId": redemption_id,
+                "status": "SHIPPED",
+                "carrier": "SF",
+                "trackingNumber": "1",
+            },
+        )
+        refunded = await api.data(
+            CANCEL, api.admin(), input={"redemptionId": redemption_id, "reason": "returned"}
+        )
+        assert refunded["cancelRedemption"]["redemption"]["status"] == "REFUNDED"
+    await redeem(api, "cai", pen["id"], "p")
+    assert cards_of(await api.data(MALL))["HOT"] == ["Pen"]
+    assert 0 < await runtime.redis.ttl(HOT_KEY) <= 60  # recomputed at least every minute
+    await redeem(api, "ana", mug["id"], "m2", shippingAddress=ADDRESS)
+    await redeem(api, "bob", mug["id"], "m2", shippingAddress=ADDRESS)
+    assert cards_of(await api.data(MALL))["HOT"] == ["Pen"]  # the cached minute
+    await runtime.redis.delete(HOT_KEY)  # the minute is up
+    assert cards_of(await api.data(MALL))["HOT"] == ["Mug", "Pen"]
+
+
 async def test_anonymous_and_empty_malls_show_only_what_they_have(
     api: Api, clock: MovableClock
 ) -> None:
@@ -75,11 +131,11 @@ async def test_anonymous_and_empty_malls_show_only_what_they_have(
 
 
 async def test_the_home_screen_costs_the_same_few_queries_however_full(
-    api: Api, clock: MovableClock, sql_log: SqlLog
+    api: Api, clock: MovableClock, sql_log: SqlLog, runtime: Runtime
 ) -> None:
     async def count_for(items: int) -> int:
         for number in range(items):
-            await create_item(
+            item = await create_item(
                 api,
                 title=f"Item {number}",
                 limited=True,
@@ -88,14 +144,19 @@ async def test_the_home_screen_costs_the_same_few_queries_however_full(
                 quotaWindow="DAILY",
                 tags=["gamer"],
             )
-        await api.data(MALL, api.user("mei"))  # warm: account opened, hot list computed
+            await redeem(api, "ana", item["id"], f"hot-{items}-{number}")
+        await api.data(MALL, api.user("mei"))  # warm: account opened
+        await runtime.redis.delete(HOT_KEY)  # and the hot list computed within the count
         sql_log.statements.clear()
         data = await api.data(MALL, api.user("mei"))
-        assert sum(len(card["items"]) for card in data["mall"]["cards"]) >= min(items, 10)
+        kinds = [card["kind"] for card in data["mall"]["cards"]]
+        assert kinds == ["EXPIRING_SOON", "HOT", "FOR_YOU", "LIMITED", "NEW"]
+        assert sum(len(card["items"]) for card in data["mall"]["cards"]) >= 5 * min(items, 10)
         return len(sql_log.statements)
 
     await api.data(UPSERT, api.service(), input={"userId": "mei", "tags": ["gamer"]})
     await grant(api, "mei", 500, "soon", expiresAt=(clock.now() + timedelta(days=3)).isoformat())
+    await grant(api, "ana", 100_000)
     few = await count_for(2)
     many = await count_for(40)  # 5 cards of 10 items, every field
     assert few == many

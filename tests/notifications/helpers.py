@@ -8,6 +8,8 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 
+from pointsmall.runtime import Runtime
+
 NOTIFICATIONS = """subscription($after: ID) { notifications(after: $after) {
   id createdAt __typename
   ... on PointsEarned { amount reason balance }
@@ -72,3 +74,12 @@ async def connected(url: str, token: str, protocol: str = "graphql-transport-ws"
     ack = await subscriber.receive()
     assert ack["type"] == "connection_ack", ack
     return subscriber
+
+
+async def subscriptions_in_place(runtime: Runtime, count: int, timeout: float = 5.0) -> None:
+    """Wait until this process's broker holds `count` subscriptions: from then on, what
+    commits reaches them (the protocol itself acknowledges no subscription)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while runtime.broker.subscribers < count:
+        assert asyncio.get_running_loop().time() < deadline, "subscriptions never in place"
+        await asyncio.sleep(0.005)

@@ -3,7 +3,6 @@ on reconnect, sockets closed when their token expires, a limit per connection.""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import timedelta
 
@@ -11,15 +10,16 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from pointsmall.clock import MovableClock
+from pointsmall.runtime import Runtime
 from pointsmall.subscriptions.broker import QUEUE_SIZE, RESYNC, LocalBroker
 from tests.api import Api
 from tests.mall.helpers import create_item, grant, redeem
-from tests.notifications.helpers import connected
+from tests.notifications.helpers import connected, subscriptions_in_place
 
 
 @pytest.mark.parametrize("protocol", ["graphql-transport-ws", "graphql-ws"])
 async def test_a_redemption_is_confirmed_live_within_a_second(
-    api: Api, clock: MovableClock, live_server: str, protocol: str
+    api: Api, clock: MovableClock, live_server: str, runtime: Runtime, protocol: str
 ) -> None:
     await grant(api, "mei", 500)
     item = await create_item(api, title="Coffee", pricePoints=100)
@@ -27,7 +27,7 @@ async def test_a_redemption_is_confirmed_live_within_a_second(
     stranger = await connected(live_server, api.user("ana"), protocol)
     await subscriber.subscribe()
     await stranger.subscribe()
-    await asyncio.sleep(0.1)  # the subscriptions are in place
+    await subscriptions_in_place(runtime, 2)
     started = time.monotonic()
     await redeem(api, "mei", item["id"], "r1")
     data = (await subscriber.next_data(timeout=1.0))["notifications"]
@@ -41,11 +41,11 @@ async def test_a_redemption_is_confirmed_live_within_a_second(
 
 
 async def test_reconnecting_after_the_last_id_seen_loses_and_repeats_nothing(
-    api: Api, clock: MovableClock, live_server: str
+    api: Api, clock: MovableClock, live_server: str, runtime: Runtime
 ) -> None:
     subscriber = await connected(live_server, api.user("mei"))
     await subscriber.subscribe()
-    await asyncio.sleep(0.1)
+    await subscriptions_in_place(runtime, 1)
     await grant(api, "mei", 1, "g1")
     last_seen = (await subscriber.next_data())["notifications"]["id"]
     await subscriber.socket.close()
@@ -72,7 +72,9 @@ async def test_a_socket_closes_when_its_token_expires(api: Api, live_server: str
     assert "token expired" in closed.value.rcvd.reason
 
 
-async def test_subscriptions_per_connection_are_limited(api: Api, live_server: str) -> None:
+async def test_subscriptions_per_connection_are_limited(
+    api: Api, live_server: str, runtime: Runtime
+) -> None:
     subscriber = await connected(live_server, api.user("mei"))
     for _ in range(20):
         await subscriber.subscribe()
@@ -80,6 +82,7 @@ async def test_subscriptions_per_connection_are_limited(api: Api, live_server: s
     refused = await subscriber.receive()
     assert (refused["id"], refused["type"]) == (extra, "error")
     assert refused["payload"][0]["message"] == "Subscription limit reached"
+    await subscriptions_in_place(runtime, 20)
     await grant(api, "mei", 7)  # the twenty in place still work
     assert (await subscriber.next_data())["notifications"]["amount"] == 7
     await subscriber.socket.close()

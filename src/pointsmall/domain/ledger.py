@@ -98,6 +98,17 @@ def fingerprint(operation: str, **parameters: object) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
 
+def caller_key(namespace: str, key: str) -> str:
+    """A key chosen by a caller of the API (the app, the shop, ops), in a namespace of its
+    own: it can never collide with the keys the system gives its own entries (`order:...`,
+    `redemption:...`, `refund:...`), whatever the caller picks."""
+    given = validation.idempotency_key(key)
+    namespaced = f"{namespace}:{given}"
+    if len(namespaced) <= validation.MAX_KEY_LENGTH:
+        return namespaced  # readable in the audit trail
+    return f"{namespace}:sha256:{hashlib.sha256(given.encode()).hexdigest()[:48]}"
+
+
 async def account_operation(
     account_id: int,
     request: LedgerRequest,

@@ -13,19 +13,31 @@ import json
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from redis.asyncio import Redis
+from tortoise.expressions import Q
 from tortoise.functions import Count
 
 from pointsmall.domain import events
 from pointsmall.domain.balances import PointsSummary
-from pointsmall.domain.sale_windows import sale_window
-from pointsmall.models import Account, Item, ItemStatus, QuotaWindow, Redemption, RedemptionStatus
+from pointsmall.domain.sale_windows import quota_period, sale_window
+from pointsmall.models import (
+    Account,
+    Item,
+    ItemStatus,
+    QuotaUsage,
+    QuotaWindow,
+    Redemption,
+    RedemptionStatus,
+    SaleRecurrence,
+)
 
 CARD_SIZE = 10
 SNAPSHOT_SECONDS = 5.0
 HOT_KEY = "pointsmall:mall:hot"
 HOT_SECONDS = 60
+UTC_ZONE = ZoneInfo("UTC")
 HOT_PERIOD = timedelta(days=7)
 LIMITED_AHEAD = timedelta(hours=24)
 NEW_PERIOD = timedelta(days=30)
@@ -91,7 +103,7 @@ async def hot_item_counts(redis: Redis, now: datetime) -> list[tuple[int, int]]:
         return [(int(item_id), int(count)) for item_id, count in json.loads(cached)]
     rows = (
         await Redemption.filter(created_at__gte=now - HOT_PERIOD)
-        .exclude(status=RedemptionStatus.CANCELLED)
+        .exclude(status__in=(RedemptionStatus.CANCELLED, RedemptionStatus.REFUNDED))
         .annotate(redemptions=Count("id"))
         .group_by("item_id")
         .order_by("-redemptions", "item_id")
@@ -119,8 +131,18 @@ async def favourite_categories(account_id: int) -> list[str]:
 class Viewer:
     account: Account
     points: PointsSummary
-    lifetime_used: dict[int, int]  # item id -> units used of a LIFETIME quota
+    # (item id, quota period) -> units used, for the quotas that never renew: LIFETIME
+    # ("lifetime") and the SALE quota of a one-off sale window ("sale:...")
+    final_quota_used: dict[tuple[int, str], int]
     expiring_within: timedelta
+
+
+async def viewer_of(account: Account, points: PointsSummary, expiring_within: timedelta) -> Viewer:
+    final_quotas = await QuotaUsage.filter(
+        Q(period="lifetime") | Q(period__startswith="sale:"), account_id=account.id
+    )
+    used = {(row.item_id, row.period): row.used for row in final_quotas}
+    return Viewer(account, points, used, expiring_within)
 
 
 async def mall_cards(viewer: Viewer | None, redis: Redis, now: datetime) -> list[Card]:
@@ -172,9 +194,15 @@ async def _for_you(viewer: Viewer | None, on_sale: list[Item], now: datetime) ->
     favourite = await favourite_categories(viewer.account.id)
 
     def never_redeemable(item: Item) -> bool:
-        quota = item.per_user_quota
-        lifetime = item.quota_window == QuotaWindow.LIFETIME
-        return quota is not None and lifetime and viewer.lifetime_used.get(item.id, 0) >= quota
+        if item.per_user_quota is None:
+            return False
+        if item.quota_window == QuotaWindow.LIFETIME:
+            period = "lifetime"
+        elif item.quota_window == QuotaWindow.SALE and item.sale_recurrence == SaleRecurrence.NONE:
+            period = quota_period(item, now, UTC_ZONE)  # the same for every zone
+        else:
+            return False  # the quota renews with the next day, week, month or sale
+        return viewer.final_quota_used.get((item.id, period), 0) >= item.per_user_quota
 
     def rank(item: Item) -> tuple[int, int]:
         matched = len(tags & set(item.tags))

@@ -13,7 +13,6 @@ nothing is counted or paid twice, whatever the retries.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -319,8 +318,7 @@ async def claim(
     """Pay what the user has reached and not been paid; a retry with the key pays nothing
     more and answers the same. The user's key lives in a namespace of its own in the
     ledger, so it can never collide with the system's keys (orders, refunds...)."""
-    given = validation.idempotency_key(idempotency_key)
-    key = f"claim:{task_id}:{hashlib.sha256(given.encode()).hexdigest()[:48]}"
+    key = ledger.caller_key(f"claim:{task_id}", idempotency_key)
     async with events.atomic():
         account = await lock_account(account_id)
         earlier = await Entry.get_or_none(account_id=account_id, idempotency_key=key)

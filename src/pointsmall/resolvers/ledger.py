@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pointsmall.auth import Role
-from pointsmall.domain import corrections, ledger, reversals
+from pointsmall.domain import corrections, events, ledger, reversals
 from pointsmall.domain.accounts import find_account, open_account
 from pointsmall.domain.ledger import LedgerRequest
 from pointsmall.models import Account as AccountModel
@@ -36,21 +36,22 @@ async def grant_points(info: Info, input: GrantPointsInput) -> GrantPointsPayloa
     require(info, Role.SERVICE)
 
     async def work() -> dict[str, Any]:
-        account = await open_account(input.user_id)
         request = LedgerRequest(
             actor=info.context.actor(Role.SERVICE),
-            idempotency_key=input.idempotency_key,
+            idempotency_key=ledger.caller_key("grant", input.idempotency_key),
             reason=input.reason,
         )
         request.require_reason()
-        entry = await ledger.earn(
-            account.id,
-            input.amount,
-            request,
-            info.context.runtime.rules,
-            available_at=input.available_at,
-            expires_at=input.expires_at,
-        )
+        async with events.atomic():  # a refused grant opens no account either
+            account = await open_account(input.user_id)
+            entry = await ledger.earn(
+                account.id,
+                input.amount,
+                request,
+                info.context.runtime.rules,
+                available_at=input.available_at,
+                expires_at=input.expires_at,
+            )
         return await _entry_and_account(info, entry)
 
     return await mutate(GrantPointsPayload, work)
@@ -64,7 +65,7 @@ async def adjust_points(info: Info, input: AdjustPointsInput) -> AdjustPointsPay
         entry = await corrections.adjust(
             account.id,
             input.amount,
-            _admin_request(info, input.idempotency_key, input.reason),
+            _admin_request(info, "adjust", input.idempotency_key, input.reason),
             info.context.runtime.rules,
         )
         return await _entry_and_account(info, entry)
@@ -78,7 +79,7 @@ async def forfeit_points(info: Info, input: ForfeitPointsInput) -> ForfeitPoints
     async def work() -> dict[str, Any]:
         account = await find_account(input.user_id)
         entry = await corrections.forfeit(
-            account.id, _admin_request(info, input.idempotency_key, input.reason)
+            account.id, _admin_request(info, "forfeit", input.idempotency_key, input.reason)
         )
         return await _entry_and_account(info, entry)
 
@@ -92,7 +93,7 @@ async def reverse_entry(info: Info, input: ReverseEntryInput) -> ReverseEntryPay
         _, entry_id = parse_global_id(input.entry_id, "entryId", "LedgerEntry")
         entry = await reversals.reverse(
             entry_id,
-            _admin_request(info, input.idempotency_key, input.reason),
+            _admin_request(info, "reverse", input.idempotency_key, input.reason),
             info.context.runtime.rules,
             amount=input.amount,
         )
@@ -101,5 +102,9 @@ async def reverse_entry(info: Info, input: ReverseEntryInput) -> ReverseEntryPay
     return await mutate(ReverseEntryPayload, work)
 
 
-def _admin_request(info: Info, key: str, reason: str) -> LedgerRequest:
-    return LedgerRequest(actor=info.context.actor(Role.ADMIN), idempotency_key=key, reason=reason)
+def _admin_request(info: Info, operation: str, key: str, reason: str) -> LedgerRequest:
+    return LedgerRequest(
+        actor=info.context.actor(Role.ADMIN),
+        idempotency_key=ledger.caller_key(operation, key),
+        reason=reason,
+    )

@@ -11,9 +11,9 @@ from pointsmall.auth import Role
 from pointsmall.domain import catalogue
 from pointsmall.domain.catalogue import ItemFields, VirtualRight
 from pointsmall.domain.errors import InvalidValue, NotFound
-from pointsmall.domain.mall_cards import Viewer, mall_cards
+from pointsmall.domain.mall_cards import mall_cards, viewer_of
 from pointsmall.models import Item as ItemModel
-from pointsmall.models import ItemKind, ItemStatus, QuotaUsage
+from pointsmall.models import ItemKind, ItemStatus
 from pointsmall.resolvers.access import mutate, optional_viewer, require
 from pointsmall.schema.context import Info
 from pointsmall.schema.errors import NotFoundError
@@ -99,12 +99,8 @@ async def mall(info: Info) -> Mall:
     viewer = None
     if account is not None:
         summary = await info.context.loaders.points_by_account.load(account.id)
-        lifetime = await QuotaUsage.filter(account_id=account.id, period="lifetime")
-        viewer = Viewer(
-            account,
-            summary,
-            {row.item_id: row.used for row in lifetime},
-            expiring_within=info.context.runtime.settings.mall_expiring_window,
+        viewer = await viewer_of(
+            account, summary, info.context.runtime.settings.mall_expiring_window
         )
     cards = await mall_cards(viewer, info.context.runtime.redis, now)
     wanted = sorted({item_id for card in cards for item_id in card.item_ids})

@@ -63,7 +63,8 @@ class Points:
         )
 
     @strawberry.field(description="Points expiring within the window, soonest first.")
-    def expiring_soon(self, within_days: int = 30) -> list[ExpiringPoints]:
+    def expiring_soon(self, within_days: int | None = 30) -> list[ExpiringPoints]:
+        within_days = 30 if within_days is None else within_days
         if not 1 <= within_days <= MAX_EXPIRY_WINDOW_DAYS:
             raise BadUserInput(f"withinDays must be from 1 to {MAX_EXPIRY_WINDOW_DAYS}")
         return [

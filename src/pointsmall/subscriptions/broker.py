@@ -52,14 +52,13 @@ class LocalBroker:
 
     def deliver(self, channel: str, message: str) -> None:
         for queue in self._queues.get(channel, ()):
-            if queue.full():
-                # The subscriber fell behind: it gets one "resync" instead of the backlog
-                # and rereads what it missed from the durable inbox.
-                while not queue.empty():
-                    queue.get_nowait()
-                queue.put_nowait(RESYNC)
-                continue
-            queue.put_nowait(message)
+            _put(queue, message)
+
+    def resync_all(self) -> None:
+        """Tell every local subscriber to reread the inbox: messages may have been lost."""
+        for queues in self._queues.values():
+            for queue in queues:
+                _put(queue, RESYNC)
 
     @contextlib.asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[asyncio.Queue[str]]:
@@ -81,6 +80,16 @@ class LocalBroker:
 
     async def stop(self) -> None:
         return None
+
+
+def _put(queue: asyncio.Queue[str], message: str) -> None:
+    if queue.full():
+        # The subscriber fell behind: it gets one "resync" instead of the backlog and
+        # rereads what it missed from the durable inbox.
+        while not queue.empty():
+            queue.get_nowait()
+        message = RESYNC
+    queue.put_nowait(message)
 
 
 class RedisBroker(LocalBroker):
@@ -111,17 +120,22 @@ class RedisBroker(LocalBroker):
                 await self._reader
 
     async def _read_forever(self) -> None:
+        lost = False
         while True:
             pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.psubscribe(PREFIX + "*")
                 self.connected.set()
+                if lost:  # what was published while we were away never reached us
+                    self.resync_all()
+                    lost = False
                 while True:
                     message = await pubsub.get_message(timeout=30.0)
                     if message is not None and message["type"] == "pmessage":
                         self.deliver(message["channel"].removeprefix(PREFIX), message["data"])
             except (RedisError, OSError) as error:
                 self.connected.clear()
+                lost = True
                 log.warning("broker lost Redis (%s); reconnecting", error)
                 await asyncio.sleep(self._retry_delay)
             finally:

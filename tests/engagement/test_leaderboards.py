@@ -73,6 +73,27 @@ async def test_frozen_accounts_are_left_out_and_refunds_come_off(
     assert [(entry["nickname"], entry["points"]) for entry in board] == [("Ana", 350), ("Bob", 200)]
 
 
+async def test_a_refund_in_a_later_week_ranks_nobody_below_zero(
+    api: Api, clock: MovableClock, runtime: Runtime
+) -> None:
+    await api.data(UPSERT, api.service(), input={"userId": "bob", "nickname": "Bob"})
+    await record_order(api, user="bob", paidAt=clock.now().isoformat())  # +100 this week
+    clock.advance(timedelta(days=7))
+    await grant(api, "ana", 50, "a1")
+    await api.data(
+        REFUND_ORDER,
+        api.service(),
+        input={"orderId": "o-1", "refundId": "r-1", "lines": [{"sku": "tv-1", "amount": 10_000}]},
+    )  # -100 next week
+    for rebuilt in (False, True):
+        if rebuilt:
+            await runtime.leaderboards.rebuild(service_clock.now())
+        board = (await api.data(BOARD, api.user("bob"), period="WEEKLY"))["leaderboard"]
+        assert board == {"entries": [{"rank": 1, "nickname": "Ana", "points": 50}], "me": None}
+        all_time = (await api.data(BOARD, None, period="ALL_TIME"))["leaderboard"]["entries"]
+        assert [entry["nickname"] for entry in all_time] == ["Ana"]  # Bob's net is 0
+
+
 async def test_the_rebuild_from_the_database_agrees(
     api: Api, clock: MovableClock, runtime: Runtime
 ) -> None:

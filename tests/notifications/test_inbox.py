@@ -11,7 +11,7 @@ from pointsmall.clock import MovableClock
 from pointsmall.domain.notifications import announce_matured, warn_expiring
 from pointsmall.runtime import Runtime
 from tests.api import Api
-from tests.engagement.helpers import record_order
+from tests.engagement.helpers import REFUND_ORDER, record_order
 from tests.mall.helpers import create_item, grant, redeem
 
 INBOX = """query($unread: Boolean) { me { unreadNotificationCount
@@ -89,10 +89,19 @@ async def test_pending_order_points_are_announced_when_they_mature(
     api: Api, clock: MovableClock
 ) -> None:
     await record_order(api, paidAt=clock.now().isoformat())
+    await record_order(api, orderId="o-2", paidAt=clock.now().isoformat())
+    await api.data(  # 70% of the second order comes back before its points mature
+        REFUND_ORDER,
+        api.service(),
+        input={"orderId": "o-2", "refundId": "rf", "lines": [{"sku": "tv-1", "amount": 7_000}]},
+    )
     assert kinds(await inbox(api)) == []  # pending: nothing to spend yet
     clock.advance(timedelta(days=7, minutes=1))
-    assert await announce_matured() == 1
+    assert await announce_matured() == 2
+    assert await announce_matured() == 0
+    clock.advance(timedelta(days=2))  # the jobs run again later: still told only once
     assert await announce_matured() == 0
     me = await inbox(api)
-    assert kinds(me) == ["PointsEarned"]
-    assert me["notifications"]["edges"][0]["node"]["amount"] == 100
+    assert kinds(me) == ["PointsEarned", "PointsEarned"]
+    amounts = sorted(edge["node"]["amount"] for edge in me["notifications"]["edges"])
+    assert amounts == [30, 100]  # what is left to spend, not what was first earned

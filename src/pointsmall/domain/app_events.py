@@ -11,7 +11,7 @@ import orjson
 from tortoise.exceptions import IntegrityError
 
 from pointsmall import clock
-from pointsmall.domain import events, tasks, validation
+from pointsmall.domain import events, task_progress, validation
 from pointsmall.domain.accounts import open_account
 from pointsmall.domain.accounts import user_id as checked_user_id
 from pointsmall.domain.errors import IdempotencyConflict, InvalidValue
@@ -64,11 +64,12 @@ async def record_event(
                 created_at=clock.now(),
             )
             task_event = KNOWN.get(kind, TaskEvent.CUSTOM)
-            await tasks.record_progress(
+            await task_progress.record_progress(
                 account.id,
                 task_event,
                 moment,
                 rules,
+                source=f"event:{stored.id}",
                 custom=kind if task_event == TaskEvent.CUSTOM else None,
             )
             return stored, True

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from tortoise.exceptions import IntegrityError
 
 from pointsmall import clock
-from pointsmall.domain import events, ledger, tasks, validation
+from pointsmall.domain import events, ledger, task_progress, validation
 from pointsmall.domain.accounts import lock_account, zone_of
 from pointsmall.domain.actors import Actor
 from pointsmall.domain.engagement_rules import EngagementRules
@@ -72,7 +72,9 @@ async def check_in(
                 ),
                 ledger_rules,
             )
-            await tasks.record_progress(account_id, TaskEvent.CHECK_IN, now, ledger_rules)
+            await task_progress.record_progress(
+                account_id, TaskEvent.CHECK_IN, now, ledger_rules, source=f"check-in:{done.id}"
+            )
             return done
     except IntegrityError:  # the database's own guard: one check-in per local day
         raise AlreadyCheckedIn("already checked in today: come back tomorrow") from None

@@ -31,7 +31,7 @@ async def clawback(
     """Take back points issued by mistake (a refunded order), never below zero.
 
     Taken from `first_from_lot` first (the order's own points, pending or not), then from
-    the other live lots, spendable before pending; what cannot be taken is recorded as
+    the other live lots, pending before spendable; what cannot be taken is recorded as
     owed (`debt`), which later earnings pay off before anything else.
     """
     validation.positive_points(amount)
@@ -52,7 +52,7 @@ async def clawback(
             available = sum(lot.remaining for lot in live)
             if available:
                 draws += await draw_points(
-                    account.id, min(left, available), now, include_pending=True
+                    account.id, min(left, available), now, include_pending=True, pending_first=True
                 )
                 left -= min(left, available)
         return await post_entry(

@@ -17,6 +17,7 @@ an account off every board, unfreezing puts it back with its scores recomputed.
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -112,8 +113,11 @@ class Leaderboards:
 
     async def top(self, period: Period, first: int, now: datetime) -> list[BoardEntry]:
         key = board_key(period, now, self._zone)
-        rows = await self._redis.zrevrange(key, 0, first - 1, withscores=True)
-        scores = [(int(row[0]), int(row[1])) for row in rows]
+        # Ranked: a positive net score (a refund in a later period can leave one below 0).
+        rows = await self._redis.zrevrangebyscore(
+            key, "+inf", 1, start=0, num=first, withscores=True
+        )
+        scores = [(int(row[0]), math.floor(float(row[1]))) for row in rows]
         accounts = await Account.filter(id__in=[account_id for account_id, _ in scores])
         nicknames = {account.id: account.nickname for account in accounts}
         return [
@@ -127,12 +131,13 @@ class Leaderboards:
             pipe.zrevrank(key, str(account_id))
             pipe.zscore(key, str(account_id))
             rank, score = await pipe.execute()
-        if rank is None:
+        if rank is None or score < 1:
             return None
-        return Standing(rank=int(rank) + 1, points=int(score))
+        return Standing(rank=int(rank) + 1, points=math.floor(score))
 
     async def size(self, period: Period, now: datetime) -> int:
-        return int(await self._redis.zcard(board_key(period, now, self._zone)))
+        """How many are ranked (a positive score)."""
+        return int(await self._redis.zcount(board_key(period, now, self._zone), 1, "+inf"))
 
     async def rebuild(self, now: datetime, account_ids: list[int] | None = None) -> int:
         """Recompute the current periods' boards (or some accounts' scores) from the ledger."""

@@ -218,19 +218,25 @@ async def new_lot(
 
 
 async def draw_points(
-    account_id: int, amount: int, now: datetime, *, include_pending: bool = False
+    account_id: int,
+    amount: int,
+    now: datetime,
+    *,
+    include_pending: bool = False,
+    pending_first: bool = False,
 ) -> list[Draw]:
     """Take `amount` from the account's lots, earliest expiry first.
 
     Only spendable lots (available, not expired) unless `include_pending`, when pending
-    lots follow the spendable ones (admin debits and forfeits).
+    lots follow the spendable ones (admin debits and forfeits), or come before them with
+    `pending_first` (refunds take back what was not spendable yet first).
     """
     lots = await Lot.filter(account_id=account_id, remaining__gt=0, expires_at__gt=now).order_by(
         "expires_at", "id"
     )
     spendable = [lot for lot in lots if lot.available_at <= now]
     pending = [lot for lot in lots if lot.available_at > now] if include_pending else []
-    candidates = spendable + pending
+    candidates = pending + spendable if pending_first else spendable + pending
     available = sum(lot.remaining for lot in candidates)
     if available < amount:
         raise InsufficientPoints(

@@ -155,11 +155,16 @@ async def warn_expiring(rules: LedgerRules, thresholds: tuple[int, ...] = (3, 1)
     return sent
 
 
-async def announce_matured(lookback: timedelta = timedelta(days=1)) -> int:
-    """Tell users their pending points (an order's return window) became spendable."""
+async def announce_matured(lookback: timedelta = timedelta(days=3)) -> int:
+    """Tell users their pending points (an order's return window) became spendable, with
+    what is left of them (a partial refund took its share). Lots told about already are
+    left out by a set-based read, so a run costs a transaction per new announcement only;
+    a lot that matured while the jobs were down for up to `lookback` is still announced."""
     now = clock.now()
-    lots = await Lot.filter(available_at__gt=now - lookback, available_at__lte=now, remaining__gt=0)
-    matured = [lot for lot in lots if lot.available_at > lot.earned_at]
+    lots = await Lot.filter(
+        available_at__gt=now - lookback, available_at__lte=now, remaining__gt=0
+    ).order_by("available_at", "id")
+    matured = await _not_told([lot for lot in lots if lot.available_at > lot.earned_at])
     if not matured:
         return 0
     reasons = {
@@ -174,13 +179,14 @@ async def announce_matured(lookback: timedelta = timedelta(days=1)) -> int:
     for lot in matured:
         async with events.atomic():
             account = await lock_account(lot.account_id)
-            if account.frozen:
+            lot = await Lot.get(id=lot.id)  # as it is now, the account locked
+            if account.frozen or lot.remaining == 0:
                 continue
             stored = await notify(
                 lot.account_id,
                 NotificationKind.POINTS_EARNED,
                 {
-                    "amount": lot.amount,
+                    "amount": lot.remaining,
                     "reason": reasons.get(lot.id) or "points now available",
                     "balance": await _spendable(lot.account_id, now),
                 },
@@ -188,6 +194,18 @@ async def announce_matured(lookback: timedelta = timedelta(days=1)) -> int:
             )
             sent += stored is not None
     return sent
+
+
+async def _not_told(lots: list[Lot], chunk: int = 1_000) -> list[Lot]:
+    told: set[str] = set()
+    for start in range(0, len(lots), chunk):
+        part = lots[start : start + chunk]
+        rows = await Notification.filter(
+            account_id__in={lot.account_id for lot in part},
+            dedupe_key__in=[f"matured:{lot.id}" for lot in part],
+        ).values_list("dedupe_key", flat=True)
+        told.update(str(key) for key in rows)
+    return [lot for lot in lots if f"matured:{lot.id}" not in told]
 
 
 async def _spendable(account_id: int, now: datetime) -> int:

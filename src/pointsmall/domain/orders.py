@@ -9,7 +9,9 @@ the return window (`available_at = paid_at + return window`), with no job needed
 
 An order is recorded once: replaying its id changes nothing and returns the same order.
 A refund (once per refund id) takes back the points of the refunded part of each line:
-from the order's own points first, then any others, and what is spent already is owed.
+from the order's own points first, then other pending points, then spendable ones, and
+what is spent already is owed. It also takes the order off the tasks it no longer
+qualifies for, with the rewards they paid for it.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 
 from pointsmall import clock
-from pointsmall.domain import corrections, events, ledger, tasks, validation
+from pointsmall.domain import corrections, events, ledger, task_progress, validation
 from pointsmall.domain.accounts import lock_account, open_account
 from pointsmall.domain.accounts import user_id as checked_user_id
 from pointsmall.domain.actors import Actor
@@ -175,8 +177,13 @@ async def record_order(
                 )
                 order.entry_id = entry.id
                 await Order.filter(id=order.id).update(entry_id=entry.id)
-            await tasks.record_progress(
-                account.id, TaskEvent.ORDER_PAID, paid, ledger_rules, amount=order.amount
+            await task_progress.record_progress(
+                account.id,
+                TaskEvent.ORDER_PAID,
+                paid,
+                ledger_rules,
+                source=order_source(order),
+                amount=order.amount,
             )
             return order
     except IntegrityError:  # the same order recorded concurrently: the first one stands
@@ -184,6 +191,11 @@ async def record_order(
         if replayed is None:
             raise
         return replayed
+
+
+def order_source(order: Order) -> str:
+    """What an order counted towards ORDER_PAID tasks is credited to."""
+    return f"order:{order.id}"
 
 
 async def _earlier_order(order_id: str, request_fingerprint: str) -> Order | None:
@@ -263,6 +275,15 @@ async def refund_order(
                     first_from_lot=lot.lot_id if lot else None,
                 )
                 taken, owed = -entry.amount, entry.debt_change
+            kept = sum(line["amount"] - line["refunded_amount"] for line in order_lines.values())
+            # The order stops counting towards tasks it no longer qualifies for, and what
+            # they paid for it comes back (owed, if spent).
+            await task_progress.withdraw_progress(
+                order.account_id,
+                order_source(order),
+                actor,
+                still_counts=lambda task: kept >= (task.min_order_amount or 1),
+            )
             return await OrderRefund.create(
                 refund_id=refund_id,
                 order_id=order.id,

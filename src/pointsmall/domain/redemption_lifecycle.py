@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from tortoise.expressions import F
 
 from pointsmall import clock
-from pointsmall.domain import events, holds, reversals, validation
+from pointsmall.domain import events, holds, reversals, task_progress, validation
 from pointsmall.domain.accounts import lock_account
 from pointsmall.domain.actors import Actor
 from pointsmall.domain.errors import InvalidState, InvalidValue, NotFound
@@ -33,6 +33,7 @@ from pointsmall.domain.redemptions import (
     count_when_settled,
     deliver,
     record_change,
+    redemption_source,
 )
 from pointsmall.domain.rules import LedgerRules
 from pointsmall.models import (
@@ -222,6 +223,10 @@ async def _cancel(
     else:
         spent = await _spend_entry_id(redemption)
         await reversals.reverse(spent, request, rules)
+        # A refunded redemption no longer counts towards REDEEM tasks.
+        await task_progress.withdraw_progress(
+            redemption.account_id, redemption_source(redemption), actor
+        )
         target = RedemptionStatus.REFUNDED
     await _give_back_units(redemption)
     return await _move(redemption, target, actor, reason)

@@ -20,7 +20,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
 from pointsmall import clock
-from pointsmall.domain import events, holds, ledger, notifications, tasks, validation
+from pointsmall.domain import events, holds, ledger, notifications, task_progress, validation
 from pointsmall.domain.accounts import lock_account, zone_of
 from pointsmall.domain.actors import Actor
 from pointsmall.domain.errors import (
@@ -367,9 +367,18 @@ async def count_when_settled(redemption: Redemption, item: Item, rules: LedgerRu
         else redemption.status == RedemptionStatus.CONFIRMED
     )
     if settled:
-        await tasks.record_progress(
-            redemption.account_id, TaskEvent.REDEEM, redemption.created_at, rules
+        await task_progress.record_progress(
+            redemption.account_id,
+            TaskEvent.REDEEM,
+            redemption.created_at,
+            rules,
+            source=redemption_source(redemption),
         )
+
+
+def redemption_source(redemption: Redemption) -> str:
+    """What a redemption counted towards REDEEM tasks is credited to."""
+    return f"redemption:{redemption.id}"
 
 
 async def record_change(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from tortoise.exceptions import IntegrityError
 
 from pointsmall import clock
-from pointsmall.domain import events, ledger, tasks, validation
+from pointsmall.domain import events, ledger, task_progress, validation
 from pointsmall.domain.accounts import lock_account, zone_of
 from pointsmall.domain.actors import Actor
 from pointsmall.domain.engagement_rules import EngagementRules
@@ -78,7 +78,9 @@ async def share(
                     ),
                     ledger_rules,
                 )
-            await tasks.record_progress(account_id, TaskEvent.SHARE, now, ledger_rules)
+            await task_progress.record_progress(
+                account_id, TaskEvent.SHARE, now, ledger_rules, source=f"share:{created.id}"
+            )
             return created
     except IntegrityError:  # the same target shared concurrently: one link
         return await Share.get(account_id=account_id, target=target, target_id=target_id)

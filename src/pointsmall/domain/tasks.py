@@ -14,26 +14,17 @@ nothing is counted or paid twice, whatever the retries.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tortoise.exceptions import IntegrityError
-
 from pointsmall import clock
-from pointsmall.domain import events, ledger, notifications, validation
-from pointsmall.domain.accounts import lock_account, zone_of
-from pointsmall.domain.actors import SYSTEM, Actor
+from pointsmall.domain import events, validation
 from pointsmall.domain.errors import InvalidState, InvalidValue, NotFound
-from pointsmall.domain.ledger import LedgerRequest
-from pointsmall.domain.rules import LedgerRules
 from pointsmall.models import (
     Account,
-    Entry,
-    NotificationKind,
     Task,
     TaskEvent,
-    TaskProgress,
     TaskState,
     TaskWindow,
 )
@@ -163,16 +154,18 @@ async def update_task(task_id: int, changes: dict[str, Any]) -> Task:
             merged.tiers = None  # a new single tier from targetCount and rewardPoints
         values = _checked(merged)
         await Task.filter(id=task_id).update(**values, updated_at=clock.now())
-        return await _task(task_id)
+        return await get_task(task_id)
 
 
 async def archive_task(task_id: int) -> Task:
-    await _task(task_id)
+    """Withdraw a task: it counts nothing more and pays nothing more, claims included (to
+    let users claim what they reached, end it with `endsAt` instead)."""
+    await get_task(task_id)
     await Task.filter(id=task_id).update(state=TaskState.ARCHIVED, updated_at=clock.now())
-    return await _task(task_id)
+    return await get_task(task_id)
 
 
-async def _task(task_id: int) -> Task:
+async def get_task(task_id: int) -> Task:
     task = await Task.get_or_none(id=task_id)
     if task is None:
         raise NotFound("no such task", field="taskId")
@@ -203,136 +196,9 @@ def period_of(task: Task, now: datetime, zone: ZoneInfo) -> str:
     return "once"
 
 
-async def record_progress(
-    account_id: int,
-    event: TaskEvent,
-    at: datetime,
-    rules: LedgerRules,
-    *,
-    amount: int | None = None,
-    custom: str | None = None,
-) -> None:
-    """Count an event that happened `at` towards the user's tasks open then, in the window
-    it fell in; call inside the event's transaction."""
-    account = await lock_account(account_id)
-    now = clock.now()
-    candidates = await Task.filter(state=TaskState.ACTIVE, event=event)
-    zone = zone_of(account, rules.zone)
-    for task in candidates:
-        if not is_open(task, at) or not for_audience(task, account):
-            continue
-        if event == TaskEvent.CUSTOM and task.custom_event != (custom or "").upper():
-            continue
-        if task.min_order_amount is not None and (amount or 0) < task.min_order_amount:
-            continue
-        progress = await _progress_row(account.id, task, period_of(task, at, zone), now)
-        day = at.astimezone(zone).date()
-        if task.consecutive_days:
-            if progress.last_day is not None and day <= progress.last_day:
-                continue  # that day counted already (or a late event of an earlier day)
-            progress.current = (
-                progress.current + 1 if progress.last_day == day - timedelta(days=1) else 1
-            )
-            progress.last_day = day
-        else:
-            progress.current += 1
-        await TaskProgress.filter(id=progress.id).update(
-            current=progress.current, last_day=progress.last_day, updated_at=now
-        )
-        newly = _newly_reached(task, progress)
-        if newly is not None:
-            await notifications.notify(
-                account.id,
-                NotificationKind.TASK_COMPLETED,
-                {"task_id": task.id, "title": task.title, "reward": newly.reward},
-                dedupe_key=f"task:{task.id}:{progress.period}:{newly.target}",
-            )
-        if task.auto_claim:
-            await _pay_tiers(account, task, progress, rules, SYSTEM, key=None)
-
-
-async def _progress_row(account_id: int, task: Task, period: str, now: datetime) -> TaskProgress:
-    row = await TaskProgress.get_or_none(account_id=account_id, task_id=task.id, period=period)
-    if row is not None:
-        return row
-    try:
-        async with events.atomic():  # a savepoint: the account lock makes a race unlikely
-            return await TaskProgress.create(
-                account_id=account_id,
-                task_id=task.id,
-                period=period,
-                current=0,
-                tiers_paid=0,
-                updated_at=now,
-            )
-    except IntegrityError:
-        return await TaskProgress.get(account_id=account_id, task_id=task.id, period=period)
-
-
-def _newly_reached(task: Task, progress: TaskProgress) -> Tier | None:
-    """The tier this very event reached, if it reached one."""
-    return next((tier for tier in tiers_of(task) if tier.target == progress.current), None)
-
-
 def tiers_of(task: Task) -> list[Tier]:
     return [Tier(**tier) for tier in task.tiers]
 
 
 def reached(task: Task, current: int) -> int:
     return sum(1 for tier in tiers_of(task) if tier.target <= current)
-
-
-async def _pay_tiers(
-    account: Account,
-    task: Task,
-    progress: TaskProgress,
-    rules: LedgerRules,
-    actor: Actor,
-    key: str | None,
-) -> int:
-    """Pay the reached tiers not paid yet, in one entry; returns the points paid."""
-    due = tiers_of(task)[progress.tiers_paid : reached(task, progress.current)]
-    if not due:
-        return 0
-    points = sum(tier.reward for tier in due)
-    tier_key = f"task:{task.id}:{progress.period}:{progress.tiers_paid + len(due)}"
-    await ledger.earn(
-        account.id,
-        points,
-        LedgerRequest(
-            actor,
-            key or tier_key,
-            f"task: {task.title}"[:500],
-            reference=f"task:{task.id}:{progress.period}",
-        ),
-        rules,
-    )
-    progress.tiers_paid += len(due)
-    await TaskProgress.filter(id=progress.id).update(tiers_paid=progress.tiers_paid)
-    return points
-
-
-async def claim(
-    account_id: int, task_id: int, idempotency_key: str, actor: Actor, rules: LedgerRules
-) -> int:
-    """Pay what the user has reached and not been paid; a retry with the key pays nothing
-    more and answers the same. The user's key lives in a namespace of its own in the
-    ledger, so it can never collide with the system's keys (orders, refunds...)."""
-    key = ledger.caller_key(f"claim:{task_id}", idempotency_key)
-    async with events.atomic():
-        account = await lock_account(account_id)
-        earlier = await Entry.get_or_none(account_id=account_id, idempotency_key=key)
-        if earlier is not None:
-            return int(earlier.amount)
-        task = await _task(task_id)
-        if not for_audience(task, account):
-            raise NotFound("no such task", field="taskId")
-        progress = await TaskProgress.get_or_none(
-            account_id=account_id,
-            task_id=task_id,
-            period=period_of(task, clock.now(), zone_of(account, rules.zone)),
-        )
-        paid = await _pay_tiers(account, task, progress, rules, actor, key) if progress else 0
-        if paid == 0:
-            raise InvalidState("nothing to claim yet")
-        return paid

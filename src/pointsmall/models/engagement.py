@@ -167,6 +167,25 @@ class TaskProgress(Model):
         unique_together = (("account", "task", "period"),)
 
 
+class TaskCredit(Model):
+    """One event counted towards a user's progress on a task, and what it came from
+    (`order:<id>`, `redemption:<id>`, ...), so that a refund or a cancellation can take its
+    count back: the progress is always the replay of its credits, in order."""
+
+    id = fields.BigIntField(primary_key=True)
+    progress: fields.ForeignKeyRelation[TaskProgress] = fields.ForeignKeyField(
+        "pointsmall.TaskProgress", related_name="credits", on_delete=fields.RESTRICT
+    )
+    progress_id: int
+    source = fields.CharField(max_length=96)
+    local_day = fields.DateField()
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "engagement_task_credit"
+        indexes = (("source",), ("progress_id", "id"))
+
+
 class CheckIn(Model):
     """One check-in per user and local day: the database refuses a second."""
 

@@ -10,7 +10,7 @@ import strawberry
 
 from pointsmall import clock
 from pointsmall.auth import Role
-from pointsmall.domain import app_events, checkins, orders, shares, task_views, tasks
+from pointsmall.domain import app_events, checkins, orders, shares, task_progress, task_views, tasks
 from pointsmall.domain.errors import InvalidValue, NotFound
 from pointsmall.domain.leaderboards import Period
 from pointsmall.domain.orders import OrderLine, RefundLine
@@ -240,7 +240,7 @@ async def claim_task_reward(info: Info, input: ClaimTaskRewardInput) -> ClaimTas
 
     async def work() -> dict[str, Any]:
         task_id = _task_id(input.task_id)
-        reward = await tasks.claim(
+        reward = await task_progress.claim(
             account.id, task_id, input.idempotency_key, info.context.actor(Role.USER), rules
         )
         views = {view.task.id: view for view in await task_views.tasks_for(account, rules)}

@@ -124,6 +124,7 @@ async def announce(
             message = {
                 "kind": "notification",
                 "id": event.notification_id,
+                "previous": event.previous_id,
                 "type": event.kind,
                 "payload": event.payload,
                 "createdAt": event.created_at.isoformat(),

@@ -3,6 +3,7 @@ on reconnect, sockets closed when their token expires, a limit per connection.""
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import timedelta
 
@@ -95,6 +96,31 @@ async def test_a_bad_after_id_is_refused(api: Api, live_server: str) -> None:
     assert message["type"] in ("error", "next")
     errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
     assert errors[0]["extensions"]["code"] == "NOT_FOUND"
+    await subscriber.socket.close()
+
+
+async def test_a_notification_overtaken_on_the_way_is_still_told_in_order(
+    api: Api, live_server: str, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    subscriber = await connected(live_server, api.user("mei"))
+    await subscriber.subscribe()
+    await subscriptions_in_place(runtime, 1)
+    publish = runtime.broker.publish
+    late: list[tuple[str, str]] = []
+
+    async def overtaken(channel: str, message: str) -> None:
+        if not late and json.loads(message).get("kind") == "notification":
+            late.append((channel, message))  # held back, as by a slow link between workers
+            return
+        await publish(channel, message)
+
+    monkeypatch.setattr(runtime.broker, "publish", overtaken)
+    await grant(api, "mei", 1, "g1")
+    await grant(api, "mei", 2, "g2")  # its message arrives first
+    told = [(await subscriber.next_data())["notifications"]["amount"] for _ in range(2)]
+    assert told == [1, 2]
+    await publish(*late[0])  # the held-back message arrives at last: told once only
+    assert await subscriber.nothing_for(0.3)
     await subscriber.socket.close()
 
 

@@ -132,3 +132,22 @@ async def test_losing_redis_loses_no_notification(api: Api, workers: list[str]) 
     await grant(api, second, 3, "after")
     assert (await back.next_data(timeout=2))["notifications"]["amount"] == 3  # live again
     await back.socket.close()
+
+
+async def test_an_open_socket_catches_up_on_what_redis_lost(api: Api, workers: list[str]) -> None:
+    first, second = workers
+    subscriber = await connected(first, api.user("mei"))
+    await subscriber.subscribe()
+    await asyncio.sleep(0.2)
+    redis = Redis.from_url(server_url("TEST_REDIS_URL"))
+    try:
+        await redis.client_kill_filter(_type="pubsub")
+    finally:
+        await redis.aclose()
+    await grant(api, second, 3, "while-away")  # published while nobody listens
+    data = (await subscriber.next_data(timeout=5))["notifications"]
+    assert data["amount"] == 3  # reread from the inbox once the worker is back
+    await grant(api, second, 4, "after")
+    assert (await subscriber.next_data(timeout=2))["notifications"]["amount"] == 4
+    assert await subscriber.nothing_for(0.3)
+    await subscriber.socket.close()

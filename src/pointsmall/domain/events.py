@@ -56,6 +56,7 @@ class NotificationCreated:
 
     account_id: int
     notification_id: int
+    previous_id: int  # the user's notification before this one (0: none)
     kind: str
     payload: dict[str, Any]
     created_at: datetime

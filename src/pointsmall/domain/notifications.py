@@ -33,8 +33,13 @@ async def notify(
     dedupe_key: str | None = None,
 ) -> Notification | None:
     """Store a notification (inside the caller's transaction, the account locked) and
-    publish it after the commit. With a `dedupe_key` already used: nothing, None."""
+    publish it after the commit. With a `dedupe_key` already used: nothing, None.
+
+    The published message names the user's notification before it, so a subscriber can
+    tell a gap (messages overtaking each other between processes, or one lost while Redis
+    was away) and reread the inbox instead of skipping what it has not seen."""
     now = clock.now()
+    previous = await latest_id(account_id)
     try:
         async with events.atomic():  # a savepoint: a duplicate warning must not undo the rest
             stored = await Notification.create(
@@ -50,6 +55,7 @@ async def notify(
         events.NotificationCreated(
             account_id=account_id,
             notification_id=stored.id,
+            previous_id=previous,
             kind=kind.value,
             payload=payload,
             created_at=now,

@@ -47,14 +47,17 @@ async def notifications(
             yield missed
         while True:
             message: dict[str, Any] = json.loads(await queue.get())
-            if message.get("kind") == "resync":  # this subscriber fell behind the broker
+            kind = message.get("kind")
+            if kind not in ("resync", "notification") or (
+                kind == "notification" and message["id"] <= last
+            ):
+                continue  # not ours to tell, or told already
+            if kind == "resync" or message["previous"] != last:
+                # Fell behind the broker, or a message overtook one not here yet (or lost
+                # while Redis was away): the inbox has them all, in order.
                 async for missed in _since(account.id, last):
                     last = missed.id
                     yield missed
-                continue
-            if message.get("kind") != "notification":
-                continue
-            if message["id"] <= last:
                 continue
             last = int(message["id"])
             yield notification(

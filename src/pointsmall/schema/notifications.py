@@ -11,7 +11,7 @@ from strawberry import relay
 from pointsmall.domain.errors import NotFound
 from pointsmall.domain.task_views import task_view
 from pointsmall.models import Notification as NotificationModel
-from pointsmall.models import NotificationKind
+from pointsmall.models import NotificationKind, RedemptionStatus
 from pointsmall.models import Redemption as RedemptionModel
 from pointsmall.schema.context import Info
 from pointsmall.schema.engagement import Task
@@ -43,10 +43,13 @@ class PointsExpiringSoon(Notification):
 
 @strawberry.type(description="A redemption was made or changed status.")
 class RedemptionUpdated(Notification):
+    status: RedemptionStatus = strawberry.field(
+        description="The status this notification announces (the redemption may have moved on)."
+    )
     status_reason: str | None
     _redemption_id: strawberry.Private[int]
 
-    @strawberry.field
+    @strawberry.field(description="The redemption as it is now.")
     async def redemption(self) -> Redemption:
         return Redemption.from_model(await RedemptionModel.get(id=self._redemption_id))
 
@@ -92,6 +95,7 @@ def notification(
     if kind == NotificationKind.REDEMPTION_UPDATED:
         return RedemptionUpdated(
             **base,
+            status=RedemptionStatus(payload["status"]),
             status_reason=payload.get("reason"),
             _redemption_id=int(payload["redemption_id"]),
         )

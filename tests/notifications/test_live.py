@@ -3,11 +3,13 @@ on reconnect, sockets closed when their token expires, a limit per connection.""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from datetime import timedelta
 
 import pytest
+from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from pointsmall.clock import MovableClock
@@ -62,15 +64,49 @@ async def test_reconnecting_after_the_last_id_seen_loses_and_repeats_nothing(
     await back.socket.close()
 
 
-async def test_a_socket_closes_when_its_token_expires(api: Api, live_server: str) -> None:
+@pytest.mark.parametrize("protocol", ["graphql-transport-ws", "graphql-ws"])
+async def test_a_socket_closes_when_its_token_expires(
+    api: Api, live_server: str, protocol: str
+) -> None:
     short = api.user("mei", ttl=timedelta(seconds=1))
-    subscriber = await connected(live_server, short)
+    subscriber = await connected(live_server, short, protocol)
     await subscriber.subscribe()
     with pytest.raises(ConnectionClosed) as closed:
         await subscriber.receive(timeout=5)
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 4401
     assert "token expired" in closed.value.rcvd.reason
+
+
+@pytest.mark.parametrize("protocol", ["graphql-transport-ws", "graphql-ws"])
+@pytest.mark.parametrize("token", ["missing", "forged", "expired"])
+async def test_only_a_valid_token_opens_a_connection(
+    api: Api, live_server: str, protocol: str, token: str
+) -> None:
+    payload = {
+        "missing": {},
+        "forged": {"authorization": "Bearer not-a-token"},
+        "expired": {"authorization": f"Bearer {api.user('mei', ttl=timedelta(seconds=-1))}"},
+    }[token]
+    async with connect(f"ws://{live_server}/graphql", subprotocols=[protocol]) as socket:  # type: ignore[list-item]
+        await socket.send(json.dumps({"type": "connection_init", "payload": payload}))
+        if protocol == "graphql-ws":  # the legacy protocol says why
+            answer = json.loads(await asyncio.wait_for(socket.recv(), 5))
+            assert answer["type"] == "connection_error", answer
+            assert answer["payload"]["code"] == "UNAUTHENTICATED"
+            return
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(socket.recv(), 5)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+
+
+async def test_a_service_token_has_no_notifications_to_follow(api: Api, live_server: str) -> None:
+    subscriber = await connected(live_server, api.service())
+    await subscriber.subscribe()
+    refused = await subscriber.receive()
+    errors = refused["payload"] if refused["type"] == "error" else refused["payload"]["errors"]
+    assert errors[0]["extensions"]["code"] == "FORBIDDEN"
+    await subscriber.socket.close()
 
 
 async def test_subscriptions_per_connection_are_limited(

@@ -28,6 +28,8 @@ PAY = f"""mutation($input: ConfirmCashPaymentInput!) {{ confirmCashPayment(input
   redemption {{ {REDEMPTION_FIELDS} }} errors {{ code message field }} }} }}"""
 FULFILL = f"""mutation($input: FulfillRedemptionInput!) {{ fulfillRedemption(input: $input) {{
   redemption {{ {REDEMPTION_FIELDS} }} errors {{ code message field }} }} }}"""
+CODES = """mutation($input: AddCouponCodesInput!) { addCouponCodes(input: $input) {
+  item { stock remainingStock } added duplicates errors { code field } } }"""
 GRANT = """mutation($input: GrantPointsInput!) { grantPoints(input: $input) { errors { code } } }"""
 POINTS = "{ me { points { balance pending held } } }"
 ADDRESS = {

@@ -9,7 +9,15 @@ import pytest
 
 from pointsmall.clock import MovableClock
 from tests.api import Api
-from tests.mall.helpers import CREATE_ITEM, ITEM_FIELDS, create_item, grant, item_input, redeem
+from tests.mall.helpers import (
+    CODES,
+    CREATE_ITEM,
+    ITEM_FIELDS,
+    create_item,
+    grant,
+    item_input,
+    redeem,
+)
 
 ITEMS = f"""query($first: Int, $after: String, $category: String, $kind: ItemKind,
   $status: ItemStatus) {{
@@ -22,8 +30,6 @@ ARCHIVE = """mutation($input: ArchiveItemInput!) { archiveItem(input: $input) {
   item { status onSale } errors { code } } }"""
 RESTOCK = """mutation($input: RestockItemInput!) { restockItem(input: $input) {
   item { stock remainingStock } errors { code field } } }"""
-CODES = """mutation($input: AddCouponCodesInput!) { addCouponCodes(input: $input) {
-  item { stock remainingStock } added duplicates errors { code field } } }"""
 
 
 async def test_an_item_shows_what_it_means_for_the_viewer(api: Api, clock: MovableClock) -> None:

@@ -18,7 +18,7 @@ from pointsmall.models import Account, Item, Redemption, RedemptionStatus
 from pointsmall.runtime import Runtime
 from tests.api import Api
 from tests.ledger.helpers import RULES, SERVICE
-from tests.mall.helpers import CANCEL, create_item, db_id, redeem
+from tests.mall.helpers import CANCEL, CODES, create_item, db_id, redeem
 
 pytestmark = pytest.mark.postgres
 
@@ -77,6 +77,35 @@ async def test_one_user_firing_20_requests_gets_their_quota_of_1(
     results = await outcomes(api, [("eager", f"k{n}") for n in range(20)], item["id"])
     assert results == Counter({"CONFIRMED": 1, "QUOTA_EXCEEDED": 19})
     assert (await Account.get(user_id="eager")).ledger_balance == 9_990
+
+
+async def test_a_daily_quota_holds_under_parallel_requests_without_the_gate(
+    api: Api, clock: MovableClock
+) -> None:
+    """A DAILY quota depends on the user's own day: only the database guards it."""
+    await fund(["eager"], 10_000)
+    item = await create_item(api, pricePoints=10, perUserQuota=2, quotaWindow="DAILY")
+    results = await outcomes(api, [("eager", f"k{n}") for n in range(20)], item["id"])
+    assert results == Counter({"CONFIRMED": 2, "QUOTA_EXCEEDED": 18})
+    assert (await Account.get(user_id="eager")).ledger_balance == 9_980
+
+
+async def test_coupon_codes_go_out_once_each_under_a_rush(api: Api, clock: MovableClock) -> None:
+    users = [f"fan-{n}" for n in range(50)]
+    await fund(users, 100)
+    coupon = await create_item(api, kind="COUPON", virtualRight=None, title="Coffee voucher")
+    added = await api.data(
+        CODES, api.admin(), input={"itemId": coupon["id"], "codes": [f"CUP-{n}" for n in range(20)]}
+    )
+    assert added["addCouponCodes"]["added"] == 20
+    payloads = await asyncio.gather(
+        *(redeem(api, user, coupon["id"], f"k-{user}") for user in users)
+    )
+    codes = [payload["redemption"]["couponCode"] for payload in payloads if payload["redemption"]]
+    refusals = Counter(payload["errors"][0]["code"] for payload in payloads if payload["errors"])
+    assert sorted(codes) == sorted(f"CUP-{n}" for n in range(20))  # each code exactly once
+    assert refusals == Counter({"OUT_OF_STOCK": 30})
+    assert await Account.filter(ledger_balance=100).count() == 30  # nothing taken from them
 
 
 async def test_the_same_key_20_times_gives_one_redemption(api: Api, clock: MovableClock) -> None:

@@ -53,3 +53,19 @@ async def test_retries_take_nothing_from_the_gate(
     assert await runtime.redis.get(stock_key(item_id)) == "2"
     assert await runtime.redis.get(quota_key(item_id, "lifetime", "mei")) == "1"
     assert (await redeem(api, "mei", item["id"], "second"))["errors"] == []
+
+
+async def test_what_the_database_refuses_goes_back_to_the_gate(
+    api: Api, clock: MovableClock, runtime: Runtime
+) -> None:
+    item = await create_item(api, pricePoints=10, stock=3, perUserQuota=1, quotaWindow="SALE")
+    item_id = db_id(item["id"])
+    await grant(api, "poor", 5)
+    refused = await redeem(api, "poor", item["id"], "try")  # the gate lets it through
+    assert refused["errors"][0]["code"] == "INSUFFICIENT_POINTS"
+    assert await runtime.redis.get(stock_key(item_id)) == "3"
+    quota_keys = [key async for key in runtime.redis.scan_iter(match=quota_key(item_id, "*", "*"))]
+    assert [await runtime.redis.get(key) for key in quota_keys] in ([], ["0"])
+    await grant(api, "poor", 5, "more")
+    assert (await redeem(api, "poor", item["id"], "again"))["errors"] == []  # quota intact
+    assert await runtime.redis.get(stock_key(item_id)) == "2"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,6 +10,7 @@ import pytest
 from pointsmall.app import create_app
 from pointsmall.config import DEVELOPMENT_JWT_SECRET, Settings, SettingsError
 from pointsmall.domain.expiry_policy import PeriodEndExpiry, RollingExpiry, parse_expiry_policy
+from pointsmall.runtime import engagement_rules
 
 
 def test_defaults_run_embedded() -> None:
@@ -29,9 +30,28 @@ def test_production_refuses_the_development_secret() -> None:
     create_app(Settings.from_env({"POINTSMALL_ENV": "production", "JWT_SECRET": "s" * 40}))
 
 
+def test_engagement_rules_follow_the_settings() -> None:
+    settings = Settings.from_env(
+        {
+            "CHECK_IN_REWARDS": "5,5,50",
+            "FIRST_ORDER_MULTIPLIER": "3",
+            "FIRST_ORDER_WINDOW_DAYS": "14",
+            "RETURN_WINDOW_DAYS": "30",
+        }
+    )
+    rules = engagement_rules(settings)
+    assert [rules.check_in_reward(day) for day in range(1, 8)] == [5, 5, 50, 5, 5, 50, 5]
+    assert rules.first_order_multiplier == 3
+    assert rules.first_order_window == timedelta(days=14)
+    assert rules.return_window == timedelta(days=30)
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [
+        ("CHECK_IN_REWARDS", "10,ten"),
+        ("CHECK_IN_REWARDS", "0"),
+        ("FIRST_ORDER_MULTIPLIER", "0"),
         ("POINTS_EXPIRY", "forever"),
         ("POINTS_EXPIRY", "rolling:0"),
         ("DEFAULT_TIMEZONE", "Mars/Base"),

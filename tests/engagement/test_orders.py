@@ -136,6 +136,13 @@ async def test_refunds_take_back_pending_points_first(api: Api, clock: MovableCl
     )
     assert again["refundOrder"]["refund"]["taken"] == 150  # replayed, not taken twice
     assert (await points(api))["pending"] == 350
+    reused = await api.data(
+        REFUND_ORDER,
+        api.service(),
+        input={"orderId": "o-1", "refundId": "r-1", "lines": [{"sku": "b", "amount": 1_000}]},
+    )
+    assert reused["refundOrder"]["errors"][0]["code"] == "IDEMPOTENCY_CONFLICT"
+    assert (await points(api))["pending"] == 350
     too_much = await api.data(
         REFUND_ORDER,
         api.service(),

@@ -3,6 +3,7 @@ achievement card people share."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from pointsmall.clock import MovableClock
@@ -55,6 +56,19 @@ async def test_openers_earn_the_sharer_a_bonus_once_each(api: Api, clock: Movabl
     assert (await points(api))["balance"] == 10 + 5 + 5
     missing = await api.data(OPEN, api.user("bob"), link="not-a-token")
     assert missing["openShare"]["errors"][0]["code"] == "NOT_FOUND"
+
+
+async def test_opener_bonuses_stop_at_the_daily_cap(api: Api, clock: MovableClock) -> None:
+    token = (await share(api, "mei", "ACHIEVEMENT", None, "s"))["share"]["token"]
+    rewarded = [
+        (await api.data(OPEN, api.user(f"friend-{n}"), link=token))["openShare"]["rewarded"]
+        for n in range(12)
+    ]
+    assert rewarded == [True] * 10 + [False] * 2  # SHARE_OPEN_DAILY_CAP
+    clock.advance(timedelta(days=1))
+    later = await api.data(OPEN, api.user("friend-12"), link=token)
+    assert later["openShare"]["rewarded"] is True  # a new day
+    assert (await points(api))["balance"] == 10 + 11 * 5
 
 
 async def test_targets_must_be_the_users_to_share(api: Api, clock: MovableClock) -> None:

@@ -7,7 +7,15 @@ from datetime import timedelta
 
 from redis.asyncio import Redis
 
+from pointsmall.app import create_app
+from pointsmall.clock import MovableClock
+from pointsmall.config import Settings
+from pointsmall.domain import ledger
+from pointsmall.domain.accounts import open_account
+from pointsmall.domain.ledger import LedgerRequest
 from pointsmall.jobs.scheduler import Job, run_once_per_interval, running
+from pointsmall.models import Entry, EntryKind
+from tests.ledger.helpers import RULES, SERVICE
 
 
 async def test_one_worker_runs_each_tick(redis: Redis) -> None:
@@ -33,3 +41,28 @@ async def test_the_next_interval_runs_again(redis: Redis) -> None:
     async with running(redis, [job], tick=0.02):
         await asyncio.sleep(0.2)
     assert 2 <= len(runs) <= 5
+
+
+async def test_the_server_runs_the_expiry_sweep_by_itself(
+    settings: Settings, redis: Redis, clock: MovableClock
+) -> None:
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        account = await open_account("sweep-me")
+        await ledger.earn(
+            account.id,
+            50,
+            LedgerRequest(SERVICE, "soon-gone", "r"),
+            RULES,
+            expires_at=clock.now() + timedelta(hours=1),
+        )
+    clock.advance(timedelta(hours=2))
+    await redis.flushdb()  # no job lock left from the first start
+    restarted = create_app(settings)
+    async with restarted.router.lifespan_context(restarted):
+        for _ in range(200):  # the scheduler runs its jobs at start, then on their intervals
+            if await Entry.exists(account_id=account.id, kind=EntryKind.EXPIRE):
+                break
+            await asyncio.sleep(0.025)
+        expired = await Entry.get(account_id=account.id, kind=EntryKind.EXPIRE)
+    assert expired.amount == -50

@@ -258,6 +258,11 @@ async def test_points_plus_cash_waits_for_payment_or_lapses(
 
     unpaid = (await redeem(api, "mei", item["id"], "r2"))["redemption"]
     clock.advance(timedelta(minutes=16))
+    too_late = await api.data(  # the window closed, though the job has not run yet
+        PAY, api.service(), input={"redemptionId": unpaid["id"], "paymentReference": "pay-78"}
+    )
+    assert too_late["confirmCashPayment"]["errors"][0]["code"] == "INVALID_STATE"
+    assert (await balance(api, "mei"))["held"] == 200  # nothing changed
     assert await lapse_unpaid(SYSTEM, runtime.rules) == 1
     lapsed = await api.data(NODE, api.user("mei"), id=unpaid["id"])
     assert lapsed["node"]["status"] == "CANCELLED"

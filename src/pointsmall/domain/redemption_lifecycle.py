@@ -145,6 +145,11 @@ async def confirm_payment(
             raise InvalidState(
                 f"this redemption is {redemption.status.value}, not awaiting payment"
             )
+        due = redemption.payment_due_at
+        if due is not None and clock.now() >= due:  # lapsed, even if the job has not run yet
+            raise InvalidState(
+                f"the payment window closed at {due.isoformat()}: refund the cash part"
+            )
         await Redemption.filter(id=redemption.id).update(payment_reference=reference)
         return await _confirm(redemption, actor, "cash payment confirmed", rules)
 

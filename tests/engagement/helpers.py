@@ -17,6 +17,8 @@ SET_RATE = """mutation($input: SetEarningRateInput!) { setEarningRate(input: $in
   rate { category ratePercent } errors { code field } } }"""
 CREATE_TASK = """mutation($input: CreateTaskInput!) { createTask(input: $input) {
   task { id title status tiers { target reward } } errors { code message field } } }"""
+UPDATE_TASK = """mutation($input: UpdateTaskInput!) { updateTask(input: $input) {
+  task { title tiers { target reward } } errors { code message field } } }"""
 CHECK_IN = """mutation($key: String!) { checkIn(input: {idempotencyKey: $key}) {
   checkIn { date streak reward } errors { code message } } }"""
 MY_TASKS = """{ me { tasks { id title reward status hint progress { current target percent }

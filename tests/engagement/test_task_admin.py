@@ -8,6 +8,7 @@ from pointsmall.clock import MovableClock
 from tests.api import Api
 from tests.engagement.helpers import (
     RECORD_EVENT,
+    UPDATE_TASK,
     UPSERT,
     create_task,
     my_tasks,
@@ -16,8 +17,6 @@ from tests.engagement.helpers import (
 )
 from tests.mall.helpers import create_item
 
-UPDATE_TASK = """mutation($input: UpdateTaskInput!) { updateTask(input: $input) {
-  task { title tiers { target reward } } errors { code message field } } }"""
 ARCHIVE_TASK = """mutation($input: ArchiveTaskInput!) { archiveTask(input: $input) {
   task { id } errors { code } } }"""
 CLAIM = """mutation($input: ClaimTaskRewardInput!) { claimTaskReward(input: $input) {

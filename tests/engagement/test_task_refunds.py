@@ -8,7 +8,14 @@ from typing import Any
 
 from pointsmall.clock import MovableClock
 from tests.api import Api
-from tests.engagement.helpers import REFUND_ORDER, create_task, my_tasks, points, record_order
+from tests.engagement.helpers import (
+    REFUND_ORDER,
+    UPDATE_TASK,
+    create_task,
+    my_tasks,
+    points,
+    record_order,
+)
 from tests.mall.helpers import ADDRESS, CANCEL, FULFILL, create_item, grant, redeem
 
 
@@ -127,6 +134,65 @@ async def test_days_in_a_row_are_recounted_without_the_refunded_day(
     task = (await my_tasks(api))["Three days"]
     assert (task["status"], task["progress"]["current"]) == ("IN_PROGRESS", 1)
     assert (await points(api))["balance"] == 0
+
+
+async def test_a_streak_reached_keeps_its_reward_when_a_later_day_is_refunded(
+    api: Api, clock: MovableClock
+) -> None:
+    await create_task(
+        api,
+        title="Three days",
+        event="ORDER_PAID",
+        window="ONCE",
+        targetCount=3,
+        rewardPoints=150,
+        consecutiveDays=True,
+    )
+    for day in range(3):
+        await record_order(api, orderId=f"o-{day}", paidAt=clock.now().isoformat())
+        clock.advance(timedelta(days=1))
+    clock.advance(timedelta(days=1))  # a gap, then two orders on day 5
+    await record_order(api, orderId="late-a", paidAt=clock.now().isoformat())
+    await record_order(api, orderId="late-b", paidAt=clock.now().isoformat())
+    await refund(api, "late-b", "rf-b")
+    assert (await points(api))["balance"] == 150  # days 1-3 still happened
+
+
+async def test_a_refund_takes_back_no_more_than_the_task_paid(
+    api: Api, clock: MovableClock
+) -> None:
+    task = await create_task(
+        api, title="One order", event="ORDER_PAID", window="ONCE", targetCount=1, rewardPoints=50
+    )
+    await record_order(api, paidAt=clock.now().isoformat())
+    await grant(api, "mei", 1_000)
+    raised = await api.data(
+        UPDATE_TASK,
+        api.admin(),
+        input={"taskId": task["id"], "rewardPoints": 500},
+    )
+    assert raised["updateTask"]["errors"] == []
+    await refund(api, "o-1", "rf-1")
+    assert await points(api) == {"balance": 1_000, "pending": 0, "owed": 0}  # 50 back, not 500
+
+
+async def test_a_refund_below_the_minimum_takes_back_a_paid_reward(
+    api: Api, clock: MovableClock
+) -> None:
+    await create_task(
+        api,
+        title="Big order",
+        event="ORDER_PAID",
+        window="ONCE",
+        targetCount=1,
+        rewardPoints=50,
+        minOrderAmount=8_000,
+    )
+    await record_order(api, paidAt=clock.now().isoformat())  # 100.00: pays 50 at once
+    assert (await points(api))["balance"] == 50
+    await refund(api, "o-1", "rf-1", amount=3_000)  # 70.00 kept
+    assert (await points(api))["balance"] == 0
+    assert (await my_tasks(api))["Big order"]["progress"]["current"] == 0
 
 
 async def test_a_refunded_redemption_no_longer_counts_towards_redeem_tasks(

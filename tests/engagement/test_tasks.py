@@ -164,6 +164,7 @@ async def test_tasks_end(api: Api, clock: MovableClock) -> None:
     await record_order(api, order_id="before-it-began")  # paid 09:00, the task began 09:30
     assert (await my_tasks(api))["Black Friday"]["progress"]["current"] == 0
     await record_order(api, order_id="during", paidAt=clock.now().isoformat())
+    assert (await my_tasks(api))["Black Friday"]["progress"]["current"] == 1
     clock.advance(timedelta(days=4))
     task = (await my_tasks(api))["Black Friday"]
     assert (task["status"], task["hint"]) == ("EXPIRED", "This task has ended")

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from tortoise.exceptions import IntegrityError
-
 from pointsmall import clock
 from pointsmall.domain import events
 from pointsmall.domain.accounts import lock_account, zone_of
@@ -37,20 +35,18 @@ async def notify(
 
     The published message names the user's notification before it, so a subscriber can
     tell a gap (messages overtaking each other between processes, or one lost while Redis
-    was away) and reread the inbox instead of skipping what it has not seen."""
+    was away) and reread the inbox instead of skipping what it has not seen. The account
+    lock makes both reads exact: no other notification of the user can commit meanwhile
+    (the unique `dedupe_key` stays the database's own guard)."""
+    if dedupe_key is not None and await Notification.exists(
+        account_id=account_id, dedupe_key=dedupe_key
+    ):
+        return None
     now = clock.now()
     previous = await latest_id(account_id)
-    try:
-        async with events.atomic():  # a savepoint: a duplicate warning must not undo the rest
-            stored = await Notification.create(
-                account_id=account_id,
-                kind=kind,
-                payload=payload,
-                dedupe_key=dedupe_key,
-                created_at=now,
-            )
-    except IntegrityError:
-        return None
+    stored = await Notification.create(
+        account_id=account_id, kind=kind, payload=payload, dedupe_key=dedupe_key, created_at=now
+    )
     events.after_commit(
         events.NotificationCreated(
             account_id=account_id,

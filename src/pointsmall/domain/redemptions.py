@@ -370,7 +370,7 @@ async def count_when_settled(redemption: Redemption, item: Item, rules: LedgerRu
         await task_progress.record_progress(
             redemption.account_id,
             TaskEvent.REDEEM,
-            redemption.created_at,
+            clock.now(),  # counted when settled, in the period it settled in
             rules,
             source=redemption_source(redemption),
         )

@@ -88,7 +88,8 @@ async def record_progress(
                 account.id,
                 NotificationKind.TASK_COMPLETED,
                 {"task_id": task.id, "title": task.title, "reward": newly.reward},
-                dedupe_key=f"task:{task.id}:{progress.period}:{newly.target}",
+                # per credit: a tier reached again after a refund took it back is told again
+                dedupe_key=f"task:{task.id}:{progress.period}:{newly.target}:{credit.id}",
             )
         if task.auto_claim:
             key = f"task:{task.id}:{progress.period}:credit:{credit.id}"
@@ -123,11 +124,16 @@ async def withdraw_progress(
         if still_counts(task):
             continue
         await TaskCredit.filter(progress_id=progress_id, source=source).delete()
-        current, last_day = 0, None
+        current, last_day, best = 0, None, 0
         for credit in await TaskCredit.filter(progress_id=progress_id).order_by("id"):
             current, last_day = _counted(task, current, last_day, credit.local_day)
-        now_reached = reached(task, current)
-        owed_back = sum(tier.reward for tier in tiers_of(task)[now_reached : progress.tiers_paid])
+            best = max(best, current)  # a streak broken later still reached what it reached
+        now_reached = reached(task, best)
+        reference = f"task:{task.id}:{progress.period}"
+        owed_back = min(  # never more than was paid (ops may have raised a reward since)
+            sum(tier.reward for tier in tiers_of(task)[now_reached : progress.tiers_paid]),
+            await _net_paid(account_id, reference),
+        )
         await TaskProgress.filter(id=progress_id).update(
             current=current,
             last_day=last_day,
@@ -135,7 +141,6 @@ async def withdraw_progress(
             updated_at=clock.now(),
         )
         if owed_back > 0:
-            reference = f"task:{task.id}:{progress.period}"
             await corrections.clawback(
                 account_id,
                 owed_back,
@@ -149,6 +154,17 @@ async def withdraw_progress(
             )
             clawed += owed_back
     return clawed
+
+
+async def _net_paid(account_id: int, reference: str) -> int:
+    """What a task's period has paid the user, less what was clawed back (taken or owed)."""
+    entries = await Entry.filter(
+        account_id=account_id, reference=reference, kind__in=(EntryKind.EARN, EntryKind.CLAWBACK)
+    )
+    return sum(
+        entry.amount if entry.kind == EntryKind.EARN else entry.amount - entry.debt_change
+        for entry in entries
+    )
 
 
 async def _reward_lot(account_id: int, reference: str) -> int | None:

@@ -151,7 +151,12 @@ async def update_task(task_id: int, changes: dict[str, Any]) -> Task:
                 raise InvalidValue(f"cannot change {name}", field=name)
             setattr(merged, name, value)
         if "tiers" not in changes and ("target_count" in changes or "reward_points" in changes):
-            merged.tiers = None  # a new single tier from targetCount and rewardPoints
+            # a new single tier from targetCount and rewardPoints, the last tier giving
+            # whichever of the two is left out
+            last = tiers_of(task)[-1]
+            merged.target_count = changes.get("target_count", last.target)
+            merged.reward_points = changes.get("reward_points", last.reward)
+            merged.tiers = None
         values = _checked(merged)
         await Task.filter(id=task_id).update(**values, updated_at=clock.now())
         return await get_task(task_id)

@@ -111,13 +111,12 @@ async def withdraw_progress(
     actor: Actor,
     *,
     still_counts: Callable[[Task], bool] = lambda task: False,
-) -> int:
+) -> None:
     """Take back what `source` counted towards tasks where it no longer counts (a refunded
     order, or one refunded below a task's minimum amount): the progress is the replay of
-    the other credits, and rewards of tiers no longer reached are clawed back. Returns the
-    points clawed back. Call inside the undoing transaction, the account locked."""
+    the other credits, and rewards of tiers no longer reached are clawed back. Call inside
+    the undoing transaction, the account locked."""
     credits = await TaskCredit.filter(source=source, progress__account_id=account_id)
-    clawed = 0
     for progress_id in sorted({credit.progress_id for credit in credits}):
         progress = await TaskProgress.get(id=progress_id)
         task = await Task.get(id=progress.task_id)
@@ -130,9 +129,9 @@ async def withdraw_progress(
             best = max(best, current)  # a streak broken later still reached what it reached
         now_reached = reached(task, best)
         reference = f"task:{task.id}:{progress.period}"
+        paid, reward_lot = await _payments(account_id, reference)
         owed_back = min(  # never more than was paid (ops may have raised a reward since)
-            sum(tier.reward for tier in tiers_of(task)[now_reached : progress.tiers_paid]),
-            await _net_paid(account_id, reference),
+            sum(tier.reward for tier in tiers_of(task)[now_reached : progress.tiers_paid]), paid
         )
         await TaskProgress.filter(id=progress_id).update(
             current=current,
@@ -150,34 +149,25 @@ async def withdraw_progress(
                     f"task: {task.title}: {source.split(':')[0]} undone"[:500],
                     reference=reference,
                 ),
-                first_from_lot=await _reward_lot(account_id, reference),
+                first_from_lot=reward_lot,
             )
-            clawed += owed_back
-    return clawed
 
 
-async def _net_paid(account_id: int, reference: str) -> int:
-    """What a task's period has paid the user, less what was clawed back (taken or owed)."""
+async def _payments(account_id: int, reference: str) -> tuple[int, int | None]:
+    """What a task's period has paid the user, less what was clawed back (taken or owed),
+    and the lot of its latest reward: what a clawback takes from first."""
     entries = await Entry.filter(
         account_id=account_id, reference=reference, kind__in=(EntryKind.EARN, EntryKind.CLAWBACK)
-    )
-    return sum(
+    ).order_by("id")
+    paid = sum(
         entry.amount if entry.kind == EntryKind.EARN else entry.amount - entry.debt_change
         for entry in entries
     )
-
-
-async def _reward_lot(account_id: int, reference: str) -> int | None:
-    """The lot of the task's latest reward: what a clawback takes from first."""
-    payment = (
-        await Entry.filter(account_id=account_id, reference=reference, kind=EntryKind.EARN)
-        .order_by("-id")
-        .first()
-    )
-    if payment is None:
-        return None
-    allocation = await Allocation.filter(entry_id=payment.id).first()
-    return allocation.lot_id if allocation else None
+    rewards = [entry for entry in entries if entry.kind == EntryKind.EARN]
+    if not rewards:
+        return paid, None
+    allocation = await Allocation.filter(entry_id=rewards[-1].id).first()
+    return paid, allocation.lot_id if allocation else None
 
 
 async def _progress_row(account_id: int, task: Task, period: str, now: datetime) -> TaskProgress:

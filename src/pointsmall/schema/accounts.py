@@ -27,6 +27,7 @@ from pointsmall.schema.pagination import connection, decode_cursor, encode_curso
 from pointsmall.schema.redemptions import RedemptionConnection, redemption_connection
 
 MAX_EXPIRY_WINDOW_DAYS = 366
+EXPIRY_WINDOW_DAYS = 30  # expiringSoon's look-ahead when the client names none
 NOTIFICATION_CURSOR = "notification"
 
 
@@ -63,8 +64,8 @@ class Points:
         )
 
     @strawberry.field(description="Points expiring within the window, soonest first.")
-    def expiring_soon(self, within_days: int | None = 30) -> list[ExpiringPoints]:
-        within_days = 30 if within_days is None else within_days
+    def expiring_soon(self, within_days: int | None = EXPIRY_WINDOW_DAYS) -> list[ExpiringPoints]:
+        within_days = EXPIRY_WINDOW_DAYS if within_days is None else within_days
         if not 1 <= within_days <= MAX_EXPIRY_WINDOW_DAYS:
             raise BadUserInput(f"withinDays must be from 1 to {MAX_EXPIRY_WINDOW_DAYS}")
         return [

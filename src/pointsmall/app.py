@@ -11,10 +11,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
+from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -24,6 +26,7 @@ from strawberry.types import ExecutionResult
 from tortoise.connection import get_connection
 
 from pointsmall.config import Settings
+from pointsmall.graphiql import STATIC, graphiql_page
 from pointsmall.jobs.expiry import EXPIRY_SWEEP
 from pointsmall.jobs.notifications import MATURED_POINTS, expiry_warnings
 from pointsmall.jobs.redemptions import payment_lapse
@@ -62,8 +65,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         self._expiry_timers: dict[int, asyncio.Task[None]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "websocket":
-            await super().__call__(scope, receive, send)
+        if scope["type"] == "http":
+            response = await self._answer(Request(scope, receive=receive))
+            await response(scope, receive, send)
             return
         try:
             await super().__call__(scope, receive, send)
@@ -71,6 +75,23 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             timer = self._expiry_timers.pop(id(scope), None)
             if timer is not None:
                 timer.cancel()
+
+    async def _answer(self, request: Request) -> Response:
+        """The response to an HTTP request. A request strawberry refuses before executing
+        it (no query, bad JSON, an unknown operation name) gets a GraphQL error body, as
+        clients such as GraphiQL expect, rather than plain text."""
+        try:
+            response: Response = await self.run(request)
+        except HTTPException as error:
+            return JSONResponse(
+                {"errors": [{"message": error.reason, "extensions": {"code": "BAD_USER_INPUT"}}]},
+                status_code=error.status_code,
+            )
+        return response
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        """Our GraphiQL page: its assets come from this app, never from a CDN."""
+        return HTMLResponse(graphiql_page())
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         runtime: Runtime = request.app.state.runtime
@@ -107,8 +128,10 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 close_when_expired(websocket, principal.expires_at)
             )
 
-    def encode_json(self, data: object) -> bytes:
-        return orjson.dumps(data)
+    def encode_json(self, data: object) -> str:
+        """JSON as text: websocket messages must be text frames (a browser hands a binary
+        frame over as a Blob, which graphql-ws and Apollo clients cannot read)."""
+        return orjson.dumps(data).decode()
 
 
 class BodyLimit:
@@ -205,6 +228,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         lifespan=lifespan,
     )

@@ -145,7 +145,7 @@ def _seed_demo(settings: Settings, args: argparse.Namespace) -> int:
         if args.if_empty and not await database_is_empty():
             print("database already has data: demo not loaded again")
         else:
-            await seed_demo(ledger_rules(settings), engagement_rules(settings))
+            await seed_demo(ledger_rules(settings), engagement_rules(settings), settings.public_url)
             print("demo data loaded")
         return 0
 
@@ -154,10 +154,13 @@ def _seed_demo(settings: Settings, args: argparse.Namespace) -> int:
     user = issue_token(settings, DEMO_USER, [Role.USER], month, nickname="Demo Dana")
     admin = issue_token(settings, DEMO_ADMIN, [Role.ADMIN], month)
     service = issue_token(settings, "shop-backend", [Role.SERVICE], month)
-    print("\nPaste one into GraphiQL's Headers tab (valid 30 days):")
-    print(f'  demo user : {{"Authorization": "Bearer {user}"}}')
-    print(f'  admin     : {{"Authorization": "Bearer {admin}"}}')
-    print(f'  service   : {{"Authorization": "Bearer {service}"}}')
+    print(
+        "\nTo sign in, open GraphiQL, click Headers (below the query editor) and paste\n"
+        "one of these lines (each valid for 30 days; `pointsmall token` makes more):"
+    )
+    print(f'  the demo user, Dana : {{"Authorization": "Bearer {user}"}}')
+    print(f'  an admin (ops)      : {{"Authorization": "Bearer {admin}"}}')
+    print(f'  the shop (service)  : {{"Authorization": "Bearer {service}"}}')
     return status
 
 

@@ -49,6 +49,7 @@ class Settings:
     share_open_daily_cap: int = 10
     share_base_url: str = "https://mall.example.com/s/"
     expiry_warning_days: tuple[int, ...] = (3, 1)
+    public_url: str = "http://127.0.0.1:8000"
 
     @property
     def mall_expiring_window(self) -> timedelta:
@@ -125,6 +126,7 @@ class Settings:
             share_open_daily_cap=_int(env, "SHARE_OPEN_DAILY_CAP", 10, 0, 1_000),
             share_base_url=env.get("SHARE_BASE_URL") or "https://mall.example.com/s/",
             expiry_warning_days=_warning_days(env),
+            public_url=_public_url(env),
         )
 
 
@@ -178,6 +180,13 @@ def _rewards(env: Mapping[str, str]) -> tuple[int, ...]:
     ):
         raise SettingsError("CHECK_IN_REWARDS is 1-31 comma-separated rewards, e.g. 10,10,20")
     return tuple(int(part) for part in parts)
+
+
+def _public_url(env: Mapping[str, str]) -> str:
+    value = (env.get("PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/")
+    if not value.startswith(("http://", "https://")) or " " in value:
+        raise SettingsError(f"PUBLIC_URL is the server's http(s) address, not {value!r}")
+    return value
 
 
 def _warning_days(env: Mapping[str, str]) -> tuple[int, ...]:

@@ -21,8 +21,8 @@ UPDATE_TASK = """mutation($input: UpdateTaskInput!) { updateTask(input: $input) 
   task { title tiers { target reward } } errors { code message field } } }"""
 CHECK_IN = """mutation($key: String!) { checkIn(input: {idempotencyKey: $key}) {
   checkIn { date streak reward } errors { code message } } }"""
-MY_TASKS = """{ me { tasks { id title reward status hint progress { current target percent }
-  tiers { target reward reached } } } }"""
+MY_TASKS = """{ me { tasks { id title claimable nextReward status hint
+  progress { current target percent } tiers { target reward reached } } } }"""
 POINTS = "{ me { points { balance pending owed } } }"
 UPSERT = """mutation($input: UpsertUserInput!) { upsertUser(input: $input) { errors { code } } }"""
 

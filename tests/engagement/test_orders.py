@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -12,10 +12,12 @@ from pointsmall.clock import MovableClock
 from tests.api import Api
 from tests.engagement.helpers import (
     RECORD_EVENT,
+    RECORD_ORDER,
     REFUND_ORDER,
     SET_RATE,
     UPSERT,
     create_task,
+    order_input,
     points,
     record_order,
 )
@@ -54,6 +56,20 @@ async def test_a_replayed_order_changes_nothing(api: Api, clock: MovableClock) -
     changed = await record_order(api, paidAt="2026-11-22T09:00:00Z")
     assert changed["errors"][0]["code"] == "IDEMPOTENCY_CONFLICT"
     assert (await points(api))["pending"] == 100
+
+
+async def test_an_order_without_paid_at_was_paid_now_and_replays(
+    api: Api, clock: MovableClock
+) -> None:
+    order = order_input("o-now")
+    del order["paidAt"]
+    first = (await api.data(RECORD_ORDER, api.service(), input=order))["recordOrder"]
+    clock.advance(timedelta(minutes=3))  # a retry a little later is the same order
+    again = (await api.data(RECORD_ORDER, api.service(), input=order))["recordOrder"]
+    assert first["errors"] == again["errors"] == []
+    assert first["order"] == again["order"]
+    until = datetime.fromisoformat(first["order"]["pendingUntil"])
+    assert until == clock.now() - timedelta(minutes=3) + timedelta(days=7)
 
 
 async def test_the_first_order_soon_after_registering_earns_double(

@@ -45,10 +45,12 @@ async def test_a_ladder_task_shows_progress_and_the_next_step(
         "Place 1 more order to unlock 50 points",
     )
     assert task["progress"] == {"current": 0, "target": 1, "percent": 0}
+    assert (task["claimable"], task["nextReward"]) == (0, 50)
     await record_order(api, order_id="o-1")
     await record_order(api, order_id="o-2")
     task = (await my_tasks(api))["Shop this month"]
     assert task["status"] == "COMPLETED" and task["hint"] == "Claim your 50 points"
+    assert (task["claimable"], task["nextReward"]) == (50, 100)  # never confused
     assert [tier["reached"] for tier in task["tiers"]] == [True, False, False]
     claimed = await api.data(
         CLAIM, api.user("mei"), input={"taskId": task["id"], "idempotencyKey": "c1"}

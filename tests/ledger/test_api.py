@@ -48,21 +48,40 @@ async def balance(api: Api, user: str = "user-1") -> int:
     return value
 
 
+async def every_amount(api: Api, page_size: int) -> list[int]:
+    """The amounts of the user's whole history, page after page."""
+    seen: list[int] = []
+    after = None
+    while True:
+        page = (await api.data(ME, api.user(), first=page_size, after=after))["me"]["ledger"]
+        seen += [edge["node"]["amount"] for edge in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            return seen
+        after = page["pageInfo"]["endCursor"]
+
+
 async def test_paging_through_the_ledger_newest_first(api: Api, clock: MovableClock) -> None:
     for number in range(25):
         result = await api.data(
             GRANT, api.service(), input=grant_input(amount=number + 1, idempotencyKey=f"g{number}")
         )
         assert result["grantPoints"]["errors"] == []
-    seen: list[int] = []
-    after = None
-    while True:
-        page = (await api.data(ME, api.user(), first=10, after=after))["me"]["ledger"]
-        seen += [edge["node"]["amount"] for edge in page["edges"]]
-        if not page["pageInfo"]["hasNextPage"]:
-            break
-        after = page["pageInfo"]["endCursor"]
+    seen = await every_amount(api, page_size=10)
     assert seen == list(range(25, 0, -1))
+
+
+async def test_the_ledger_is_ordered_by_time_then_id(api: Api, clock: MovableClock) -> None:
+    """An entry written later for an earlier moment (a backdated import, a slow transaction)
+    still shows in its place in time, on every page."""
+    start = clock.now()
+    for amount, hours in ((1, 0), (2, 3), (3, 1), (4, 3), (5, 2)):
+        clock.set(start + timedelta(hours=hours))
+        result = await api.data(
+            GRANT, api.service(), input=grant_input(amount=amount, idempotencyKey=f"t{amount}")
+        )
+        assert result["grantPoints"]["errors"] == []
+    seen = await every_amount(api, page_size=2)
+    assert seen == [4, 2, 5, 3, 1]  # 3 h (by id, newest first), 2 h, 1 h, 0 h
 
 
 async def test_pending_grant_and_expiring_soon_show_in_points(

@@ -18,7 +18,7 @@ REDEMPTION_FIELDS = """id status quantity points cash { amount currency } coupon
 REDEEM = f"""mutation($input: RedeemInput!) {{ redeem(input: $input) {{
   redemption {{ {REDEMPTION_FIELDS} }} errors {{ code message field }} }} }}"""
 QUOTE = """query($input: RedemptionQuoteInput!) { redemptionQuote(input: $input) {
-  quantity points cash { amount currency } balanceAfter pointsUsed { amount expiresAt }
+  quantity points cash { amount currency } balanceAfter pointsShort pointsUsed { amount expiresAt }
   canRedeem problems { code message field } item { id title } } }"""
 CANCEL = f"""mutation($input: CancelRedemptionInput!) {{ cancelRedemption(input: $input) {{
   redemption {{ {REDEMPTION_FIELDS} }} errors {{ code message field }} }} }}"""

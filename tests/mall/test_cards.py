@@ -161,3 +161,25 @@ async def test_the_home_screen_costs_the_same_few_queries_however_full(
     many = await count_for(40)  # 5 cards of 10 items, every field
     assert few == many
     assert many <= 10, sql_log.statements
+
+
+async def test_times_are_told_in_the_users_own_zone_to_the_minute(
+    api: Api, clock: MovableClock
+) -> None:
+    """START is 09:30 UTC on 23 Nov: 17:30 in Shanghai (CST, UTC+8)."""
+    await api.data(UPSERT, api.service(), input={"userId": "mei", "timezone": "Asia/Shanghai"})
+    await grant(api, "mei", 500, "g", expiresAt=(clock.now() + timedelta(hours=16)).isoformat())
+    opens = clock.now() + timedelta(hours=5, minutes=15, seconds=42, microseconds=7)
+    drop = await create_item(
+        api, title="Drop", limited=True, stock=5, saleStartsAt=opens.isoformat()
+    )
+    await create_item(api, title="Coffee", pricePoints=100)
+    cards = {
+        card["kind"]: card for card in (await api.data(MALL, api.user("mei")))["mall"]["cards"]
+    }
+    assert cards["LIMITED"]["subtitle"] == "0 on now, next at 23 Nov, 22:45 CST"
+    assert cards["EXPIRING_SOON"]["subtitle"].startswith("500 points expire on 24 Nov")
+    refused = await redeem(api, "mei", drop["id"], "r1")
+    assert refused["errors"][0]["message"] == "on sale from 23 Nov, 22:45 CST"
+    anonymous = {card["kind"]: card for card in (await api.data(MALL))["mall"]["cards"]}
+    assert anonymous["LIMITED"]["subtitle"] == "0 on now, next at 23 Nov, 14:45 UTC"

@@ -52,6 +52,20 @@ async def test_quote_then_redeem_in_two_round_trips(api: Api, clock: MovableCloc
     assert [edge["node"]["id"] for edge in listed] == [redemption["id"]]
 
 
+async def test_a_short_quote_says_how_many_points_are_missing(
+    api: Api, clock: MovableClock
+) -> None:
+    await grant(api, "mei", 150)
+    item = await create_item(api, pricePoints=100)
+    quote = await api.data(QUOTE, api.user("mei"), input={"itemId": item["id"], "quantity": 2})
+    quote = quote["redemptionQuote"]
+    assert (quote["points"], quote["pointsShort"], quote["balanceAfter"]) == (200, 50, None)
+    [problem] = quote["problems"]
+    assert problem["code"] == "INSUFFICIENT_POINTS"
+    assert problem["field"] is None  # the input is fine: the user is short of points
+    assert "50 more" in problem["message"]
+
+
 async def test_the_quote_lists_every_problem(api: Api, clock: MovableClock) -> None:
     await grant(api, "mei", 50)
     item = await create_item(api, pricePoints=100, stock=1, perUserQuota=1)

@@ -63,6 +63,9 @@ async def test_a_user_sees_their_points_change_live(
             "pending": 0,
             "held": 0,
         }
+        # The grant's PointsEarned notice travels the same channel: no second, equal update.
+        with pytest.raises(TimeoutError):
+            await receive(socket, timeout=0.5)
 
 
 async def test_a_bad_token_is_refused_at_connection_init(api: Api, live_server: str) -> None:

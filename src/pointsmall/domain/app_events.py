@@ -28,7 +28,7 @@ async def record_event(
     event_id: str,
     shop_user_id: str,
     event_type: str,
-    occurred_at: datetime,
+    occurred_at: datetime | None,
     attributes: dict[str, Any] | None,
     rules: LedgerRules,
 ) -> tuple[AppEvent, bool]:
@@ -40,13 +40,13 @@ async def record_event(
         raise InvalidValue(
             "type is REVIEW, SHARE, APP_OPEN or a custom NAME (A-Z, 0-9, _)", field="type"
         )
-    moment = validation.moment(occurred_at, "occurredAt")
-    assert moment is not None
+    given = validation.moment(occurred_at, "occurredAt")
+    moment = given or clock.now()  # unsaid: it happened as the shop tells us
     if moment > clock.now() + timedelta(minutes=5):
         raise InvalidValue("occurredAt is in the future", field="occurredAt")
     attributes = _attributes(attributes)
     request_fingerprint = fingerprint(
-        "event", user=shop_user_id, type=kind, at=moment, attributes=attributes
+        "event", user=shop_user_id, type=kind, at=given, attributes=attributes
     )
     earlier = await _earlier(event_id, request_fingerprint)
     if earlier is not None:

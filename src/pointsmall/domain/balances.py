@@ -38,6 +38,11 @@ class PointsSummary:
     owed: int
     lots: Sequence[LiveLot]
 
+    @property
+    def figures(self) -> tuple[int, int, int, bool, int]:
+        """What a client is shown: two summaries with the same figures look the same."""
+        return (self.balance, self.pending, self.held, self.frozen, self.owed)
+
     def expiring_within(self, period: timedelta) -> list[ExpiringPoints]:
         """Points (spendable or pending) that expire before `at + period`, by expiry time."""
         horizon = self.at + period

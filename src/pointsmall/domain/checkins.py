@@ -12,6 +12,7 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from tortoise.exceptions import IntegrityError
 
@@ -114,8 +115,14 @@ class CalendarDay:
     reward: int | None
 
 
-async def month_calendar(account: Account, month: str) -> list[CalendarDay]:
-    """Every day of `month` ("2026-11"), with the check-ins made and their rewards."""
+async def month_calendar(
+    account: Account, month: str | None, default_zone: ZoneInfo
+) -> list[CalendarDay]:
+    """Every day of `month` ("2026-11"; None: the user's current month), with the check-ins
+    made and their rewards."""
+    if month is None:
+        today = clock.now().astimezone(zone_of(account, default_zone)).date()
+        month = f"{today.year}-{today.month:02d}"
     try:
         year, number = (int(part) for part in month.split("-"))
         first = date(year, number, 1)

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from tortoise.expressions import Q
+
 from pointsmall.models import Entry
 
 
-async def entries_page(account_id: int, *, before_id: int | None, limit: int) -> list[Entry]:
-    """Up to `limit` entries older than `before_id` (all when None), newest first."""
+async def entries_page(
+    account_id: int, *, before: tuple[datetime, int] | None, limit: int
+) -> list[Entry]:
+    """Up to `limit` entries older than `before` (its time and id; all when None), newest
+    first: by time, then by id for entries of the same moment."""
     query = Entry.filter(account_id=account_id)
-    if before_id is not None:
-        query = query.filter(id__lt=before_id)
-    return await query.order_by("-id").limit(limit)
+    if before is not None:
+        moment, entry_id = before
+        query = query.filter(Q(created_at__lt=moment) | Q(created_at=moment, id__lt=entry_id))
+    return await query.order_by("-created_at", "-id").limit(limit)
 
 
 async def entry_of_account(entry_id: int, account_id: int | None) -> Entry | None:

@@ -22,6 +22,7 @@ from tortoise.functions import Count
 from pointsmall.domain import events
 from pointsmall.domain.balances import PointsSummary
 from pointsmall.domain.sale_windows import quota_period, sale_window
+from pointsmall.domain.wording import local_day, local_time
 from pointsmall.models import (
     Account,
     Item,
@@ -145,20 +146,23 @@ async def viewer_of(account: Account, points: PointsSummary, expiring_within: ti
     return Viewer(account, points, used, expiring_within)
 
 
-async def mall_cards(viewer: Viewer | None, redis: Redis, now: datetime) -> list[Card]:
+async def mall_cards(
+    viewer: Viewer | None, redis: Redis, now: datetime, zone: ZoneInfo
+) -> list[Card]:
+    """The cards, with times in the reader's `zone` (the user's, or the programme's)."""
     catalogue = await active_catalogue()
     on_sale = [item for item in catalogue if _available(item, now)]
     cards = [
-        await _expiring_soon(viewer, on_sale),
+        await _expiring_soon(viewer, on_sale, zone),
         await _hot(redis, on_sale, now),
         await _for_you(viewer, on_sale, now),
-        _limited(catalogue, now),
+        _limited(catalogue, now, zone),
         _new(on_sale, now),
     ]
     return [card for card in cards if card is not None and card.item_ids]
 
 
-async def _expiring_soon(viewer: Viewer | None, on_sale: list[Item]) -> Card | None:
+async def _expiring_soon(viewer: Viewer | None, on_sale: list[Item], zone: ZoneInfo) -> Card | None:
     if viewer is None:
         return None
     expiring = viewer.points.expiring_within(viewer.expiring_within)
@@ -170,7 +174,7 @@ async def _expiring_soon(viewer: Viewer | None, on_sale: list[Item]) -> Card | N
     # Items that use the expiring points up best first: the dearest within them, then the rest.
     affordable.sort(key=lambda item: (item.price_points > amount, -item.price_points))
     first = expiring[0]
-    subtitle = f"{first.amount:,} points expire on {first.expires_at:%d %b}"
+    subtitle = f"{first.amount:,} points expire on {local_day(first.expires_at, zone)}"
     if amount > first.amount:
         subtitle += f", {amount:,} within {viewer.expiring_within.days} days"
     return Card(
@@ -223,7 +227,7 @@ async def _for_you(viewer: Viewer | None, on_sale: list[Item], now: datetime) ->
     )
 
 
-def _limited(catalogue: list[Item], now: datetime) -> Card:
+def _limited(catalogue: list[Item], now: datetime, zone: ZoneInfo) -> Card:
     drops: list[tuple[datetime, Item]] = []
     for item in catalogue:
         window = sale_window(item, now) if item.limited else None
@@ -235,7 +239,9 @@ def _limited(catalogue: list[Item], now: datetime) -> Card:
     drops.sort(key=lambda pair: (pair[0], pair[1].id))
     live = sum(1 for opens, _ in drops if opens <= now)
     upcoming = [opens for opens, _ in drops if opens > now]
-    subtitle = f"{live} on now" + (f", next at {upcoming[0]:%H:%M} UTC" if upcoming else "")
+    subtitle = f"{live} on now"
+    if upcoming:
+        subtitle += f", next at {local_time(upcoming[0], zone)}"
     return Card(
         CardKind.LIMITED, "Limited drops", subtitle, [item.id for _, item in drops[:CARD_SIZE]]
     )

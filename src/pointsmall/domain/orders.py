@@ -110,22 +110,25 @@ def _capped(points: list[int], cap: int) -> list[int]:
 async def record_order(
     order_id: str,
     shop_user_id: str,
-    paid_at: datetime,
+    paid_at: datetime | None,
     lines: list[OrderLine],
     actor: Actor,
     ledger_rules: LedgerRules,
     rules: EngagementRules,
 ) -> Order:
-    """Award an order's points (pending for the return window). Idempotent by order id."""
+    """Award an order's points (pending for the return window). Idempotent by order id.
+
+    Without `paid_at` the order was paid as the shop tells us (now); a retry without it
+    is the same request."""
     order_id = _external_id(order_id, "orderId")
     shop_user_id = checked_user_id(shop_user_id)
-    paid = validation.moment(paid_at, "paidAt")
-    assert paid is not None
+    given = validation.moment(paid_at, "paidAt")
     now = clock.now()
+    paid = given or now
     if paid > now + CLOCK_SKEW:
         raise InvalidValue("paidAt is in the future", field="paidAt")
     checked = _lines(lines, rules)
-    request_fingerprint = fingerprint("order", user=shop_user_id, paid=paid, lines=checked)
+    request_fingerprint = fingerprint("order", user=shop_user_id, paid=given, lines=checked)
     earlier = await _earlier_order(order_id, request_fingerprint)
     if earlier is not None:
         return earlier

@@ -33,13 +33,22 @@ class Quote:
     quantity: int
     points: int
     cash_amount: int | None
-    balance_after: int
+    balance: int  # spendable now
     points_used: list[PointsUse]
     problems: list[DomainError]
 
     @property
     def can_redeem(self) -> bool:
         return not self.problems
+
+    @property
+    def points_short(self) -> int:
+        return max(0, self.points - self.balance)
+
+    @property
+    def balance_after(self) -> int | None:
+        """The spendable balance after redeeming; None when the points are not there."""
+        return None if self.points_short else self.balance - self.points
 
 
 async def quota_used(account_id: int, item: Item, period: str) -> int:
@@ -72,7 +81,7 @@ async def quote(account: Account, item_id: int, quantity: int, zone: ZoneInfo) -
     problems: list[DomainError] = []
     if account.frozen:
         problems.append(AccountFrozen("this account is frozen"))
-    if (problem := sale_problem(item, now)) is not None:
+    if (problem := sale_problem(item, now, zone)) is not None:
         problems.append(problem)
     if item.stock_remaining is not None and item.stock_remaining < quantity:
         problems.append(OutOfStock(f"{item.stock_remaining} left", field="quantity"))
@@ -88,9 +97,11 @@ async def quote(account: Account, item_id: int, quantity: int, zone: ZoneInfo) -
     points = item.price_points * quantity
     summary = await points_of(account.id, now)
     if summary.balance < points:
+        # Not a fault of any input: the user is short of points.
         problems.append(
             InsufficientPoints(
-                f"needs {points:,} points, {summary.balance:,} available", field="quantity"
+                f"needs {points:,} points, {summary.balance:,} available: "
+                f"{points - summary.balance:,} more to go"
             )
         )
     return Quote(
@@ -98,7 +109,7 @@ async def quote(account: Account, item_id: int, quantity: int, zone: ZoneInfo) -
         quantity=quantity,
         points=points,
         cash_amount=item.price_cash_amount * quantity if item.price_cash_amount else None,
-        balance_after=summary.balance - points,
+        balance=summary.balance,
         points_used=points_to_use(summary, points),
         problems=problems,
     )

@@ -36,6 +36,7 @@ from pointsmall.domain.redemptions import (
     redemption_source,
 )
 from pointsmall.domain.rules import LedgerRules
+from pointsmall.domain.wording import with_article
 from pointsmall.models import (
     CouponCode,
     Entry,
@@ -148,7 +149,7 @@ async def confirm_payment(
         due = redemption.payment_due_at
         if due is not None and clock.now() >= due:  # lapsed, even if the job has not run yet
             raise InvalidState(
-                f"the payment window closed at {due.isoformat()}: refund the cash part"
+                f"the payment window closed at {due:%Y-%m-%d %H:%M} UTC: refund the cash part"
             )
         await Redemption.filter(id=redemption.id).update(payment_reference=reference)
         return await _confirm(redemption, actor, "cash payment confirmed", rules)
@@ -175,7 +176,7 @@ async def fulfil(
         }[status]
         if redemption.status not in allowed_from:
             raise InvalidState(
-                f"a {redemption.status.value} redemption cannot become {status.value}"
+                f"{with_article(redemption.status.value)} redemption cannot become {status.value}"
             )
         changes: dict[str, object] = {}
         if status == RedemptionStatus.SHIPPED:

@@ -37,6 +37,7 @@ from pointsmall.domain.ledger import LedgerRequest, fingerprint
 from pointsmall.domain.mall_cards import active_catalogue
 from pointsmall.domain.rules import LedgerRules
 from pointsmall.domain.sale_windows import quota_is_zone_free, quota_period, sale_window
+from pointsmall.domain.wording import local_time
 from pointsmall.models import (
     Account,
     CouponCode,
@@ -51,6 +52,7 @@ from pointsmall.models import (
     TaskEvent,
 )
 
+UTC_ZONE = ZoneInfo("UTC")
 MAX_QUANTITY = 100
 PAYMENT_WINDOW = timedelta(minutes=15)
 
@@ -109,14 +111,15 @@ async def visible_item(item_id: int) -> Item:
     return item
 
 
-def sale_problem(item: Item, now: datetime) -> NotOnSale | None:
+def sale_problem(item: Item, now: datetime, zone: ZoneInfo = UTC_ZONE) -> NotOnSale | None:
+    """Why the item cannot be redeemed now, if it cannot; times in the reader's `zone`."""
     if item.status != ItemStatus.ACTIVE:
         return NotOnSale("this item is no longer in the mall", field="itemId")
     window = sale_window(item, now)
     if window is None:
         return NotOnSale("this sale is over", field="itemId")
-    if not window.is_open(now):
-        return NotOnSale(f"on sale from {window.starts_at:%Y-%m-%d %H:%M} UTC", field="itemId")
+    if not window.is_open(now) and window.starts_at is not None:
+        return NotOnSale(f"on sale from {local_time(window.starts_at, zone)}", field="itemId")
     return None
 
 
@@ -186,7 +189,7 @@ async def _through_gate(
     now = clock.now()
     if item is None or item.stock_remaining is None or sale_problem(item, now) is not None:
         return None  # not gated: the database decides (and explains) alone
-    period = quota_period(item, now, ZoneInfo("UTC")) if quota_is_zone_free(item) else None
+    period = quota_period(item, now, UTC_ZONE) if quota_is_zone_free(item) else None
     taken = await gate.take(item, request.user_id, key, quantity, period)
     if taken.verdict in (Verdict.OUT_OF_STOCK, Verdict.QUOTA_EXCEEDED):
         earlier = await Redemption.filter(
@@ -221,7 +224,7 @@ async def _redeem_checked(
     item = await visible_item(request.item_id)
     if item.kind == ItemKind.PHYSICAL and address is None:
         raise InvalidValue("a physical item needs a shippingAddress", field="shippingAddress")
-    if (problem := sale_problem(item, clock.now())) is not None:
+    if (problem := sale_problem(item, clock.now(), zone_of(account, rules.zone))) is not None:
         raise problem
     try:
         made = await _redeem_in_transaction(
@@ -251,7 +254,8 @@ async def _redeem_in_transaction(
             raise AccountFrozen("this account is frozen: its points cannot be spent")
         now = clock.now()
         item = await Item.get(id=item.id)  # fresh, inside the transaction
-        if (problem := sale_problem(item, now)) is not None:
+        zone = zone_of(account, rules.zone)
+        if (problem := sale_problem(item, now, zone)) is not None:
             raise problem
         status = (
             RedemptionStatus.PENDING_REVIEW
@@ -260,7 +264,6 @@ async def _redeem_in_transaction(
             if item.price_cash_amount
             else RedemptionStatus.CONFIRMED
         )
-        zone = zone_of(account, rules.zone)
         period = quota_period(item, now, zone) if item.per_user_quota else None
         redemption = await Redemption.create(
             account_id=account.id,

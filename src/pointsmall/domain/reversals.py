@@ -17,6 +17,7 @@ from pointsmall.domain.ledger import (
     same_entry,
 )
 from pointsmall.domain.rules import LedgerRules
+from pointsmall.domain.wording import with_article
 from pointsmall.models import Account, Allocation, Counterparty, Entry, EntryKind, Hold, HoldStatus
 
 REVERSIBLE = (EntryKind.SPEND, EntryKind.HOLD, EntryKind.FORFEIT, EntryKind.ADJUST)
@@ -75,7 +76,7 @@ def _counterparty(original: Entry) -> Counterparty:
 
 async def _ensure_reversible(entry: Entry) -> None:
     if entry.kind not in REVERSIBLE or entry.amount >= 0:
-        raise InvalidState(f"a {entry.kind.value} entry cannot be reversed")
+        raise InvalidState(f"{with_article(entry.kind.value)} entry cannot be reversed")
     if entry.kind == EntryKind.HOLD:
         held = await Hold.get(id=entry.hold_id)
         if held.status != HoldStatus.CAPTURED:

@@ -21,6 +21,7 @@ from pointsmall.domain.engagement_rules import EngagementRules
 from pointsmall.domain.errors import NotFound
 from pointsmall.domain.ledger import LedgerRequest
 from pointsmall.domain.rules import LedgerRules
+from pointsmall.domain.wording import with_article
 from pointsmall.models import Share, ShareOpen, ShareTarget, TaskEvent
 
 OWN_TARGETS = (ShareTarget.ACHIEVEMENT, ShareTarget.INVITE)
@@ -73,7 +74,7 @@ async def share(
                     LedgerRequest(
                         actor,
                         f"share:{created.id}",
-                        f"shared a {target.value.lower()}",
+                        f"shared {with_article(target.value.lower())}",
                         reference=f"share:{created.id}",
                     ),
                     ledger_rules,

@@ -46,6 +46,13 @@ class TaskView:
     def target(self) -> int:
         return self.next_tier.target if self.next_tier else tiers_of(self.task)[-1].target
 
+    @property
+    def claimable(self) -> int:
+        """Points of tiers reached and not paid yet: what a claim would pay now."""
+        tiers = tiers_of(self.task)
+        done = reached(self.task, self.current)
+        return sum(tier.reward for tier in tiers[self.tiers_paid : done])
+
 
 def view(task: Task, progress: TaskProgress | None, now: datetime, zone: ZoneInfo) -> TaskView:
     current = progress.current if progress else 0

@@ -33,15 +33,20 @@ async def me(info: Info) -> Account:
 
 
 async def points_changed(info: Info) -> AsyncGenerator[Points, None]:
-    """The viewer's points now, then again after every change to them."""
+    """The viewer's points now, then again whenever one of the values shown changed."""
     viewer = await viewer_account(info)
     async with info.context.runtime.broker.subscribe(account_channel(viewer.id)) as changes:
-        yield Points.from_summary(await points_of(viewer.id, clock.now()))
+        summary = await points_of(viewer.id, clock.now())
+        shown = summary.figures
+        yield Points.from_summary(summary)
         while True:
             await changes.get()
             while not changes.empty():  # a burst of changes is one update
                 changes.get_nowait()
-            yield Points.from_summary(await points_of(viewer.id, clock.now()))
+            summary = await points_of(viewer.id, clock.now())
+            if summary.figures != shown:  # a notification alone, or no net change: nothing
+                shown = summary.figures
+                yield Points.from_summary(summary)
 
 
 async def account(info: Info, user_id: str) -> Account | None:

@@ -15,6 +15,7 @@ from pointsmall.domain.errors import InvalidValue, NotFound
 from pointsmall.domain.leaderboards import Period
 from pointsmall.domain.orders import OrderLine, RefundLine
 from pointsmall.domain.tasks import TaskFields, Tier
+from pointsmall.domain.wording import with_article
 from pointsmall.models import EarningRate as EarningRateModel
 from pointsmall.models import ShareTarget
 from pointsmall.models import Task as TaskModel
@@ -256,10 +257,12 @@ async def _share_target_id(info: Info, target: ShareTarget, target_id: str | Non
     """A target the user may share, as a stable id; anything else is simply not found."""
     if target in shares.OWN_TARGETS:
         if target_id not in (None, "", "me"):
-            raise InvalidValue(f"a {target.value} share has no targetId", field="targetId")
+            raise InvalidValue(
+                f"{with_article(target.value)} share has no targetId", field="targetId"
+            )
         return "me"
     if not target_id:
-        raise InvalidValue(f"a {target.value} share needs a targetId", field="targetId")
+        raise InvalidValue(f"{with_article(target.value)} share needs a targetId", field="targetId")
     if target == ShareTarget.ITEM:
         _, item_id = parse_global_id(target_id, "targetId", "Item")
         if await visible_item_model(info, item_id) is None:

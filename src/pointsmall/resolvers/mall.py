@@ -102,7 +102,7 @@ async def mall(info: Info) -> Mall:
         viewer = await viewer_of(
             account, summary, info.context.runtime.settings.mall_expiring_window
         )
-    cards = await mall_cards(viewer, info.context.runtime.redis, now)
+    cards = await mall_cards(viewer, info.context.runtime.redis, now, info.context.viewer_zone)
     wanted = sorted({item_id for card in cards for item_id in card.item_ids})
     models = [
         model

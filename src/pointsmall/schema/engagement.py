@@ -24,6 +24,7 @@ from pointsmall.models import OrderRefund as OrderRefundModel
 from pointsmall.models import Share as ShareModel
 from pointsmall.models import ShareTarget, TaskEvent, TaskWindow
 from pointsmall.models import Task as TaskModel
+from pointsmall.schema.context import Info
 from pointsmall.schema.errors import BadUserInput
 
 UTC_ZONE = ZoneInfo("UTC")
@@ -133,7 +134,16 @@ class Task(relay.Node):
     ends_at: datetime | None
     auto_claim: bool
     audience_tags: list[str]
-    reward: int = strawberry.field(description="Points of the next tier (or the last one).")
+    reward: int = strawberry.field(
+        description="Points of the next tier (or the last one).",
+        deprecation_reason="Ambiguous once a tier is reached: use claimable or nextReward.",
+    )
+    claimable: int = strawberry.field(
+        description="Points of tiers reached and not claimed yet: what claiming pays now."
+    )
+    next_reward: int | None = strawberry.field(
+        description="Points of the next tier still to reach; null once every tier is reached."
+    )
     status: TaskStatus
     hint: str = strawberry.field(description='E.g. "Place 1 more order to unlock 100 points".')
     progress: TaskProgress
@@ -160,6 +170,8 @@ class Task(relay.Node):
             auto_claim=task.auto_claim,
             audience_tags=list(task.audience_tags),
             reward=(view.next_tier or tiers[-1]).reward,
+            claimable=view.claimable,
+            next_reward=view.next_tier.reward if view.next_tier else None,
             status=TaskStatus(view.status),
             hint=view.hint,
             progress=TaskProgress(current=current, target=target, percent=100 * current // target),
@@ -200,10 +212,12 @@ class CheckInCard:
             _account=account,
         )
 
-    @strawberry.field(description='The days of a month, e.g. month: "2026-11".')
-    async def calendar(self, month: str) -> list[CalendarDay]:
+    @strawberry.field(
+        description='The days of a month, e.g. month: "2026-11"; by default the current one.'
+    )
+    async def calendar(self, info: Info, month: str | None = None) -> list[CalendarDay]:
         try:
-            days = await month_calendar(self._account, month)
+            days = await month_calendar(self._account, month, info.context.runtime.settings.zone)
         except InvalidValue as error:
             raise BadUserInput(error.message) from None
         return [

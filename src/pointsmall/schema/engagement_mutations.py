@@ -24,7 +24,9 @@ class OrderLineInput:
 class RecordOrderInput:
     order_id: str
     user_id: str
-    paid_at: datetime
+    paid_at: datetime | None = strawberry.field(
+        default=None, description="When it was paid; by default, when the shop tells us."
+    )
     lines: list[OrderLineInput]
 
 
@@ -46,7 +48,9 @@ class RecordEventInput:
     event_id: str
     user_id: str
     type: str = strawberry.field(description="REVIEW, SHARE, APP_OPEN or a custom NAME.")
-    occurred_at: datetime
+    occurred_at: datetime | None = strawberry.field(
+        default=None, description="When it happened; by default, when the shop tells us."
+    )
     attributes: JSON | None = None
 
 

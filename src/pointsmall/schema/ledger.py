@@ -14,7 +14,14 @@ from pointsmall.models import Entry
 from pointsmall.models import EntryKind as EntryKindModel
 from pointsmall.schema.context import Info
 from pointsmall.schema.errors import Forbidden
-from pointsmall.schema.pagination import connection, decode_cursor, encode_cursor, page_size
+from pointsmall.schema.pagination import (
+    connection,
+    decode_cursor,
+    encode_cursor,
+    from_microseconds,
+    microseconds,
+    page_size,
+)
 
 EntryKind = EntryKindModel
 strawberry.enum(EntryKind, description="What an entry did to the account.")
@@ -79,13 +86,13 @@ async def ledger_connection(
     account_id: int, first: int | None, after: str | None
 ) -> LedgerConnection:
     size = page_size(first)
-    after_keys = decode_cursor(CURSOR, after)
-    before_id = after_keys[0] if after_keys else None
-    rows = await entries_page(account_id, before_id=before_id, limit=size + 1)
+    after_keys = decode_cursor(CURSOR, after, size=2)
+    before = (from_microseconds(after_keys[0]), after_keys[1]) if after_keys else None
+    rows = await entries_page(account_id, before=before, limit=size + 1)
     return connection(
         rows,
         [LedgerEntry.from_model(entry) for entry in rows[:size]],
         size,
-        lambda entry: encode_cursor(CURSOR, entry.id),
-        has_previous=before_id is not None,
+        lambda entry: encode_cursor(CURSOR, microseconds(entry.created_at), entry.id),
+        has_previous=before is not None,
     )

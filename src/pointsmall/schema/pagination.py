@@ -6,6 +6,7 @@ import base64
 import binascii
 import re
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from strawberry import relay
@@ -17,6 +18,7 @@ DEFAULT_PAGE = 20
 _KEY = re.compile(r"^-?\d{1,18}$")
 Row = TypeVar("Row")
 Node = TypeVar("Node", bound=relay.Node)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def page_size(first: int | None) -> int:
@@ -25,6 +27,18 @@ def page_size(first: int | None) -> int:
     if not 0 <= first <= MAX_PAGE:
         raise BadUserInput(f"first must be from 0 to {MAX_PAGE}")
     return first
+
+
+def microseconds(moment: datetime) -> int:
+    """A moment as a cursor key (microseconds since the epoch, UTC)."""
+    return (moment - EPOCH) // timedelta(microseconds=1)
+
+
+def from_microseconds(key: int) -> datetime:
+    try:
+        return EPOCH + timedelta(microseconds=key)
+    except OverflowError:
+        raise BadUserInput("after is not a cursor of this list") from None
 
 
 def encode_cursor(kind: str, *keys: int) -> str:

@@ -184,7 +184,10 @@ class RedemptionQuote:
     quantity: int
     points: int
     cash: Cash | None
-    balance_after: int
+    balance_after: int | None = strawberry.field(
+        description="Spendable points after redeeming; null when there are not enough."
+    )
+    points_short: int = strawberry.field(description="Points still missing (0: enough).")
     points_used: list[PointsUse]
     can_redeem: bool
     problems: list[UserError]
@@ -200,6 +203,7 @@ class RedemptionQuote:
             if quote.cash_amount is not None and currency
             else None,
             balance_after=quote.balance_after,
+            points_short=quote.points_short,
             points_used=[
                 PointsUse(amount=use.amount, expires_at=use.expires_at) for use in quote.points_used
             ],

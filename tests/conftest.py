@@ -32,6 +32,7 @@ from pointsmall.db import apply_migrations, open_database
 from pointsmall.domain.mall_cards import forget_catalogue
 from pointsmall.redis_client import redis_for
 from pointsmall.runtime import Runtime, open_runtime
+from pointsmall.serving import server_options
 from tests.api import Api
 
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -203,7 +204,7 @@ async def live_server(runtime: Runtime) -> AsyncIterator[str]:
     """The app served by uvicorn in this process and loop; yields `host:port`."""
     app = create_app(runtime.settings, runtime)
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_level="warning", lifespan="off", ws="websockets-sansio"
+        app, host="127.0.0.1", port=0, log_level="warning", lifespan="off", **server_options()
     )
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())

@@ -8,7 +8,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from pointsmall.app import create_app
+from pointsmall.cli import main as pointsmall_main
 from pointsmall.config import DEVELOPMENT_JWT_SECRET, Settings, SettingsError
+
+RANDOM_SECRET = "5f0c2e9a8b1d47e6a3c9f2b7d4e18a60c3b5e7f9a1d2c4e6"  # openssl rand -hex 24
 from pointsmall.domain.expiry_policy import PeriodEndExpiry, RollingExpiry, parse_expiry_policy
 from pointsmall.runtime import engagement_rules
 
@@ -27,7 +30,29 @@ def test_production_refuses_the_development_secret() -> None:
     assert settings.graphiql is False
     with pytest.raises(SettingsError, match="JWT_SECRET"):
         create_app(settings)
-    create_app(Settings.from_env({"POINTSMALL_ENV": "production", "JWT_SECRET": "s" * 40}))
+    create_app(Settings.from_env({"POINTSMALL_ENV": "production", "JWT_SECRET": RANDOM_SECRET}))
+
+
+@pytest.mark.parametrize(
+    ("secret", "why"),
+    [
+        (" " * 40, "distinct"),
+        ("s" * 40, "distinct"),
+        ("abcd" * 10, "distinct"),
+        ("too-short-but-random-A9x", "shorter"),
+        ("changeme", "well-known"),
+        (DEVELOPMENT_JWT_SECRET, "well-known"),
+    ],
+)
+def test_production_refuses_a_guessable_secret(
+    secret: str, why: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings.from_env({"POINTSMALL_ENV": "production", "JWT_SECRET": secret})
+    with pytest.raises(SettingsError, match=why):
+        create_app(settings)
+    monkeypatch.setenv("POINTSMALL_ENV", "production")
+    monkeypatch.setenv("JWT_SECRET", secret)
+    assert pointsmall_main(["serve"]) == 2  # refuses to start
 
 
 def test_engagement_rules_follow_the_settings() -> None:

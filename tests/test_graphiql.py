@@ -21,6 +21,7 @@ from pointsmall.graphiql import GRAPHIQL
 from pointsmall.runtime import Runtime
 from tests.api import Api
 from tests.browser import offline_browser
+from tests.test_config import RANDOM_SECRET
 from tests.mall.helpers import grant
 from tests.notifications.helpers import subscriptions_in_place
 from tests.test_readme import readme_blocks
@@ -109,9 +110,9 @@ async def test_every_asset_is_shipped_with_its_integrity_and_licence(live_server
 
 
 async def test_production_serves_no_graphiql(runtime: Runtime) -> None:
-    settings = replace(runtime.settings, environment="production", jwt_secret="k" * 40)
+    settings = replace(runtime.settings, environment="production", jwt_secret=RANDOM_SECRET)
     assert (
-        Settings.from_env({"POINTSMALL_ENV": "production", "JWT_SECRET": "k" * 40}).graphiql
+        Settings.from_env({"POINTSMALL_ENV": "production", "JWT_SECRET": RANDOM_SECRET}).graphiql
         is False
     )
     app = create_app(replace(settings, graphiql=False), runtime)

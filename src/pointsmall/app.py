@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -36,9 +36,10 @@ from pointsmall.runtime import Runtime, open_runtime
 from pointsmall.schema.context import Context
 from pointsmall.schema.errors import Unauthenticated, with_codes
 from pointsmall.schema.schema import schema
+from pointsmall.serving import BodyLimit
+from pointsmall.subscriptions.protocols import GuardedGraphQLWSHandler
 
 log = logging.getLogger("pointsmall")
-MAX_BODY_BYTES = 256 * 1024
 MAX_SUBSCRIPTIONS_PER_CONNECTION = 20
 
 
@@ -53,13 +54,15 @@ async def close_when_expired(websocket: WebSocket, expires_at: datetime) -> None
 
 
 class GraphQLEndpoint(GraphQL[Context, None]):
-    def __init__(self, graphiql: bool) -> None:
+    graphql_ws_handler_class = GuardedGraphQLWSHandler
+
+    def __init__(self, graphiql: bool, init_timeout: timedelta) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql" if graphiql else None,
             keep_alive=True,
             keep_alive_interval=15,
-            connection_init_wait_timeout=timedelta(seconds=10),
+            connection_init_wait_timeout=init_timeout,
             max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION,
         )
         self._expiry_timers: dict[int, asyncio.Task[None]] = {}
@@ -134,44 +137,6 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         return orjson.dumps(data).decode()
 
 
-class BodyLimit:
-    """Refuse request bodies over `MAX_BODY_BYTES` before anything parses them."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        length = dict(scope["headers"]).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            response = JSONResponse(
-                {
-                    "errors": [
-                        {
-                            "message": "request body too large",
-                            "extensions": {"code": "BAD_USER_INPUT"},
-                        }
-                    ]
-                },
-                status_code=413,
-            )
-            await response(scope, receive, send)
-            return
-        received = 0
-
-        async def limited_receive() -> Any:
-            nonlocal received
-            message = await receive()
-            received += len(message.get("body", b""))
-            if received > MAX_BODY_BYTES:
-                raise ValueError("request body too large")
-            return message
-
-        await self.app(scope, limited_receive, send)
-
-
 async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
@@ -217,11 +182,17 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
             app.state.runtime = runtime
             yield
             return
-        async with open_runtime(settings) as opened, running(opened.redis, scheduled_jobs(opened)):
+        async with (
+            open_runtime(settings) as opened,
+            running(opened.redis, opened.guard, scheduled_jobs(opened)),
+        ):
             app.state.runtime = opened
             yield
 
-    graphql = GraphQLEndpoint(graphiql=settings.graphiql)
+    graphql = GraphQLEndpoint(
+        graphiql=settings.graphiql,
+        init_timeout=timedelta(seconds=settings.websocket_init_timeout_seconds),
+    )
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),

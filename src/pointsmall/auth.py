@@ -14,8 +14,10 @@ from datetime import UTC, datetime, timedelta
 import jwt
 
 from pointsmall.config import Settings
+from pointsmall.domain.validation import user_id_problem
 
-MAX_USER_ID_LENGTH = 64
+# Claims of time beyond these are no real moment (year 9999 at the latest).
+LATEST_TIMESTAMP = 253_402_300_799
 
 
 class Role(enum.StrEnum):
@@ -67,15 +69,24 @@ def decode_token(settings: Settings, token: str) -> Principal:
         )
     except jwt.ExpiredSignatureError:
         raise AuthenticationError("token expired") from None
-    except jwt.InvalidTokenError:
+    except (jwt.InvalidTokenError, ValueError, OverflowError, TypeError):
+        # PyJWT lets a few malformed claims (an exp of Infinity) through as plain errors.
         raise AuthenticationError("invalid token") from None
     return _principal(claims)
 
 
 def _principal(claims: dict[str, object]) -> Principal:
     user_id = claims.get("sub")
-    if not isinstance(user_id, str) or not 0 < len(user_id) <= MAX_USER_ID_LENGTH:
-        raise AuthenticationError("invalid token: sub must be a user id of 1-64 characters")
+    problem = user_id_problem(user_id)
+    if problem is not None:
+        raise AuthenticationError(f"invalid token: sub: {problem}")
+    assert isinstance(user_id, str)
+    for name in ("exp", "iat", "nbf"):
+        moment = claims.get(name)
+        if moment is not None and (
+            not isinstance(moment, int | float) or not 0 <= moment <= LATEST_TIMESTAMP
+        ):
+            raise AuthenticationError(f"invalid token: {name} is out of range")
     raw_roles = claims.get("roles", [Role.USER.value])
     if not isinstance(raw_roles, list) or not raw_roles:
         raise AuthenticationError("invalid token: roles must be a non-empty list")

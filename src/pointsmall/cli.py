@@ -14,7 +14,8 @@ from pointsmall.auth import Role, issue_token
 from pointsmall.config import Settings, SettingsError
 from pointsmall.db import apply_migrations
 from pointsmall.logs import configure_logging
-from pointsmall.runtime import engagement_rules, ledger_rules, open_runtime
+from pointsmall.runtime import Runtime, engagement_rules, ledger_rules, open_runtime
+from pointsmall.serving import server_options
 
 DURATION = re.compile(r"^(\d+)([smhd])$")
 UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -114,10 +115,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         loop="uvloop" if sys.platform != "win32" else "asyncio",
-        http="httptools",
-        ws="websockets-sansio",
         log_level=settings.log_level.lower(),
-        proxy_headers=True,
+        log_config=None,  # ours (`configure_logging`), which keeps request values out
+        **server_options(),
     )
     return 0
 
@@ -128,12 +128,12 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _with_database(settings: Settings, work: Callable[[], Awaitable[int]]) -> int:
+def _with_database(settings: Settings, work: Callable[[Runtime], Awaitable[int]]) -> int:
     """Run `work` with the database and Redis, so what it changes is announced live too."""
 
     async def run() -> int:
-        async with open_runtime(replace(settings, database_pool_size=4)):
-            return await work()
+        async with open_runtime(replace(settings, database_pool_size=4)) as runtime:
+            return await work(runtime)
 
     return asyncio.run(run())
 
@@ -141,7 +141,7 @@ def _with_database(settings: Settings, work: Callable[[], Awaitable[int]]) -> in
 def _seed_demo(settings: Settings, args: argparse.Namespace) -> int:
     from pointsmall.demo import DEMO_ADMIN, DEMO_USER, database_is_empty, seed_demo
 
-    async def work() -> int:
+    async def work(runtime: Runtime) -> int:
         if args.if_empty and not await database_is_empty():
             print("database already has data: demo not loaded again")
         else:
@@ -177,7 +177,7 @@ def _token(settings: Settings, args: argparse.Namespace) -> int:
 def _expire(settings: Settings, args: argparse.Namespace) -> int:
     from pointsmall.domain.expiry import expire_due_points
 
-    async def work() -> int:
+    async def work(runtime: Runtime) -> int:
         report = await expire_due_points()
         print(
             f"expired {report.points:,} points of {report.accounts:,} accounts "
@@ -192,7 +192,7 @@ def _lapse_payments(settings: Settings, args: argparse.Namespace) -> int:
     from pointsmall.domain.actors import SYSTEM
     from pointsmall.domain.redemption_lifecycle import lapse_unpaid
 
-    async def work() -> int:
+    async def work(runtime: Runtime) -> int:
         lapsed = await lapse_unpaid(SYSTEM, ledger_rules(settings))
         print(f"cancelled {lapsed} redemptions whose payment did not arrive")
         return 0
@@ -203,7 +203,7 @@ def _lapse_payments(settings: Settings, args: argparse.Namespace) -> int:
 def _warn_expiring(settings: Settings, args: argparse.Namespace) -> int:
     from pointsmall.domain.notifications import warn_expiring
 
-    async def work() -> int:
+    async def work(runtime: Runtime) -> int:
         sent = await warn_expiring(ledger_rules(settings), settings.expiry_warning_days)
         print(f"sent {sent} expiry warnings")
         return 0
@@ -214,7 +214,7 @@ def _warn_expiring(settings: Settings, args: argparse.Namespace) -> int:
 def _announce_matured(settings: Settings, args: argparse.Namespace) -> int:
     from pointsmall.domain.notifications import announce_matured
 
-    async def work() -> int:
+    async def work(runtime: Runtime) -> int:
         sent = await announce_matured()
         print(f"told {sent} users their pending points are now spendable")
         return 0
@@ -223,12 +223,10 @@ def _announce_matured(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _reconcile(settings: Settings, args: argparse.Namespace) -> int:
-    from pointsmall.domain.flash_gate import FlashGate, reconcile_all
-    from pointsmall.redis_client import connect_redis
+    from pointsmall.domain.flash_gate import reconcile_all
 
-    async def work() -> int:
-        async with connect_redis(settings.redis_url) as redis:
-            gated = await reconcile_all(FlashGate(redis))
+    async def work(runtime: Runtime) -> int:
+        gated = await reconcile_all(runtime.gate)
         print(f"flash-sale gates reset from the database for {gated} items with finite stock")
         return 0
 
@@ -237,12 +235,9 @@ def _reconcile(settings: Settings, args: argparse.Namespace) -> int:
 
 def _rebuild_leaderboards(settings: Settings, args: argparse.Namespace) -> int:
     from pointsmall import clock
-    from pointsmall.domain.leaderboards import Leaderboards
-    from pointsmall.redis_client import connect_redis
 
-    async def work() -> int:
-        async with connect_redis(settings.redis_url) as redis:
-            scores = await Leaderboards(redis, settings.zone).rebuild(clock.now())
+    async def work(runtime: Runtime) -> int:
+        scores = await runtime.leaderboards.rebuild(clock.now())
         print(f"leaderboards rebuilt from the ledger: {scores:,} scores")
         return 0
 
@@ -252,7 +247,7 @@ def _rebuild_leaderboards(settings: Settings, args: argparse.Namespace) -> int:
 def _audit(settings: Settings, args: argparse.Namespace) -> int:
     from pointsmall.domain.audit import audit_ledger
 
-    async def work() -> int:
+    async def work(runtime: Runtime) -> int:
         report = await audit_ledger()
         books = report.books
         print(f"accounts    {report.accounts:>14,}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,6 +18,32 @@ ENVIRONMENTS = ("development", "test", "production")
 
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message names the variable."""
+
+
+KNOWN_SECRETS = {
+    DEVELOPMENT_JWT_SECRET,
+    "secret",
+    "changeme",
+    "change-me",
+    "password",
+    "jwt-secret",
+}
+MIN_SECRET_BITS = 128
+
+
+def secret_problem(secret: str) -> str | None:
+    """Why a signing secret is too weak, if it is.
+
+    The estimate is length x log2(distinct characters): a 64-character hex string counts
+    256 bits, 40 spaces or "abab..." count next to nothing."""
+    if secret.strip().lower() in KNOWN_SECRETS or secret.strip() in KNOWN_SECRETS:
+        return "a well-known secret is refused"
+    if len(secret) < 32:
+        return "shorter than 32 characters"
+    distinct = len(set(secret))
+    if not secret.strip() or distinct < 8 or len(secret) * math.log2(distinct) < MIN_SECRET_BITS:
+        return "too few distinct characters to be random"
+    return None
 
 
 @dataclass(frozen=True)
@@ -50,6 +77,7 @@ class Settings:
     share_base_url: str = "https://mall.example.com/s/"
     expiry_warning_days: tuple[int, ...] = (3, 1)
     public_url: str = "http://127.0.0.1:8000"
+    websocket_init_timeout_seconds: int = 10
 
     @property
     def mall_expiring_window(self) -> timedelta:
@@ -65,16 +93,15 @@ class Settings:
         return self.environment == "production"
 
     def check_can_serve(self) -> None:
-        """Refuse to serve in production with a secret everyone can read in this repository."""
-        if (
-            self.production
-            and self.jwt_public_key is None
-            and (self.jwt_secret == DEVELOPMENT_JWT_SECRET or len(self.jwt_secret) < 32)
-        ):
-            raise SettingsError(
-                "JWT_SECRET: production needs its own secret of at least 32 characters "
-                "(or JWT_PUBLIC_KEY for RS256); the development secret is refused"
-            )
+        """Refuse to serve in production with a secret that can be guessed: the one in this
+        repository, a short one, or one of too few distinct characters."""
+        if self.production and self.jwt_public_key is None:
+            problem = secret_problem(self.jwt_secret)
+            if problem is not None:
+                raise SettingsError(
+                    f"JWT_SECRET: {problem}; production needs a random secret of at least 32 "
+                    "characters, e.g. `openssl rand -hex 32` (or JWT_PUBLIC_KEY for RS256)"
+                )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -127,6 +154,7 @@ class Settings:
             share_base_url=env.get("SHARE_BASE_URL") or "https://mall.example.com/s/",
             expiry_warning_days=_warning_days(env),
             public_url=_public_url(env),
+            websocket_init_timeout_seconds=_int(env, "WEBSOCKET_INIT_TIMEOUT_SECONDS", 10, 1, 300),
         )
 
 

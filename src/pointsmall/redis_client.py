@@ -2,17 +2,36 @@
 
 The stand-in (fakeredis, with Lua) speaks the same protocol to the same client class, so
 every Redis feature (pub/sub, sorted sets, scripts, locks) works in one embedded process.
+
+The database is the source of truth and Redis only speeds things up, so Redis trouble must
+degrade a feature, never fail a write that committed. `RedisGuard` is how every use of
+Redis on a write path says so: a failed call returns its fallback, the first failure of an
+outage logs one warning (not one per request), calls are skipped for a second at a time
+while Redis is away (so no request waits on a dead connection), and when Redis answers
+again the recovery actions (reconciling the flash-sale gates, rebuilding the leaderboards)
+run once, in the background, on one worker.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager, suppress
+from typing import TypeVar
 
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.exceptions import RedisError
 
+log = logging.getLogger("pointsmall.redis")
 MAX_CONNECTIONS = 256  # per process; a burst beyond it waits for a connection
 CONNECTION_WAIT_SECONDS = 5.0
+PROBE_EVERY_SECONDS = 1.0
+RECOVERY_LOCK = "pointsmall:recovery"
+RECOVERY_LOCK_SECONDS = 30
+T = TypeVar("T")
+Recovery = Callable[[], Awaitable[object]]
 
 
 def redis_for(url: str | None) -> Redis:
@@ -41,3 +60,77 @@ async def connect_redis(url: str | None) -> AsyncIterator[Redis]:
         yield client
     finally:
         await client.aclose()
+
+
+class RedisGuard:
+    """This process's view of whether Redis answers, and what to do when it comes back."""
+
+    def __init__(self, redis: Redis, *, probe_every: float = PROBE_EVERY_SECONDS) -> None:
+        self._redis = redis
+        self._probe_every = probe_every
+        self._down_since: float | None = None
+        self._probe_at = 0.0
+        self._recoveries: list[Recovery] = []
+        self._recovering: asyncio.Task[None] | None = None
+
+    @property
+    def down(self) -> bool:
+        return self._down_since is not None
+
+    def on_recovery(self, action: Recovery) -> None:
+        """Run `action` once Redis answers again after an outage."""
+        self._recoveries.append(action)
+
+    async def call(self, what: str, operation: Callable[[], Awaitable[T]], fallback: T) -> T:
+        """`operation()`, or `fallback` when Redis does not answer (or is known to be away)."""
+        if self._down_since is not None and time.monotonic() < self._probe_at:
+            return fallback
+        try:
+            result = await operation()
+        except (RedisError, OSError) as error:
+            self.failed(what, error)
+            return fallback
+        self.answered()
+        return result
+
+    def failed(self, what: str, error: BaseException) -> None:
+        now = time.monotonic()
+        if self._down_since is None:
+            self._down_since = now
+            log.warning(
+                "Redis unavailable (%s: %s): the database alone decides until it is back",
+                what,
+                type(error).__name__,
+            )
+        self._probe_at = now + self._probe_every
+
+    def answered(self) -> None:
+        if self._down_since is None:
+            return
+        log.warning("Redis is back after %.1f s: reconciling", time.monotonic() - self._down_since)
+        self._down_since = None
+        if self._recoveries and (self._recovering is None or self._recovering.done()):
+            self._recovering = asyncio.create_task(self._recover(), name="redis-recovery")
+
+    async def _recover(self) -> None:
+        """The recovery actions, on one worker (a lock in Redis), each on its own."""
+        try:
+            if not await self._redis.set(RECOVERY_LOCK, "1", nx=True, ex=RECOVERY_LOCK_SECONDS):
+                return  # another worker is on it
+        except (RedisError, OSError) as error:
+            self.failed("recovery", error)
+            return
+        for action in self._recoveries:
+            try:
+                await action()
+            except (RedisError, OSError) as error:
+                self.failed("recovery", error)
+                return
+            except Exception:
+                log.exception("recovery after a Redis outage failed")
+
+    async def close(self) -> None:
+        if self._recovering is not None and not self._recovering.done():
+            self._recovering.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._recovering

@@ -21,7 +21,7 @@ from pointsmall.domain.leaderboards import Leaderboards
 from pointsmall.domain.rules import LedgerRules
 from pointsmall.domain.sale_windows import quota_is_zone_free
 from pointsmall.models import Account, Item
-from pointsmall.redis_client import connect_redis
+from pointsmall.redis_client import RedisGuard, connect_redis
 from pointsmall.subscriptions.broker import Broker, LocalBroker, RedisBroker
 
 
@@ -31,6 +31,7 @@ class Runtime:
     rules: LedgerRules
     redis: Redis
     broker: Broker
+    guard: RedisGuard
     gate: FlashGate
     engagement: EngagementRules
     leaderboards: Leaderboards
@@ -78,12 +79,17 @@ async def open_runtime(
     async with AsyncExitStack() as stack:
         if redis is None:
             redis = await stack.enter_async_context(connect_redis(settings.redis_url))
-        broker: Broker = RedisBroker(redis) if settings.redis_url else LocalBroker()
+        guard = RedisGuard(redis)
+        stack.push_async_callback(guard.close)
+        broker: Broker = RedisBroker(redis, guard) if settings.redis_url else LocalBroker()
         await broker.start()
         stack.push_async_callback(broker.stop)
 
-        gate = FlashGate(redis)
-        boards = Leaderboards(redis, settings.zone)
+        gate = FlashGate(redis, guard)
+        boards = Leaderboards(redis, settings.zone, guard)
+        # Back from an outage: what Redis missed (or lost, restarted empty) is made whole.
+        guard.on_recovery(partial(reconcile_all, gate))
+        guard.on_recovery(lambda: boards.rebuild(clock.now()))
         stack.callback(events.listen(partial(announce, broker, gate, boards)))
         if database:
             await stack.enter_async_context(
@@ -101,6 +107,7 @@ async def open_runtime(
             rules=ledger_rules(settings),
             redis=redis,
             broker=broker,
+            guard=guard,
             gate=gate,
             engagement=engagement_rules(settings),
             leaderboards=boards,
@@ -117,7 +124,7 @@ async def announce(
         case events.AccountStanding(account_id=account_id, frozen=True):
             await boards.remove(account_id, clock.now())
         case events.AccountStanding(account_id=account_id, frozen=False):
-            await boards.rebuild(clock.now(), [account_id])
+            await boards.rescore(clock.now(), [account_id])
         case events.AccountChanged(account_id=account_id):
             await broker.publish(account_channel(account_id), json.dumps({"kind": "points"}))
         case events.NotificationCreated(account_id=account_id):

@@ -13,8 +13,9 @@ from pointsmall.config import Settings
 from pointsmall.domain import ledger
 from pointsmall.domain.accounts import open_account
 from pointsmall.domain.ledger import LedgerRequest
-from pointsmall.jobs.scheduler import Job, run_once_per_interval, running
+from pointsmall.jobs.scheduler import Job, Ticket, run_once_per_interval, running
 from pointsmall.models import Entry, EntryKind
+from pointsmall.redis_client import RedisGuard
 from tests.ledger.helpers import RULES, SERVICE
 
 
@@ -26,9 +27,11 @@ async def test_one_worker_runs_each_tick(redis: Redis) -> None:
         return len(runs)
 
     job = Job(name="test-job", every=timedelta(seconds=60), run=work)
-    ran = await asyncio.gather(*(run_once_per_interval(redis, job) for _ in range(10)))
+    guard = RedisGuard(redis)
+    workers = [Ticket(job) for _ in range(10)]
+    ran = await asyncio.gather(*(run_once_per_interval(redis, guard, w) for w in workers))
     assert sum(ran) == 1 and runs == [1]
-    assert await run_once_per_interval(redis, job) is False
+    assert await run_once_per_interval(redis, guard, workers[0]) is False
 
 
 async def test_the_next_interval_runs_again(redis: Redis) -> None:
@@ -38,7 +41,7 @@ async def test_the_next_interval_runs_again(redis: Redis) -> None:
         runs.append(1)
 
     job = Job(name="quick-job", every=timedelta(milliseconds=50), run=work)
-    async with running(redis, [job], tick=0.02):
+    async with running(redis, RedisGuard(redis), [job], tick=0.02):
         await asyncio.sleep(0.2)
     assert 2 <= len(runs) <= 5
 

@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 from tortoise.exceptions import IntegrityError
 
 from pointsmall import clock
-from pointsmall.auth import MAX_USER_ID_LENGTH
 from pointsmall.domain import events, validation
 from pointsmall.domain.errors import InvalidValue, NotFound
 from pointsmall.models import Account
@@ -22,9 +21,10 @@ MAX_NICKNAME_LENGTH = 64
 
 
 def user_id(value: str, field: str = "userId") -> str:
-    checked = validation.text(value, field, MAX_USER_ID_LENGTH, required=True)
-    assert checked is not None
-    return checked
+    problem = validation.user_id_problem(value)
+    if problem is not None:
+        raise InvalidValue(f"{field}: {problem}", field=field)
+    return value
 
 
 def zone_of(account: Account, default: ZoneInfo) -> ZoneInfo:
@@ -63,11 +63,16 @@ async def open_account(
     if account is not None:
         return account
     now = clock.now()
-    nickname = _nickname(nickname) if nickname else None
+    # A token's nickname or zone that fails our checks is ignored, never a reason to lock a
+    # user out: the shop's `upsertUser` stays the source of both.
+    try:
+        nickname = _nickname(nickname) if nickname else None
+    except InvalidValue:
+        nickname = None
     try:
         timezone = validation.time_zone(timezone)
     except InvalidValue:
-        timezone = None  # a bad `tz` claim must not lock a user out; the default zone applies
+        timezone = None
     try:
         async with events.atomic():
             return await Account.create(

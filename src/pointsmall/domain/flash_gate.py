@@ -11,6 +11,10 @@ goes back to it.
 A gate that is not primed (no stock key: Redis was flushed, or the item is new) says
 UNKNOWN and the database decides alone; `prime` and `reconcile` set it from the database.
 Concurrent retries of one idempotency key pass straight to the database, which replays.
+
+When Redis does not answer, the gate steps aside (`take` says None) and the database alone
+decides, exactly as ever; nothing the gate does after a commit can fail the redemption.
+When Redis is back, the gates are reconciled from the database (see `RedisGuard`).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from pointsmall.models import Account, Item, ItemStatus, QuotaUsage
+from pointsmall.redis_client import RedisGuard
 
 PREFIX = "pointsmall:gate"
 IN_FLIGHT_SECONDS = 600
@@ -82,15 +87,17 @@ def quota_key(item_id: int, period: str, user_id: str) -> str:
 
 
 class FlashGate:
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, guard: RedisGuard) -> None:
         self._redis = redis
+        self._guard = guard
         self._take = redis.register_script(TAKE)
         self._give_back = redis.register_script(GIVE_BACK)
 
     async def take(
         self, item: Item, user_id: str, idempotency_key: str, quantity: int, period: str | None
-    ) -> Pass:
-        """Try to reserve `quantity` units for the user; `period` when the quota is gated."""
+    ) -> Pass | None:
+        """Try to reserve `quantity` units for the user; `period` when the quota is gated.
+        None when Redis does not answer: the database decides alone."""
         quota_gated = period is not None and item.per_user_quota is not None
         keys = (
             stock_key(item.id),
@@ -98,40 +105,61 @@ class FlashGate:
             f"{PREFIX}:{item.id}:inflight:{user_id}:{idempotency_key}",
         )
         limit = item.per_user_quota if quota_gated and item.per_user_quota is not None else -1
-        verdict = await self._take(
-            keys=list(keys), args=[quantity, limit, IN_FLIGHT_SECONDS, QUOTA_TTL_SECONDS]
+        verdict = await self._guard.call(
+            "flash-sale gate",
+            lambda: self._take(
+                keys=list(keys), args=[quantity, limit, IN_FLIGHT_SECONDS, QUOTA_TTL_SECONDS]
+            ),
+            None,
         )
-        return Pass(Verdict(verdict), keys, quantity, quota_gated)
+        return None if verdict is None else Pass(Verdict(verdict), keys, quantity, quota_gated)
 
     async def give_back(self, taken: Pass) -> None:
+        """The attempt created nothing: what it took goes back."""
         if taken.verdict == Verdict.TAKEN:
-            await self._give_back(
-                keys=list(taken.keys), args=[taken.quantity, "1" if taken.quota_gated else "0"]
+            await self._guard.call(
+                "flash-sale gate",
+                lambda: self._give_back(
+                    keys=list(taken.keys),
+                    args=[taken.quantity, "1" if taken.quota_gated else "0"],
+                ),
+                None,
             )
         elif taken.verdict == Verdict.UNKNOWN:
-            await self._redis.delete(taken.keys[2])
+            await self._guard.call("flash-sale gate", lambda: self._redis.delete(taken.keys[2]), 0)
 
     async def settle(self, taken: Pass) -> None:
         """The attempt committed: its in-flight marker may go (a retry replays from the DB).
 
         A RETRY never owned the marker: the attempt that did is still running."""
         if taken.verdict in (Verdict.TAKEN, Verdict.UNKNOWN):
-            await self._redis.delete(taken.keys[2])
+            await self._guard.call("flash-sale gate", lambda: self._redis.delete(taken.keys[2]), 0)
 
     async def add_stock(self, item_id: int, quantity: int) -> None:
         """Units came back or were added in the database (after it committed)."""
-        await self._give_back(keys=[stock_key(item_id), "-", "-"], args=[quantity, "0"])
+        await self._guard.call(
+            "flash-sale gate",
+            lambda: self._give_back(keys=[stock_key(item_id), "-", "-"], args=[quantity, "0"]),
+            None,
+        )
 
     async def release_quota(self, item_id: int, period: str, user_id: str, quantity: int) -> None:
         key = quota_key(item_id, period, user_id)
-        await self._give_back(keys=["-", key, "-"], args=[quantity, "1"])
+        await self._guard.call(
+            "flash-sale gate",
+            lambda: self._give_back(keys=["-", key, "-"], args=[quantity, "1"]),
+            None,
+        )
 
     async def prime(self, item: Item) -> None:
         """Start gating an item from its database stock (unlimited items are not gated)."""
-        if item.stock_remaining is None:
-            await self._redis.delete(stock_key(item.id))
-        else:
-            await self._redis.set(stock_key(item.id), item.stock_remaining)
+
+        async def set_stock() -> object:
+            if item.stock_remaining is None:
+                return await self._redis.delete(stock_key(item.id))
+            return await self._redis.set(stock_key(item.id), item.stock_remaining)
+
+        await self._guard.call("flash-sale gate", set_stock, None)
 
     async def reconcile(self, item: Item) -> None:
         """Reset an item's stock and quota counters to what the database says."""

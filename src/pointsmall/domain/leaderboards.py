@@ -26,6 +26,7 @@ from redis.asyncio import Redis
 
 from pointsmall import sql
 from pointsmall.models import Account
+from pointsmall.redis_client import RedisGuard
 
 PREFIX = "pointsmall:leaderboard"
 EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
@@ -96,20 +97,36 @@ class BoardEntry:
 
 
 class Leaderboards:
-    def __init__(self, redis: Redis, zone: ZoneInfo) -> None:
+    """The boards in Redis. Writes (after a commit) never fail: while Redis is away they are
+    skipped, and the boards are rebuilt from the ledger when it is back. Reads raise
+    `RedisError` when Redis does not answer."""
+
+    def __init__(self, redis: Redis, zone: ZoneInfo, guard: RedisGuard) -> None:
         self._redis = redis
         self._zone = zone
+        self._guard = guard
         self._add = redis.register_script(ADD)
 
     async def add(self, account_id: int, points: int, at: datetime) -> None:
         """Move the account's scores in the periods containing `at` (after a commit)."""
         keys = [board_key(period, at, self._zone) for period in Period]
         ttls = [KEEP.get(period.value, 0) for period in Period]
-        await self._add(keys=keys, args=[str(account_id), points, fraction(at), *ttls])
+        await self._guard.call(
+            "leaderboards",
+            lambda: self._add(keys=keys, args=[str(account_id), points, fraction(at), *ttls]),
+            None,
+        )
 
     async def remove(self, account_id: int, now: datetime) -> None:
-        for period in Period:
-            await self._redis.zrem(board_key(period, now, self._zone), str(account_id))
+        async def remove_everywhere() -> None:
+            for period in Period:
+                await self._redis.zrem(board_key(period, now, self._zone), str(account_id))
+
+        await self._guard.call("leaderboards", remove_everywhere, None)
+
+    async def rescore(self, now: datetime, account_ids: list[int]) -> None:
+        """Recompute some accounts' scores (after a commit: an account unfrozen)."""
+        await self._guard.call("leaderboards", lambda: self.rebuild(now, account_ids), 0)
 
     async def top(self, period: Period, first: int, now: datetime) -> list[BoardEntry]:
         key = board_key(period, now, self._zone)

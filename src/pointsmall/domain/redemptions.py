@@ -152,7 +152,8 @@ async def redeem(
     For a gated item the Redis gate answers first, from the catalogue snapshot and the
     user id alone: once sold out, an attempt costs one script call and, to tell a retry of
     an earlier success from a new attempt, one indexed read. Everything else is decided
-    again inside the transaction, on fresh rows.
+    again inside the transaction, on fresh rows. Without Redis the database decides alone;
+    what the gate does after the commit never fails a redemption that committed.
     """
     quantity = checked_quantity(request.quantity)
     key = validation.idempotency_key(request.idempotency_key)
@@ -191,6 +192,8 @@ async def _through_gate(
         return None  # not gated: the database decides (and explains) alone
     period = quota_period(item, now, UTC_ZONE) if quota_is_zone_free(item) else None
     taken = await gate.take(item, request.user_id, key, quantity, period)
+    if taken is None:
+        return None  # Redis does not answer: the database decides alone
     if taken.verdict in (Verdict.OUT_OF_STOCK, Verdict.QUOTA_EXCEEDED):
         earlier = await Redemption.filter(
             account__user_id=request.user_id, idempotency_key=key

@@ -45,6 +45,20 @@ def text(value: str | None, field: str, max_length: int, *, required: bool = Fal
     return value
 
 
+MAX_USER_ID_LENGTH = 64
+
+
+def user_id_problem(value: object) -> str | None:
+    """Why `value` is not a user id, if it is not. Ids are taken exactly as given: 1-64
+    characters, no leading or trailing white space, no control characters; " alice" is
+    refused rather than taken for "alice"."""
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_USER_ID_LENGTH:
+        return f"a user id has 1 to {MAX_USER_ID_LENGTH} characters"
+    if value != value.strip() or not value.isprintable():
+        return "a user id has no white space at its ends and no control characters"
+    return None
+
+
 def reason(value: str | None, *, required: bool = False) -> str | None:
     return text(value, "reason", MAX_REASON_LENGTH, required=required)
 

@@ -2,7 +2,9 @@
 
 The lock's timeout is the job's interval, and it is not released when the job ends, so
 however many workers tick, a job runs at most once per interval. A crashed worker's lock
-simply expires.
+simply expires. While Redis is away each worker runs each job once per interval on its
+own: every job is safe to run on several workers at once (row locks, unique keys), and the
+programme's books keep moving.
 """
 
 from __future__ import annotations
@@ -10,13 +12,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+
+from pointsmall.redis_client import RedisGuard
 
 log = logging.getLogger("pointsmall.jobs")
 
@@ -28,25 +32,41 @@ class Job:
     run: Callable[[], Awaitable[object]]
 
 
-async def run_once_per_interval(redis: Redis, job: Job) -> bool:
-    """Run `job` if no worker has run it within its interval; True when this one did."""
-    key = f"pointsmall:job:{job.name}"
-    claimed = await redis.set(
-        key, uuid.uuid4().hex, nx=True, px=int(job.every.total_seconds() * 1000)
-    )
+@dataclass
+class Ticket:
+    """When this worker last ran a job itself (the clock of its Redis-less fallback)."""
+
+    job: Job
+    last_run: float = -1e18
+
+
+async def run_once_per_interval(redis: Redis, guard: RedisGuard, ticket: Ticket) -> bool:
+    """Run the job if no worker has run it within its interval; True when this one did."""
+    job = ticket.job
+    interval = job.every.total_seconds()
+
+    async def lock() -> bool:
+        key = f"pointsmall:job:{job.name}"
+        return bool(await redis.set(key, uuid.uuid4().hex, nx=True, px=int(interval * 1000)))
+
+    claimed = await guard.call("job lock", lock, None)
+    if claimed is None:  # Redis away: by this worker's own clock
+        claimed = time.monotonic() - ticket.last_run >= interval
     if not claimed:
         return False
+    ticket.last_run = time.monotonic()
     result = await job.run()
     log.info("job %s: %s", job.name, result)
     return True
 
 
-async def _loop(redis: Redis, job: Job, tick: float, stopping: asyncio.Event) -> None:
+async def _loop(
+    redis: Redis, guard: RedisGuard, job: Job, tick: float, stopping: asyncio.Event
+) -> None:
+    ticket = Ticket(job)
     while not stopping.is_set():
         try:
-            await run_once_per_interval(redis, job)
-        except (RedisError, OSError) as error:
-            log.warning("job %s skipped, redis unavailable: %s", job.name, error)
+            await run_once_per_interval(redis, guard, ticket)
         except Exception:
             log.exception("job %s failed", job.name)
         with contextlib.suppress(TimeoutError):
@@ -55,7 +75,7 @@ async def _loop(redis: Redis, job: Job, tick: float, stopping: asyncio.Event) ->
 
 @contextlib.asynccontextmanager
 async def running(
-    redis: Redis, jobs: list[Job], tick: float = 30.0, grace: float = 10.0
+    redis: Redis, guard: RedisGuard, jobs: list[Job], tick: float = 30.0, grace: float = 10.0
 ) -> AsyncIterator[None]:
     """Keep the jobs ticking for the duration of the block.
 
@@ -65,7 +85,7 @@ async def running(
     """
     stopping = asyncio.Event()
     tasks = [
-        asyncio.create_task(_loop(redis, job, tick, stopping), name=f"job:{job.name}")
+        asyncio.create_task(_loop(redis, guard, job, tick, stopping), name=f"job:{job.name}")
         for job in jobs
     ]
     try:

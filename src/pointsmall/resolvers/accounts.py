@@ -38,6 +38,7 @@ async def points_changed(info: Info) -> AsyncGenerator[Points, None]:
     async with info.context.runtime.broker.subscribe(account_channel(viewer.id)) as changes:
         summary = await points_of(viewer.id, clock.now())
         shown = summary.figures
+        info.context.start_event()
         yield Points.from_summary(summary)
         while True:
             await changes.get()
@@ -46,6 +47,7 @@ async def points_changed(info: Info) -> AsyncGenerator[Points, None]:
             summary = await points_of(viewer.id, clock.now())
             if summary.figures != shown:  # a notification alone, or no net change: nothing
                 shown = summary.figures
+                info.context.start_event()
                 yield Points.from_summary(summary)
 
 

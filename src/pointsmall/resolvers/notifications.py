@@ -44,6 +44,7 @@ async def notifications(
         # is told once, by id.
         async for missed in _since(account.id, last):
             last = missed.id
+            info.context.start_event()
             yield missed
         while True:
             message: dict[str, Any] = json.loads(await queue.get())
@@ -57,9 +58,11 @@ async def notifications(
                 # while Redis was away): the inbox has them all, in order.
                 async for missed in _since(account.id, last):
                     last = missed.id
+                    info.context.start_event()
                     yield missed
                 continue
             last = int(message["id"])
+            info.context.start_event()
             yield notification(
                 last,
                 message["type"],

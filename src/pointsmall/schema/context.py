@@ -1,8 +1,15 @@
-"""The per-request GraphQL context: who is calling, the request id, the loaders."""
+"""The GraphQL context: who is calling, the request id, the loaders.
+
+An HTTP request has one context. A websocket has one context for its whole life (strawberry
+builds it at the handshake), but its loaders belong to one operation: a subscription starts
+fresh ones for each event it sends (`start_event`), so every event reports fresh data and
+no cache outlives it.
+"""
 
 from __future__ import annotations
 
 import uuid
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -10,7 +17,7 @@ from starlette.requests import Request
 from starlette.websockets import WebSocket
 from strawberry.types import Info as StrawberryInfo
 
-from pointsmall.auth import AuthenticationError, Principal, bearer_token, decode_token
+from pointsmall.auth import AuthenticationError, Principal, Role, bearer_token, decode_token
 from pointsmall.dataloaders import Loaders
 from pointsmall.domain.accounts import zone_of
 from pointsmall.domain.actors import Actor
@@ -19,6 +26,9 @@ from pointsmall.runtime import Runtime
 from pointsmall.schema.errors import Unauthenticated
 
 MAX_REQUEST_ID_LENGTH = 64
+# The loaders of the subscription event being resolved: each subscription runs in a task
+# of its own, and the event's fields resolve in that task right after the event is yielded.
+_event_loaders: ContextVar[Loaders | None] = ContextVar("pointsmall_event_loaders", default=None)
 
 
 @dataclass
@@ -27,9 +37,9 @@ class Context:
     request: Request | WebSocket | None
     authorization: str | None
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
-    loaders: Loaders = field(default_factory=Loaders)
     connection_params: dict[str, object] | None = None  # a websocket's connection_init payload
     viewer: AccountModel | None = None  # the calling user's account, once a resolver opened it
+    _request_loaders: Loaders = field(default_factory=Loaders)
     _principal: Principal | None = None
     _checked: bool = False
 
@@ -47,6 +57,15 @@ class Context:
         return context
 
     @property
+    def loaders(self) -> Loaders:
+        """This operation's loaders: the request's, or the subscription event's."""
+        return _event_loaders.get() or self._request_loaders
+
+    def start_event(self) -> None:
+        """A subscription is about to send an event: it gets loaders of its own."""
+        _event_loaders.set(Loaders())
+
+    @property
     def principal(self) -> Principal | None:
         """The caller, or None when anonymous. A bad token is an error wherever it is read."""
         if not self._checked:
@@ -59,6 +78,24 @@ class Context:
                 raise Unauthenticated(str(error)) from None
             self._checked = True
         return self._principal
+
+    def has_role(self, role: Role) -> bool:
+        """Whether the caller holds `role` (a bad token holds none)."""
+        try:
+            principal = self.principal
+        except Unauthenticated:
+            return False
+        return principal is not None and principal.has(role)
+
+    @property
+    def schema_is_closed(self) -> bool:
+        """Production hides the schema (introspection, suggestions) from all but admins."""
+        return self.runtime.settings.production and not self.has_role(Role.ADMIN)
+
+    @property
+    def client_address(self) -> str | None:
+        client = self.request.client if self.request is not None else None
+        return client.host if client is not None else None
 
     def authenticate(self, authorization: str | None) -> Principal | None:
         """Use these credentials from now on (a websocket's `connection_init`)."""

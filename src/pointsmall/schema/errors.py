@@ -9,12 +9,15 @@ masked: the client gets `INTERNAL` and the request id, the log gets the tracebac
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.types.execution import StreamExecutionResult
 
 from pointsmall.domain import errors as domain
 
@@ -68,10 +71,15 @@ class NotFoundError(ApiError):
     code = "NOT_FOUND"
 
 
+# A query or mutation sent over the legacy websocket protocol, which carries subscriptions
+# only: a problem of the request.
+EXPECTED = (ApiError, GraphQLError, domain.DomainError, InvalidOperationTypeError)
+SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")
+
+
 def _is_unexpected(error: GraphQLError) -> bool:
     original = error.original_error
-    expected = (ApiError, GraphQLError, domain.DomainError)
-    return original is not None and not isinstance(original, expected)
+    return original is not None and not isinstance(original, EXPECTED)
 
 
 class ErrorPolicy(MaskErrors):
@@ -83,12 +91,29 @@ class ErrorPolicy(MaskErrors):
 
     def on_operation(self) -> Iterator[None]:
         yield from super().on_operation()
-        # A business refusal outside a payload (a query's argument) is a request problem.
-        for error in getattr(self.execution_context.result, "errors", None) or ():
+        self._label(getattr(self.execution_context.result, "errors", None) or ())
+
+    def on_stream_result(self, result: StreamExecutionResult) -> Iterator[None]:
+        """A websocket's results, one by one: masked, then labelled the same way."""
+        self._process_stream_result(result)
+        self._label(getattr(result, "errors", None) or ())
+        self._stream_result_processed = True
+        yield None
+
+    def _label(self, errors: Iterable[GraphQLError]) -> None:
+        """Give every error its `extensions.code`; in production, no names to strangers."""
+        closed = getattr(self.execution_context.context, "schema_is_closed", False)
+        for error in errors:
             refusal = error.original_error
             if isinstance(refusal, domain.DomainError):
+                # A business refusal outside a payload (a query's argument) is a request problem.
                 code = "NOT_FOUND" if isinstance(refusal, domain.NotFound) else "BAD_USER_INPUT"
                 error.extensions = {"code": code}
+            elif not (error.extensions or {}).get("code"):
+                # Parsing, validation, limits, variables: problems of the request.
+                error.extensions = {**(error.extensions or {}), "code": "BAD_USER_INPUT"}
+            if closed:
+                error.message = SUGGESTION.sub("", error.message)
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         request_id = getattr(self.execution_context.context, "request_id", None)

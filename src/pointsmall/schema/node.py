@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from strawberry.relay import GlobalID, GlobalIDValueError
 
 from pointsmall.domain.errors import NotFound
+
+DATABASE_ID = re.compile(r"[0-9]{1,18}")  # ASCII digits only: "²" is a digit to str.isdigit
 
 
 def parse_global_id(value: str, field: str, expected_type: str | None = None) -> tuple[str, int]:
@@ -14,7 +18,7 @@ def parse_global_id(value: str, field: str, expected_type: str | None = None) ->
     except (GlobalIDValueError, ValueError):
         raise NotFound(f"{field} is not an id of this API", field=field) from None
     node_id = global_id.node_id
-    if not node_id.isdigit() or len(node_id) > 18:
+    if not DATABASE_ID.fullmatch(node_id):
         raise NotFound(f"{field} is not an id of this API", field=field)
     if expected_type is not None and global_id.type_name != expected_type:
         raise NotFound(f"{field} is not the id of a {expected_type}", field=field)

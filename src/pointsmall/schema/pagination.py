@@ -15,7 +15,7 @@ from pointsmall.schema.errors import BadUserInput
 
 MAX_PAGE = 100
 DEFAULT_PAGE = 20
-_KEY = re.compile(r"^-?\d{1,18}$")
+_KEY = re.compile(r"-?[0-9]{1,18}")
 Row = TypeVar("Row")
 Node = TypeVar("Node", bound=relay.Node)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -55,7 +55,7 @@ def decode_cursor(kind: str, cursor: str | None, size: int = 1) -> tuple[int, ..
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise BadUserInput("after is not a cursor of this list") from None
     prefix, *keys = text.split(":")
-    if prefix != kind or len(keys) != size or not all(_KEY.match(key) for key in keys):
+    if prefix != kind or len(keys) != size or not all(_KEY.fullmatch(key) for key in keys):
         raise BadUserInput("after is not a cursor of this list")
     return tuple(int(key) for key in keys)
 

@@ -51,6 +51,7 @@ from pointsmall.schema.limits import (
     CachedValidation,
     DepthAndAliasLimits,
     TokenLimit,
+    ValidText,
 )
 from pointsmall.schema.mall import Item, ItemConnection, Mall
 from pointsmall.schema.mall_mutations import (
@@ -249,6 +250,13 @@ schema = PointsmallSchema(
         RedemptionUpdated,
         TaskCompleted,
     ],
-    extensions=[ErrorPolicy, TokenLimit, DepthAndAliasLimits, CachedParsing, CachedValidation],
+    extensions=[
+        ErrorPolicy,
+        TokenLimit,
+        DepthAndAliasLimits,
+        CachedParsing,
+        CachedValidation,
+        ValidText,
+    ],
     config=StrawberryConfig(relay_max_results=100),
 )

@@ -25,6 +25,8 @@ from typing import Protocol
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from pointsmall.redis_client import RedisGuard
+
 log = logging.getLogger("pointsmall.broker")
 PREFIX = "pointsmall:"
 QUEUE_SIZE = 256
@@ -95,15 +97,18 @@ def _put(queue: asyncio.Queue[str], message: str) -> None:
 class RedisBroker(LocalBroker):
     """Publish through Redis; one reader per process feeds the local subscribers."""
 
-    def __init__(self, redis: Redis, *, retry_delay: float = 0.5) -> None:
+    def __init__(self, redis: Redis, guard: RedisGuard, *, retry_delay: float = 0.5) -> None:
         super().__init__()
         self._redis = redis
+        self._guard = guard
         self._retry_delay = retry_delay
         self._reader: asyncio.Task[None] | None = None
         self.connected = asyncio.Event()
 
     async def publish(self, channel: str, message: str) -> None:
-        await self._redis.publish(PREFIX + channel, message)
+        """Publish, or (Redis away) skip: what is lost is in the inbox, and subscribers
+        reread it when the reader is back (`resync_all`)."""
+        await self._guard.call("broker", lambda: self._redis.publish(PREFIX + channel, message), 0)
 
     async def start(self, timeout: float = 5.0) -> None:
         """Start reading; wait (a little) until subscribed, so nothing published is missed."""

@@ -1,0 +1,147 @@
+"""How uvicorn serves the app: one set of options for `pointsmall serve` and the tests.
+
+uvicorn's httptools protocol reads a request's head (request line and headers) without a
+limit: a client sending an endless header grows the worker's memory as fast as it sends.
+`LimitedHttpToolsProtocol` answers 431 and closes the connection once a head passes
+`MAX_HEAD_BYTES` or `MAX_HEADERS`, so memory stays flat whatever clients send.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httptools
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+MAX_HEAD_BYTES = 64 * 1024
+MAX_HEADERS = 100
+MAX_BODY_BYTES = 256 * 1024
+MAX_WEBSOCKET_MESSAGE = 256 * 1024  # a subscription message is small
+TOO_LARGE = (
+    b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+    b"content-type: text/plain; charset=utf-8\r\n"
+    b"content-length: 32\r\n"
+    b"connection: close\r\n\r\n"
+    b"request headers are too large\r\n"
+)
+
+
+class HeadTooLarge(Exception):
+    """Raised from a parser callback; the parser hands it back as a callback error."""
+
+
+class LimitedHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, with limits on the size and number of headers."""
+
+    _in_head = True  # between the end of one message's headers and the next's
+    _head_bytes = 0
+
+    def data_received(self, data: bytes) -> None:
+        self._unset_keepalive_if_required()
+        if self._in_head:
+            self._head_bytes += len(data)
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserCallbackError as error:
+            if isinstance(error.__context__, HeadTooLarge):
+                self._refuse()
+                return
+            self._bad_request()
+            return
+        except httptools.HttpParserError:
+            self._bad_request()
+            return
+        except httptools.HttpParserUpgrade:
+            if self._should_upgrade():
+                self.handle_websocket_upgrade()
+            else:
+                self._unsupported_upgrade_warning()
+            return
+        if self._in_head and self._head_bytes > MAX_HEAD_BYTES:
+            self._refuse()
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._in_head = True
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if len(self.headers) >= MAX_HEADERS:
+            raise HeadTooLarge
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        self._in_head, self._head_bytes = False, 0
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._in_head = True
+
+    def _bad_request(self) -> None:
+        message = "Invalid HTTP request received."
+        self.logger.warning(message)
+        self.send_400_response(message)
+
+    def _refuse(self) -> None:
+        self.logger.warning("request headers over the limit: 431, connection closed")
+        self.transport.write(TOO_LARGE)
+        self.transport.close()
+
+
+class BodyLimit:
+    """Refuse a request body over `MAX_BODY_BYTES` with 413 before anything parses it.
+
+    A declared `content-length` over the limit is refused at once; a chunked body is read
+    up to the limit (no further), then handed to the app as it came."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+            await _too_large(scope, receive, send)
+            return
+        received: list[Message] = []
+        size = 0
+        while True:
+            message = await receive()
+            received.append(message)
+            size += len(message.get("body", b""))
+            if size > MAX_BODY_BYTES:
+                await _too_large(scope, receive, send)
+                return
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                break
+
+        async def replay() -> Message:
+            return received.pop(0) if received else await receive()
+
+        await self.app(scope, replay, send)
+
+
+async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
+    response = JSONResponse(
+        {
+            "errors": [
+                {"message": "request body too large", "extensions": {"code": "BAD_USER_INPUT"}}
+            ]
+        },
+        status_code=413,
+    )
+    await response(scope, receive, send)
+
+
+def server_options() -> dict[str, Any]:
+    """uvicorn's options, the same in production and in the tests."""
+    return {
+        "http": f"{__name__}:LimitedHttpToolsProtocol",  # a name: workers import it
+        "ws": "websockets-sansio",
+        "ws_max_size": MAX_WEBSOCKET_MESSAGE,
+        "proxy_headers": True,
+    }

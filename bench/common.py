@@ -116,7 +116,7 @@ def server_environment(bench_url: str, redis_url: str) -> dict[str, str]:
     env = dict(os.environ)
     for name in ("POINTSMALL_ENV", "JWT_SECRET", "JWT_PUBLIC_KEY", "JWT_ISSUER", "JWT_AUDIENCE"):
         env.pop(name, None)
-    env.update(DATABASE_URL=bench_url, REDIS_URL=redis_url, LOG_LEVEL="WARNING")
+    env.update(DATABASE_URL=bench_url, REDIS_URL=redis_url, LOG_LEVEL="WARNING", RATE_LIMITS="off")
     return env
 
 

@@ -12,16 +12,22 @@ import logging
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
 import httpx
+import hypothesis  # noqa: F401 - imported up front: its plugin's import at the session's
+
+# end, after deep recursion elsewhere, trips CPython 3.11.7's "AST constructor recursion
+# depth mismatch" and fails a run whose tests all passed
 import pytest
 import pytest_asyncio
 import uvicorn
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+from starlette.applications import Starlette
 from tortoise.context import TortoiseContext
 
 from pointsmall import clock as service_clock
@@ -181,7 +187,11 @@ async def redis() -> AsyncIterator[Redis]:
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     redis_url = None if BACKEND == "embedded" else server_url("TEST_REDIS_URL")
-    return Settings(environment="test", database_url=database_url, redis_url=redis_url)
+    # Tests drive the API far harder than any user from one address: no rate limits here,
+    # except in the tests of rate limits (tests/test_rate_limits.py), which set their own.
+    return Settings(
+        environment="test", database_url=database_url, redis_url=redis_url, rate_limits=None
+    )
 
 
 @pytest_asyncio.fixture
@@ -199,21 +209,30 @@ async def api(runtime: Runtime) -> AsyncIterator[Api]:
         yield Api(http, runtime.settings)
 
 
-@pytest_asyncio.fixture
-async def live_server(runtime: Runtime) -> AsyncIterator[str]:
-    """The app served by uvicorn in this process and loop; yields `host:port`."""
-    app = create_app(runtime.settings, runtime)
+@asynccontextmanager
+async def serving(app: Starlette) -> AsyncIterator[str]:
+    """`app` served by uvicorn in this process and loop, as `pointsmall serve` serves it;
+    yields `host:port`."""
     config = uvicorn.Config(
         app, host="127.0.0.1", port=0, log_level="warning", lifespan="off", **server_options()
     )
     server = uvicorn.Server(config)
-    serving = asyncio.create_task(server.serve())
+    task = asyncio.create_task(server.serve())
     while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
         await asyncio.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"127.0.0.1:{port}"
-    server.should_exit = True
-    await serving
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+@pytest_asyncio.fixture
+async def live_server(runtime: Runtime) -> AsyncIterator[str]:
+    """The app served by uvicorn in this process and loop; yields `host:port`."""
+    async with serving(create_app(runtime.settings, runtime)) as address:
+        yield address
 
 
 class SqlLog(logging.Handler):

@@ -21,9 +21,9 @@ from pointsmall.graphiql import GRAPHIQL
 from pointsmall.runtime import Runtime
 from tests.api import Api
 from tests.browser import offline_browser
-from tests.test_config import RANDOM_SECRET
 from tests.mall.helpers import grant
 from tests.notifications.helpers import subscriptions_in_place
+from tests.test_config import RANDOM_SECRET
 from tests.test_readme import readme_blocks
 
 ME = "query Me { me { nickname points { balance } } }"

@@ -28,6 +28,7 @@ from tortoise.connection import get_connection
 from pointsmall.config import Settings
 from pointsmall.graphiql import STATIC, graphiql_page
 from pointsmall.jobs.expiry import EXPIRY_SWEEP
+from pointsmall.jobs.mall import gate_check
 from pointsmall.jobs.notifications import MATURED_POINTS, expiry_warnings
 from pointsmall.jobs.redemptions import payment_lapse
 from pointsmall.jobs.scheduler import Job, running
@@ -98,7 +99,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         runtime: Runtime = request.app.state.runtime
-        return Context.for_request(runtime, request)
+        return Context.for_request(runtime, request, response)
 
     async def process_result(
         self, request: Request | WebSocket, result: ExecutionResult
@@ -142,24 +143,27 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
+    """Ready to serve: the database answers. Without Redis the service still works (the
+    database decides alone, live updates wait), so Redis away is "degraded", not a reason
+    for a load balancer to take every worker out."""
     runtime: Runtime = request.app.state.runtime
     checks: dict[str, str] = {}
     try:
         await get_connection("default").execute_query("SELECT 1")
         checks["database"] = "ok"
     except Exception as error:
-        log.warning("readiness: database unreachable: %s", error)
+        log.warning("readiness: database unreachable: %s", type(error).__name__)
         checks["database"] = "unreachable"
     try:
         await runtime.redis.ping()
         checks["redis"] = "ok"
     except Exception as error:
-        log.warning("readiness: redis unreachable: %s", error)
+        log.warning("readiness: redis unreachable: %s", type(error).__name__)
         checks["redis"] = "unreachable"
-    ready = all(value == "ok" for value in checks.values())
-    return JSONResponse(
-        {"status": "ready" if ready else "unavailable", **checks}, status_code=200 if ready else 503
-    )
+    if checks["database"] != "ok":
+        return JSONResponse({"status": "unavailable", **checks}, status_code=503)
+    status = "ready" if checks["redis"] == "ok" else "degraded"
+    return JSONResponse({"status": status, **checks})
 
 
 def scheduled_jobs(runtime: Runtime) -> list[Job]:
@@ -169,6 +173,7 @@ def scheduled_jobs(runtime: Runtime) -> list[Job]:
         payment_lapse(runtime.rules),
         expiry_warnings(runtime.rules, thresholds),
         MATURED_POINTS,
+        gate_check(runtime.gate),
     ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -47,6 +47,31 @@ def secret_problem(secret: str) -> str | None:
 
 
 @dataclass(frozen=True)
+class Rate:
+    """At most `count` calls per `seconds`, in bursts of up to `count`."""
+
+    count: int
+    seconds: int
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """Per caller and operation class; `address` counts every call from one client address
+    (users and anonymous callers alike); the shop's back end and admins have their own."""
+
+    read: Rate = Rate(600, 60)
+    write: Rate = Rate(120, 60)
+    redeem: Rate = Rate(20, 60)
+    engage: Rate = Rate(30, 60)
+    address: Rate = Rate(3000, 60)
+    service: Rate = Rate(30000, 60)
+    admin: Rate = Rate(6000, 60)
+
+
+RATE_CLASSES = tuple(field.name for field in fields(RateLimits))
+
+
+@dataclass(frozen=True)
 class Settings:
     environment: str = "development"
     database_url: str = DEFAULT_DATABASE_URL
@@ -78,6 +103,7 @@ class Settings:
     expiry_warning_days: tuple[int, ...] = (3, 1)
     public_url: str = "http://127.0.0.1:8000"
     websocket_init_timeout_seconds: int = 10
+    rate_limits: RateLimits | None = field(default_factory=RateLimits)  # None: off
 
     @property
     def mall_expiring_window(self) -> timedelta:
@@ -155,6 +181,7 @@ class Settings:
             expiry_warning_days=_warning_days(env),
             public_url=_public_url(env),
             websocket_init_timeout_seconds=_int(env, "WEBSOCKET_INIT_TIMEOUT_SECONDS", 10, 1, 300),
+            rate_limits=_rate_limits(env),
         )
 
 
@@ -208,6 +235,26 @@ def _rewards(env: Mapping[str, str]) -> tuple[int, ...]:
     ):
         raise SettingsError("CHECK_IN_REWARDS is 1-31 comma-separated rewards, e.g. 10,10,20")
     return tuple(int(part) for part in parts)
+
+
+def _rate_limits(env: Mapping[str, str]) -> RateLimits | None:
+    """`RATE_LIMITS=off`, or changes to the defaults: `redeem=10/60,address=6000/60`."""
+    value = (env.get("RATE_LIMITS") or "").strip()
+    if value.lower() == "off":
+        return None
+    changes: dict[str, Rate] = {}
+    for part in filter(None, (piece.strip() for piece in value.split(","))):
+        name, _, rate = part.partition("=")
+        count, _, seconds = rate.partition("/")
+        if name not in RATE_CLASSES or not (count.isdigit() and seconds.isdigit()):
+            raise SettingsError(
+                f"RATE_LIMITS is off, or CLASS=COUNT/SECONDS,... with CLASS one of "
+                f"{', '.join(RATE_CLASSES)}; not {part!r}"
+            )
+        if not (0 < int(count) <= 10_000_000 and 0 < int(seconds) <= 86_400):
+            raise SettingsError(f"RATE_LIMITS: {part!r} is out of range")
+        changes[name] = Rate(int(count), int(seconds))
+    return replace(RateLimits(), **changes)
 
 
 def _public_url(env: Mapping[str, str]) -> str:

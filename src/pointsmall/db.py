@@ -20,6 +20,8 @@ def tortoise_config(database_url: str, *, pool_size: int = 10) -> dict[str, Any]
     connection: str | dict[str, Any] = database_url
     if database_url.startswith(("postgres://", "postgresql://", "asyncpg://")):
         connection = _postgres_connection(database_url, pool_size)
+    elif database_url.startswith("sqlite://"):
+        connection = _sqlite_connection(database_url)
     return {
         "connections": {"default": connection},
         "apps": {
@@ -41,9 +43,17 @@ def _postgres_connection(database_url: str, pool_size: int) -> dict[str, Any]:
         "asyncpg://", "postgres://", 1
     )
     config: dict[str, Any] = expand_db_url(url)
-    config["engine"] = "tortoise.backends.asyncpg"
+    config["engine"] = "pointsmall.backends.postgres"  # tortoise's, fixed: see there
     config["credentials"].setdefault("minsize", 1)
     config["credentials"].setdefault("maxsize", pool_size)
+    return config
+
+
+def _sqlite_connection(database_url: str) -> dict[str, Any]:
+    from tortoise.backends.base.config_generator import expand_db_url
+
+    config: dict[str, Any] = expand_db_url(database_url)
+    config["engine"] = "pointsmall.backends.sqlite"  # tortoise's, fixed: see there
     return config
 
 

@@ -110,10 +110,11 @@ class RedisGuard:
         log.warning("Redis is back after %.1f s: reconciling", time.monotonic() - self._down_since)
         self._down_since = None
         if self._recoveries and (self._recovering is None or self._recovering.done()):
-            self._recovering = asyncio.create_task(self._recover(), name="redis-recovery")
+            self._recovering = asyncio.create_task(self.repair(), name="redis-recovery")
 
-    async def _recover(self) -> None:
-        """The recovery actions, on one worker (a lock in Redis), each on its own."""
+    async def repair(self) -> None:
+        """Run the recovery actions, on one worker at a time (a lock in Redis): after an
+        outage, and when a worker starts (a worker killed mid-redeem left units taken)."""
         try:
             if not await self._redis.set(RECOVERY_LOCK, "1", nx=True, ex=RECOVERY_LOCK_SECONDS):
                 return  # another worker is on it

@@ -21,6 +21,7 @@ from pointsmall.domain.leaderboards import Leaderboards
 from pointsmall.domain.rules import LedgerRules
 from pointsmall.domain.sale_windows import quota_is_zone_free
 from pointsmall.models import Account, Item
+from pointsmall.rate_limits import RateLimiter
 from pointsmall.redis_client import RedisGuard, connect_redis
 from pointsmall.subscriptions.broker import Broker, LocalBroker, RedisBroker
 
@@ -35,6 +36,7 @@ class Runtime:
     gate: FlashGate
     engagement: EngagementRules
     leaderboards: Leaderboards
+    rate_limiter: RateLimiter
 
 
 def ledger_rules(settings: Settings) -> LedgerRules:
@@ -99,9 +101,9 @@ async def open_runtime(
                     global_fallback=True,
                 )
             )
-            if settings.redis_url is None:  # the in-process stand-in starts empty every time
-                await boards.rebuild(clock.now())
-                await reconcile_all(gate)
+            # Whatever Redis holds may be behind the database: an in-process stand-in starts
+            # empty, a worker killed mid-redeem never gave its units back.
+            await guard.repair()
         yield Runtime(
             settings=settings,
             rules=ledger_rules(settings),
@@ -111,6 +113,7 @@ async def open_runtime(
             gate=gate,
             engagement=engagement_rules(settings),
             leaderboards=boards,
+            rate_limiter=RateLimiter(redis, guard, settings.rate_limits),
         )
 
 

@@ -36,7 +36,8 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, with limits on the size and number of headers."""
 
     _in_head = True  # between the end of one message's headers and the next's
-    _head_bytes = 0
+    _head_bytes = 0  # received while in a head: an endless header is cut off by this
+    _parsed_head = 0
 
     def data_received(self, data: bytes) -> None:
         self._unset_keepalive_if_required()
@@ -65,11 +66,23 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._in_head = True
+        self._parsed_head = 0
+
+    def on_url(self, url: bytes) -> None:
+        self._count(len(url))
+        super().on_url(url)
 
     def on_header(self, name: bytes, value: bytes) -> None:
         if len(self.headers) >= MAX_HEADERS:
             raise HeadTooLarge
+        self._count(len(name) + len(value) + 4)
         super().on_header(name, value)
+
+    def _count(self, size: int) -> None:
+        """A head that arrived whole in one read is measured as it is parsed."""
+        self._parsed_head += size
+        if self._parsed_head > MAX_HEAD_BYTES:
+            raise HeadTooLarge
 
     def on_headers_complete(self) -> None:
         self._in_head, self._head_bytes = False, 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pointsmall.app import scheduled_jobs
 from pointsmall.clock import MovableClock
 from pointsmall.domain.flash_gate import quota_key, reconcile_all, stock_key
 from pointsmall.runtime import Runtime
@@ -69,3 +70,32 @@ async def test_what_the_database_refuses_goes_back_to_the_gate(
     await grant(api, "poor", 5, "more")
     assert (await redeem(api, "poor", item["id"], "again"))["errors"] == []  # quota intact
     assert await runtime.redis.get(stock_key(item_id)) == "2"
+
+
+async def test_the_scheduled_check_puts_a_drifted_gate_right(
+    api: Api, clock: MovableClock, runtime: Runtime
+) -> None:
+    await grant(api, "mei", 1_000)
+    item = await create_item(api, pricePoints=10, stock=5)
+    await redeem(api, "mei", item["id"], "r1")
+    item_id = db_id(item["id"])
+    await runtime.redis.set(stock_key(item_id), 2)  # units a killed worker never gave back
+    [check] = [job for job in scheduled_jobs(runtime) if job.name == "gate-check"]
+    assert await check.run() == 1
+    assert await runtime.redis.get(stock_key(item_id)) == "4"
+
+
+async def test_a_database_refusal_takes_a_phantom_unit_off_the_gate(
+    api: Api, clock: MovableClock, runtime: Runtime
+) -> None:
+    """A gate one over (a reconcile raced a commit) converges: the attempt it lets through
+    in vain is refused by the database, and that unit does not go back."""
+    await grant(api, "mei", 1_000)
+    await grant(api, "ana", 1_000)
+    item = await create_item(api, pricePoints=10, stock=1)
+    await redeem(api, "mei", item["id"], "r1")
+    item_id = db_id(item["id"])
+    await runtime.redis.set(stock_key(item_id), 1)  # one over: the database has none left
+    refused = await redeem(api, "ana", item["id"], "r2")
+    assert refused["errors"][0]["code"] == "OUT_OF_STOCK"
+    assert await runtime.redis.get(stock_key(item_id)) == "0"

@@ -14,7 +14,7 @@ NOTIFICATIONS = """subscription($after: ID) { notifications(after: $after) {
   id createdAt __typename
   ... on PointsEarned { amount reason balance }
   ... on PointsExpiringSoon { amount expiresAt withinDays }
-  ... on RedemptionUpdated { redemption { id status item { title } couponCode } }
+  ... on RedemptionUpdated { redemption { id status item { title remainingStock } couponCode } }
   ... on TaskCompleted { task { id title } reward } } }"""
 
 START = {"graphql-transport-ws": "subscribe", "graphql-ws": "start"}

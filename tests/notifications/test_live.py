@@ -168,3 +168,25 @@ async def test_a_subscriber_that_falls_behind_is_told_to_resync() -> None:
         drained = [queue.get_nowait() for _ in range(queue.qsize())]
     assert RESYNC in drained
     assert len(drained) < QUEUE_SIZE + 5
+
+
+async def test_two_events_on_one_socket_report_fresh_data(
+    api: Api, clock: MovableClock, live_server: str, runtime: Runtime
+) -> None:
+    """Loaders belong to one event, not to the connection: the second redemption's notice
+    shows the stock left after it, not the stock the first one saw."""
+    await grant(api, "mei", 500)
+    item = await create_item(api, title="Coffee", pricePoints=100, stock=10)
+    subscriber = await connected(live_server, api.user("mei"))
+    await subscriber.subscribe()
+    await subscriptions_in_place(runtime, 1)
+    seen = []
+    for key in ("r1", "r2"):
+        await redeem(api, "mei", item["id"], key)
+        while True:
+            data = (await subscriber.next_data())["notifications"]
+            if data["__typename"] == "RedemptionUpdated":
+                seen.append(data["redemption"]["item"]["remainingStock"])
+                break
+    assert seen == [9, 8]
+    await subscriber.socket.close()

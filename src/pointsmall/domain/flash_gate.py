@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
+from pointsmall.domain.errors import OutOfStock, QuotaExceeded
 from pointsmall.models import Account, Item, ItemStatus, QuotaUsage
 from pointsmall.redis_client import RedisGuard
 
@@ -50,8 +51,11 @@ return 'TAKEN'
 """
 
 GIVE_BACK = """
+-- ARGV: quantity, give back the quota ('1'), give back the stock ('1').
 -- Only counters that still exist: a reconcile may have reset them meanwhile.
-if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('INCRBY', KEYS[1], ARGV[1]) end
+if ARGV[3] ~= '0' and redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('INCRBY', KEYS[1], ARGV[1])
+end
 if ARGV[2] == '1' and redis.call('EXISTS', KEYS[2]) == 1 then
   redis.call('DECRBY', KEYS[2], ARGV[1])
 end
@@ -114,15 +118,19 @@ class FlashGate:
         )
         return None if verdict is None else Pass(Verdict(verdict), keys, quantity, quota_gated)
 
-    async def give_back(self, taken: Pass) -> None:
-        """The attempt created nothing: what it took goes back."""
+    async def give_back(
+        self, taken: Pass, *, refused_by: OutOfStock | QuotaExceeded | None
+    ) -> None:
+        """The attempt created nothing: what it took goes back. But when the database
+        refused it for want of stock (or quota) that the gate said was there, the gate was
+        counting too many (a reconcile raced a commit): that unit is not given back, so the
+        gate converges on the database instead of staying over for good."""
         if taken.verdict == Verdict.TAKEN:
+            stock = "0" if isinstance(refused_by, OutOfStock) else "1"
+            quota = "1" if taken.quota_gated and not isinstance(refused_by, QuotaExceeded) else "0"
             await self._guard.call(
                 "flash-sale gate",
-                lambda: self._give_back(
-                    keys=list(taken.keys),
-                    args=[taken.quantity, "1" if taken.quota_gated else "0"],
-                ),
+                lambda: self._give_back(keys=list(taken.keys), args=[taken.quantity, quota, stock]),
                 None,
             )
         elif taken.verdict == Verdict.UNKNOWN:
@@ -139,7 +147,7 @@ class FlashGate:
         """Units came back or were added in the database (after it committed)."""
         await self._guard.call(
             "flash-sale gate",
-            lambda: self._give_back(keys=[stock_key(item_id), "-", "-"], args=[quantity, "0"]),
+            lambda: self._give_back(keys=[stock_key(item_id), "-", "-"], args=[quantity, "0", "1"]),
             None,
         )
 
@@ -147,17 +155,21 @@ class FlashGate:
         key = quota_key(item_id, period, user_id)
         await self._guard.call(
             "flash-sale gate",
-            lambda: self._give_back(keys=["-", key, "-"], args=[quantity, "1"]),
+            lambda: self._give_back(keys=["-", key, "-"], args=[quantity, "1", "0"]),
             None,
         )
 
     async def prime(self, item: Item) -> None:
-        """Start gating an item from its database stock (unlimited items are not gated)."""
+        """Gate an item by its stock in the database, read now (unlimited items are not
+        gated). An attempt that commits between the read and the write leaves the gate one
+        over, never under: the database refuses what is not there, and such a refusal takes
+        the unit off the gate for good (`give_back`)."""
 
         async def set_stock() -> object:
-            if item.stock_remaining is None:
+            fresh = await Item.get_or_none(id=item.id)
+            if fresh is None or fresh.stock_remaining is None:
                 return await self._redis.delete(stock_key(item.id))
-            return await self._redis.set(stock_key(item.id), item.stock_remaining)
+            return await self._redis.set(stock_key(item.id), fresh.stock_remaining)
 
         await self._guard.call("flash-sale gate", set_stock, None)
 
@@ -187,3 +199,13 @@ async def reconcile_all(gate: FlashGate) -> int:
         await gate.reconcile(item)
         gated += item.stock_remaining is not None
     return gated
+
+
+async def restate_stock(gate: FlashGate) -> int:
+    """Set every gated item's stock from the database again (the scheduled check that
+    keeps a gate that drifted, say a worker killed mid-redeem, within a minute of the
+    truth); returns how many items are gated."""
+    items = await Item.filter(status=ItemStatus.ACTIVE, stock_remaining__isnull=False)
+    for item in items:
+        await gate.prime(item)
+    return len(items)

@@ -33,6 +33,7 @@ from pointsmall.models import (
     RedemptionStatus,
     SaleRecurrence,
 )
+from pointsmall.redis_client import RedisGuard
 
 CARD_SIZE = 10
 SNAPSHOT_SECONDS = 5.0
@@ -97,9 +98,10 @@ def _available(item: Item, now: datetime) -> bool:
     return window is not None and window.is_open(now) and in_stock
 
 
-async def hot_item_counts(redis: Redis, now: datetime) -> list[tuple[int, int]]:
-    """(item id, redemptions in the last 7 days), most first; recomputed at most each minute."""
-    cached = await redis.get(HOT_KEY)
+async def hot_item_counts(redis: Redis, guard: RedisGuard, now: datetime) -> list[tuple[int, int]]:
+    """(item id, redemptions in the last 7 days), most first; recomputed at most each minute
+    (each time while Redis is away)."""
+    cached = await guard.call("hot list", lambda: redis.get(HOT_KEY), None)
     if cached is not None:
         return [(int(item_id), int(count)) for item_id, count in json.loads(cached)]
     rows = (
@@ -112,7 +114,9 @@ async def hot_item_counts(redis: Redis, now: datetime) -> list[tuple[int, int]]:
         .values("item_id", "redemptions")
     )
     counts = [(int(row["item_id"]), int(row["redemptions"])) for row in rows]
-    await redis.set(HOT_KEY, json.dumps(counts), ex=HOT_SECONDS)
+    await guard.call(
+        "hot list", lambda: redis.set(HOT_KEY, json.dumps(counts), ex=HOT_SECONDS), None
+    )
     return counts
 
 
@@ -147,14 +151,14 @@ async def viewer_of(account: Account, points: PointsSummary, expiring_within: ti
 
 
 async def mall_cards(
-    viewer: Viewer | None, redis: Redis, now: datetime, zone: ZoneInfo
+    viewer: Viewer | None, redis: Redis, guard: RedisGuard, now: datetime, zone: ZoneInfo
 ) -> list[Card]:
     """The cards, with times in the reader's `zone` (the user's, or the programme's)."""
     catalogue = await active_catalogue()
     on_sale = [item for item in catalogue if _available(item, now)]
     cards = [
         await _expiring_soon(viewer, on_sale, zone),
-        await _hot(redis, on_sale, now),
+        await _hot(redis, guard, on_sale, now),
         await _for_you(viewer, on_sale, now),
         _limited(catalogue, now, zone),
         _new(on_sale, now),
@@ -185,9 +189,10 @@ async def _expiring_soon(viewer: Viewer | None, on_sale: list[Item], zone: ZoneI
     )
 
 
-async def _hot(redis: Redis, on_sale: list[Item], now: datetime) -> Card:
+async def _hot(redis: Redis, guard: RedisGuard, on_sale: list[Item], now: datetime) -> Card:
     by_id = {item.id: item for item in on_sale}
-    hot = [item_id for item_id, _ in await hot_item_counts(redis, now) if item_id in by_id]
+    counts = await hot_item_counts(redis, guard, now)
+    hot = [item_id for item_id, _ in counts if item_id in by_id]
     return Card(CardKind.HOT, "Hot this week", "Most redeemed in the last 7 days", hot[:CARD_SIZE])
 
 

@@ -172,13 +172,20 @@ async def redeem(
         redemption, created = await _redeem_checked(
             account, rules, request, quantity, key, address, request_fingerprint
         )
+    except (OutOfStock, QuotaExceeded) as refusal:
+        if gate is not None and gated is not None:
+            await gate.give_back(gated, refused_by=refusal)
+        raise
     except BaseException:
         if gate is not None and gated is not None:
-            await gate.give_back(gated)
+            await gate.give_back(gated, refused_by=None)
         raise
     if gate is not None and gated is not None:
         # A replay took nothing in the database: what the gate took goes back.
-        await (gate.settle(gated) if created else gate.give_back(gated))
+        if created:
+            await gate.settle(gated)
+        else:
+            await gate.give_back(gated, refused_by=None)
     return redemption
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
+from redis.exceptions import RedisError
 
 from pointsmall import clock
 from pointsmall.auth import Role
@@ -58,7 +59,7 @@ from pointsmall.schema.engagement_mutations import (
     UpdateTaskInput,
     UpdateTaskPayload,
 )
-from pointsmall.schema.errors import BadUserInput
+from pointsmall.schema.errors import BadUserInput, Unavailable
 from pointsmall.schema.node import parse_global_id
 
 MAX_BOARD = 100
@@ -318,8 +319,11 @@ async def leaderboard(info: Info, period: Period = Period.WEEKLY, first: int = 2
     boards = info.context.runtime.leaderboards
     now = clock.now()
     viewer = await optional_viewer(info)
-    entries = await boards.top(period, first, now)
-    standing = await boards.standing(period, viewer.id, now) if viewer else None
+    try:
+        entries = await boards.top(period, first, now)
+        standing = await boards.standing(period, viewer.id, now) if viewer else None
+    except (RedisError, OSError):
+        raise Unavailable("the leaderboards are unavailable for a moment: try again") from None
     return Leaderboard(
         period=period,
         entries=[

@@ -102,7 +102,8 @@ async def mall(info: Info) -> Mall:
         viewer = await viewer_of(
             account, summary, info.context.runtime.settings.mall_expiring_window
         )
-    cards = await mall_cards(viewer, info.context.runtime.redis, now, info.context.viewer_zone)
+    runtime = info.context.runtime
+    cards = await mall_cards(viewer, runtime.redis, runtime.guard, now, info.context.viewer_zone)
     wanted = sorted({item_id for card in cards for item_id in card.item_ids})
     models = [
         model

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Self
 
 import strawberry
+from redis.exceptions import RedisError
 from strawberry import relay
 
 from pointsmall import clock
@@ -90,6 +91,14 @@ def _private(info: Info, account_id: int) -> None:
         raise Forbidden("this part of an account is for its user and for admins")
 
 
+def _own(info: Info, account_id: int) -> None:
+    """The inbox: for the user alone, admins included out (what it tells is in the history,
+    redemptions and points admins can see; node() answers the same for its ids)."""
+    viewer = info.context.viewer
+    if viewer is None or viewer.id != account_id:
+        raise Forbidden("the inbox is for its user alone")
+
+
 @strawberry.type(description="A user's points account.")
 class Account(relay.Node):
     id: relay.NodeID[int]
@@ -138,8 +147,11 @@ class Account(relay.Node):
         now = clock.now()
         status = await check_in_status(self._model, runtime.rules, runtime.engagement)
         boards = runtime.leaderboards
-        standing = await boards.standing(Period.ALL_TIME, self.id, now)
-        ranked = await boards.size(Period.ALL_TIME, now)
+        try:
+            standing = await boards.standing(Period.ALL_TIME, self.id, now)
+            ranked = await boards.size(Period.ALL_TIME, now)
+        except (RedisError, OSError):  # the boards are away: no percentile for now
+            standing, ranked = None, 0
         percentile = (
             round(100 * (ranked - standing.rank) / ranked, 1) if standing and ranked else None
         )
@@ -157,7 +169,7 @@ class Account(relay.Node):
         after: str | None = None,
         unread_only: bool = False,
     ) -> NotificationConnection:
-        _private(info, self.id)
+        _own(info, self.id)
         size = page_size(first)
         after_keys = decode_cursor(NOTIFICATION_CURSOR, after)
         before_id = after_keys[0] if after_keys else None
@@ -174,7 +186,7 @@ class Account(relay.Node):
 
     @strawberry.field
     async def unread_notification_count(self, info: Info) -> int:
-        _private(info, self.id)
+        _own(info, self.id)
         return await inbox.unread_count(self.id)
 
     @strawberry.field(description="Redemptions, newest first.")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.types import Info as StrawberryInfo
 
@@ -39,18 +40,24 @@ class Context:
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     connection_params: dict[str, object] | None = None  # a websocket's connection_init payload
     viewer: AccountModel | None = None  # the calling user's account, once a resolver opened it
+    http_response: Response | None = None  # status and headers of an HTTP answer
     _request_loaders: Loaders = field(default_factory=Loaders)
     _principal: Principal | None = None
     _checked: bool = False
 
     @classmethod
-    def for_request(cls, runtime: Runtime, request: Request | WebSocket) -> Context:
+    def for_request(
+        cls, runtime: Runtime, request: Request | WebSocket, response: object = None
+    ) -> Context:
         given = request.headers.get("x-request-id", "")
         request_id = (
             given if 0 < len(given) <= MAX_REQUEST_ID_LENGTH and given.isprintable() else None
         )
         context = cls(
-            runtime=runtime, request=request, authorization=request.headers.get("authorization")
+            runtime=runtime,
+            request=request,
+            authorization=request.headers.get("authorization"),
+            http_response=response if isinstance(response, Response) else None,
         )
         if request_id:
             context.request_id = request_id
@@ -60,6 +67,12 @@ class Context:
     def loaders(self) -> Loaders:
         """This operation's loaders: the request's, or the subscription event's."""
         return _event_loaders.get() or self._request_loaders
+
+    def refuse_http(self, status: int, headers: dict[str, str]) -> None:
+        """An HTTP request is refused: its status and headers say so too."""
+        if self.http_response is not None:
+            self.http_response.status_code = status
+            self.http_response.headers.update(headers)
 
     def start_event(self) -> None:
         """A subscription is about to send an event: it gets loaders of its own."""

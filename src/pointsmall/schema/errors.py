@@ -13,11 +13,13 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+import asyncpg
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types.execution import StreamExecutionResult
+from tortoise.exceptions import DBConnectionError
 
 from pointsmall.domain import errors as domain
 
@@ -52,7 +54,7 @@ class ApiError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-        self.extensions = {"code": self.code}
+        self.extensions: dict[str, object] = {"code": self.code}
 
 
 class Unauthenticated(ApiError):
@@ -69,6 +71,12 @@ class BadUserInput(ApiError):
 
 class NotFoundError(ApiError):
     code = "NOT_FOUND"
+
+
+class Unavailable(ApiError):
+    """A part of the service is away for a moment (Redis, the database): try again."""
+
+    code = "UNAVAILABLE"
 
 
 # A query or mutation sent over the legacy websocket protocol, which carries subscriptions
@@ -117,15 +125,49 @@ class ErrorPolicy(MaskErrors):
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         request_id = getattr(self.execution_context.context, "request_id", None)
+        where = ".".join(str(part) for part in error.path or ()) or "operation"
+        if connection_lost(error.original_error):
+            # The database went away mid-request (a failover, a killed connection): nothing
+            # was half-written, and a retry with the same idempotency key is safe.
+            log.warning("database connection lost in %s (request %s)", where, request_id)
+            masked = GraphQLError(
+                "the database is unavailable for a moment: retry (with the same idempotency key)",
+                nodes=error.nodes,
+                path=error.path,
+            )
+            masked.extensions = {"code": "UNAVAILABLE", "requestId": request_id}
+            return masked
         log.error(
-            "unexpected error in %s (request %s)",
-            ".".join(str(part) for part in error.path or ()) or "operation",
-            request_id,
-            exc_info=error.original_error,
+            "unexpected error in %s (request %s)", where, request_id, exc_info=error.original_error
         )
         masked = super().anonymise_error(error)
         masked.extensions = {"code": "INTERNAL", "requestId": request_id}
         return masked
+
+
+CONNECTION_LOST = (
+    ConnectionError,
+    DBConnectionError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CannotConnectNowError,
+    # What asyncpg says of a pooled connection that the database killed while it was idle.
+    asyncpg.exceptions.InternalClientError,
+)
+
+
+def connection_lost(error: BaseException | None) -> bool:
+    """Whether `error` (or what caused it) is a lost database connection."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, CONNECTION_LOST) or (
+            isinstance(error, asyncpg.exceptions.InterfaceError)
+            and "connection is closed" in str(error)
+        ):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def with_codes(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:

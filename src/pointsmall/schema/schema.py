@@ -73,6 +73,7 @@ from pointsmall.schema.notifications import (
     RedemptionUpdated,
     TaskCompleted,
 )
+from pointsmall.schema.rate_limits import RateLimiting
 from pointsmall.schema.redemptions import Redemption, RedemptionConnection, RedemptionQuote
 
 
@@ -257,6 +258,7 @@ schema = PointsmallSchema(
         CachedParsing,
         CachedValidation,
         ValidText,
+        RateLimiting,
     ],
     config=StrawberryConfig(relay_max_results=100),
 )

@@ -133,6 +133,7 @@ class RedisBroker(LocalBroker):
                 self.connected.set()
                 if lost:  # what was published while we were away never reached us
                     self.resync_all()
+                    self._guard.answered()  # Redis is back: the gates and boards catch up
                     lost = False
                 while True:
                     message = await pubsub.get_message(timeout=30.0)

@@ -8,15 +8,14 @@ message on a developer's machine; under CI they fail.
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-import pytest
 from playwright.async_api import BrowserContext, Page, Route, async_playwright
+
+from tests.conftest import required_program
 
 CHROMIUM_ARGS = [
     "--no-sandbox",  # tests run as root in CI containers
@@ -29,17 +28,6 @@ CHROMIUM_ARGS = [
     # No host name resolves but the loopback address: nothing can load from the internet.
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 ]
-
-
-def chromium_path() -> str:
-    """Debian's Chromium; skipped without it, or failed under CI."""
-    found = os.environ.get("CHROMIUM") or shutil.which("chromium")
-    if found is None:
-        message = "headless Chromium is missing: apt-get install -y chromium"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return found
 
 
 @dataclass
@@ -55,7 +43,7 @@ class OfflineBrowser:
 
 @asynccontextmanager
 async def offline_browser() -> AsyncIterator[OfflineBrowser]:
-    executable = chromium_path()
+    executable = required_program("chromium", "apt-get install -y chromium")
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
             executable_path=executable, headless=True, args=CHROMIUM_ARGS

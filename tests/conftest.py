@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
@@ -50,6 +51,18 @@ START = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 BACKEND = os.environ.get("POINTSMALL_TEST_BACKEND", "embedded")
 if BACKEND not in ("embedded", "server"):
     raise pytest.UsageError("POINTSMALL_TEST_BACKEND must be embedded or server")
+
+
+def required_program(name: str, why: str) -> str:
+    """The path of a program some tests need: skipped with a message where it is missing,
+    failed under CI (where the machine must have it)."""
+    found = os.environ.get(name.upper()) or shutil.which(name)
+    if found is None:
+        message = f"{name} is missing: {why}"
+        if CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return found
 
 
 def server_url(name: str) -> str:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -12,9 +10,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-import pytest
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+
+from tests.conftest import required_program
 
 
 def free_port() -> int:
@@ -22,16 +21,6 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
-
-
-def redis_server_binary() -> str:
-    found = shutil.which("redis-server")
-    if found is None:
-        message = "redis-server is missing: the fault tests start one of their own"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return found
 
 
 @dataclass
@@ -75,7 +64,9 @@ class PrivateRedis:
 
 @asynccontextmanager
 async def private_redis() -> AsyncIterator[PrivateRedis]:
-    server = PrivateRedis(free_port(), redis_server_binary())
+    server = PrivateRedis(
+        free_port(), required_program("redis-server", "the fault tests start one of their own")
+    )
     await server.start()
     try:
         yield server

@@ -91,10 +91,10 @@ from pointsmall import clock
 from pointsmall.auth import Role, issue_token
 from pointsmall.config import Settings
 from pointsmall.db import apply_migrations, open_database
-from pointsmall.domain.accounts import open_account
-from pointsmall.domain.audit import audit_ledger
-from pointsmall.domain.leaderboards import Period, board_key, fraction
-from pointsmall.domain.orders import set_earning_rate
+from pointsmall.domain.engagement.leaderboards import Period, board_key, fraction
+from pointsmall.domain.engagement.orders import set_earning_rate
+from pointsmall.domain.ledger.accounts import open_account
+from pointsmall.domain.ledger.audit import audit_ledger
 from pointsmall.redis_client import redis_for
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/12"

@@ -2,7 +2,7 @@
 
 Run from the repository root (PostgreSQL, Redis and wrk must be running / installed):
 
-    .venv/bin/python bench/ledger.py
+    .venv/bin/python bench/entries.py
 
 It creates a fresh database `pointsmall_bench` next to the admin database of
 BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test), dropping it first
@@ -63,12 +63,12 @@ from pointsmall import clock
 from pointsmall.auth import Role, issue_token
 from pointsmall.config import Settings
 from pointsmall.db import apply_migrations, open_database
-from pointsmall.domain import ledger
-from pointsmall.domain.accounts import open_account
 from pointsmall.domain.actors import Actor
-from pointsmall.domain.audit import audit_ledger
-from pointsmall.domain.ledger import LedgerRequest
-from pointsmall.domain.rules import LedgerRules
+from pointsmall.domain.ledger import entries
+from pointsmall.domain.ledger.accounts import open_account
+from pointsmall.domain.ledger.audit import audit_ledger
+from pointsmall.domain.ledger.entries import LedgerRequest
+from pointsmall.domain.ledger.rules import LedgerRules
 from pointsmall.models import Account
 from pointsmall.runtime import ledger_rules
 
@@ -141,7 +141,7 @@ async def seed_user(number: int, rules: LedgerRules) -> int:
     for index, amount in enumerate(GRANTS):
         soon = SOON.get(index)
         pending = PENDING.get(index)
-        await ledger.earn(
+        await entries.earn(
             account.id,
             amount,
             LedgerRequest(actor=SHOP, idempotency_key=f"grant-{index}", reason="order reward"),
@@ -151,7 +151,7 @@ async def seed_user(number: int, rules: LedgerRules) -> int:
         )
         spent = SPEND_AFTER.get(index)
         if spent:
-            await ledger.spend(
+            await entries.spend(
                 account.id,
                 spent,
                 LedgerRequest(
@@ -227,7 +227,7 @@ async def timed_spends(jobs: Sequence[tuple[int, int]], prefix: str) -> SpendRun
             request = LedgerRequest(actor=SHOP, idempotency_key=f"{prefix}-{number}")
             began = time.perf_counter()
             try:
-                await ledger.spend(account_id, amount, request)
+                await entries.spend(account_id, amount, request)
             except Exception as error:
                 run.failures[type(error).__name__] += 1
                 continue
@@ -277,7 +277,7 @@ async def bench_spends(bench_url: str, account_ids: Sequence[int], rules: Ledger
         hot = await open_account("bench-hot-user", nickname="Hot")
         hot_runs: list[SpendRun] = []
         for number in range(SPEND_RUNS):
-            await ledger.earn(
+            await entries.earn(
                 hot.id,
                 HOT_SPENDS * HOT_AMOUNT,
                 LedgerRequest(actor=SHOP, idempotency_key=f"fund-{number}", reason="bench"),

@@ -87,16 +87,16 @@ from pointsmall import clock
 from pointsmall.auth import Role, issue_token
 from pointsmall.config import Settings
 from pointsmall.db import apply_migrations, open_database
-from pointsmall.domain import ledger
-from pointsmall.domain.accounts import ProfileUpdate, open_account, upsert_profile
 from pointsmall.domain.actors import Actor
-from pointsmall.domain.audit import audit_ledger
-from pointsmall.domain.catalogue import ItemFields, VirtualRight, add_coupon_codes, create_item
-from pointsmall.domain.flash_gate import stock_key
-from pointsmall.domain.ledger import LedgerRequest
-from pointsmall.domain.redemptions import RedeemRequest, ShippingAddress, redeem
-from pointsmall.domain.rules import LedgerRules
-from pointsmall.domain.sale_windows import sale_window
+from pointsmall.domain.ledger import entries
+from pointsmall.domain.ledger.accounts import ProfileUpdate, open_account, upsert_profile
+from pointsmall.domain.ledger.audit import audit_ledger
+from pointsmall.domain.ledger.entries import LedgerRequest
+from pointsmall.domain.ledger.rules import LedgerRules
+from pointsmall.domain.mall.catalogue import ItemFields, VirtualRight, add_coupon_codes, create_item
+from pointsmall.domain.mall.flash_gate import stock_key
+from pointsmall.domain.mall.redemptions import RedeemRequest, ShippingAddress, redeem
+from pointsmall.domain.mall.sale_windows import sale_window
 from pointsmall.models import Account, Item, ItemKind, ItemStatus, QuotaWindow, SaleRecurrence
 from pointsmall.runtime import ledger_rules
 
@@ -199,7 +199,7 @@ async def seed(bench_url: str, rules: LedgerRules, zone: ZoneInfo, sales: int) -
         async def fund(number: int) -> None:
             account = await open_account(user_id_of(number), nickname=f"Bench User {number:04d}")
             request = LedgerRequest(actor=SHOP, idempotency_key="fund", reason="bench funds")
-            await ledger.earn(account.id, FUND, request, rules)
+            await entries.earn(account.id, FUND, request, rules)
             account_ids[number] = account.id
 
         await in_parallel(partial(fund, number) for number in range(USERS))
@@ -243,7 +243,7 @@ async def seed(bench_url: str, rules: LedgerRules, zone: ZoneInfo, sales: int) -
             request = LedgerRequest(actor=SHOP, idempotency_key="soon", reason="bench expiring")
             expires = clock.now() + timedelta(days=3 + number % 25)
             amount = 300 + 50 * (number % 5)
-            await ledger.earn(account_ids[number], amount, request, rules, expires_at=expires)
+            await entries.earn(account_ids[number], amount, request, rules, expires_at=expires)
 
         await in_parallel(partial(profile, number) for number in range(MALL_USERS))
     return Seeded(

@@ -9,7 +9,7 @@ next to the admin database of BENCH_DATABASE_URL (default
 postgres://postgres@127.0.0.1:5432/test), dropping it first if present and again at the
 end, and uses Redis database BENCH_REDIS_URL (default redis://127.0.0.1:6379/11), deleting
 only the server's `pointsmall:*` keys. It opens N accounts (and 100 for the warm-up), each
-with one lot of points expiring in 2 days (`ledger.earn`, which stores a PointsEarned
+with one lot of points expiring in 2 days (`entries.earn`, which stores a PointsEarned
 notification before any socket is open). It starts `pointsmall serve` on port 8096 with
 ONE worker and REDIS_URL set (the Redis broker), having first claimed the scheduler's lock
 of the `expiry-warnings` job in Redis, so that the server does not send the warnings
@@ -98,11 +98,11 @@ from pointsmall import clock
 from pointsmall.auth import Role, issue_token
 from pointsmall.config import Settings
 from pointsmall.db import apply_migrations, open_database
-from pointsmall.domain import ledger
-from pointsmall.domain.accounts import open_account
 from pointsmall.domain.actors import Actor
-from pointsmall.domain.ledger import LedgerRequest
-from pointsmall.domain.rules import LedgerRules
+from pointsmall.domain.ledger import entries
+from pointsmall.domain.ledger.accounts import open_account
+from pointsmall.domain.ledger.entries import LedgerRequest
+from pointsmall.domain.ledger.rules import LedgerRules
 from pointsmall.runtime import ledger_rules
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/11"
@@ -225,7 +225,7 @@ async def seed(bench_url: str, sockets: int, rules: LedgerRules) -> None:
         async def worker() -> None:
             for number in numbers:
                 account = await open_account(user_id_of(sockets, number))
-                await ledger.earn(
+                await entries.earn(
                     account.id,
                     LOT_POINTS,
                     LedgerRequest(actor=SHOP, idempotency_key="bench-lot", reason="bench lot"),

@@ -36,7 +36,7 @@ from pointsmall.app import create_app
 from pointsmall.clock import MovableClock
 from pointsmall.config import Settings
 from pointsmall.db import apply_migrations, open_database
-from pointsmall.domain.mall_cards import forget_catalogue
+from pointsmall.domain.mall.cards import forget_catalogue
 from pointsmall.redis_client import redis_for
 from pointsmall.runtime import Runtime, open_runtime
 from pointsmall.serving import server_options

@@ -10,7 +10,11 @@ import pytest
 from pointsmall.app import create_app
 from pointsmall.cli import main as pointsmall_main
 from pointsmall.config import DEVELOPMENT_JWT_SECRET, Settings, SettingsError
-from pointsmall.domain.expiry_policy import PeriodEndExpiry, RollingExpiry, parse_expiry_policy
+from pointsmall.domain.ledger.expiry_policy import (
+    PeriodEndExpiry,
+    RollingExpiry,
+    parse_expiry_policy,
+)
 from pointsmall.runtime import engagement_rules
 
 RANDOM_SECRET = "5f0c2e9a8b1d47e6a3c9f2b7d4e18a60c3b5e7f9a1d2c4e6"  # openssl rand -hex 24

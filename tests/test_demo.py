@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from pointsmall.demo import DEMO_USER, seed_demo
-from pointsmall.domain.audit import audit_ledger
+from pointsmall.domain.ledger.audit import audit_ledger
 from pointsmall.runtime import Runtime
 from pointsmall.schema.node import parse_global_id
 from tests.api import Api

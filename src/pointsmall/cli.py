@@ -175,7 +175,7 @@ def _token(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _expire(settings: Settings, args: argparse.Namespace) -> int:
-    from pointsmall.domain.expiry import expire_due_points
+    from pointsmall.domain.ledger.expiry import expire_due_points
 
     async def work(runtime: Runtime) -> int:
         report = await expire_due_points()
@@ -190,7 +190,7 @@ def _expire(settings: Settings, args: argparse.Namespace) -> int:
 
 def _lapse_payments(settings: Settings, args: argparse.Namespace) -> int:
     from pointsmall.domain.actors import SYSTEM
-    from pointsmall.domain.redemption_lifecycle import lapse_unpaid
+    from pointsmall.domain.mall.redemption_lifecycle import lapse_unpaid
 
     async def work(runtime: Runtime) -> int:
         lapsed = await lapse_unpaid(SYSTEM, ledger_rules(settings))
@@ -201,7 +201,7 @@ def _lapse_payments(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _warn_expiring(settings: Settings, args: argparse.Namespace) -> int:
-    from pointsmall.domain.notifications import warn_expiring
+    from pointsmall.domain.notifications.inbox import warn_expiring
 
     async def work(runtime: Runtime) -> int:
         sent = await warn_expiring(ledger_rules(settings), settings.expiry_warning_days)
@@ -212,7 +212,7 @@ def _warn_expiring(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _announce_matured(settings: Settings, args: argparse.Namespace) -> int:
-    from pointsmall.domain.notifications import announce_matured
+    from pointsmall.domain.notifications.inbox import announce_matured
 
     async def work(runtime: Runtime) -> int:
         sent = await announce_matured()
@@ -223,7 +223,7 @@ def _announce_matured(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _reconcile(settings: Settings, args: argparse.Namespace) -> int:
-    from pointsmall.domain.flash_gate import reconcile_all
+    from pointsmall.domain.mall.flash_gate import reconcile_all
 
     async def work(runtime: Runtime) -> int:
         gated = await reconcile_all(runtime.gate)
@@ -245,7 +245,7 @@ def _rebuild_leaderboards(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _audit(settings: Settings, args: argparse.Namespace) -> int:
-    from pointsmall.domain.audit import audit_ledger
+    from pointsmall.domain.ledger.audit import audit_ledger
 
     async def work(runtime: Runtime) -> int:
         report = await audit_ledger()

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pointsmall.domain.expiry_policy import ExpiryPolicy, parse_expiry_policy
+from pointsmall.domain.ledger.expiry_policy import ExpiryPolicy, parse_expiry_policy
 
 DEVELOPMENT_JWT_SECRET = "pointsmall-development-secret-do-not-use-in-production"
 DEFAULT_DATABASE_URL = "sqlite://var/pointsmall.sqlite3"

@@ -18,28 +18,21 @@ from functools import partial
 
 from pointsmall import clock
 from pointsmall.clock import MovableClock
-from pointsmall.domain import (
-    app_events,
-    catalogue,
-    checkins,
-    ledger,
-    notifications,
-    orders,
-    redemption_lifecycle,
-    shares,
-    tasks,
-)
-from pointsmall.domain.accounts import ProfileUpdate, upsert_profile
 from pointsmall.domain.actors import Actor
-from pointsmall.domain.catalogue import ItemFields, VirtualRight
-from pointsmall.domain.engagement_rules import EngagementRules
-from pointsmall.domain.expiry import expire_due_points
-from pointsmall.domain.ledger import LedgerRequest
-from pointsmall.domain.orders import OrderLine
-from pointsmall.domain.redemption_lifecycle import Tracking
-from pointsmall.domain.redemptions import RedeemRequest, ShippingAddress, redeem
-from pointsmall.domain.rules import LedgerRules
-from pointsmall.domain.tasks import TaskFields, Tier
+from pointsmall.domain.engagement import app_events, checkins, orders, shares, tasks
+from pointsmall.domain.engagement.orders import OrderLine
+from pointsmall.domain.engagement.rules import EngagementRules
+from pointsmall.domain.engagement.tasks import TaskFields, Tier
+from pointsmall.domain.ledger import entries
+from pointsmall.domain.ledger.accounts import ProfileUpdate, upsert_profile
+from pointsmall.domain.ledger.entries import LedgerRequest
+from pointsmall.domain.ledger.expiry import expire_due_points
+from pointsmall.domain.ledger.rules import LedgerRules
+from pointsmall.domain.mall import catalogue, redemption_lifecycle
+from pointsmall.domain.mall.catalogue import ItemFields, VirtualRight
+from pointsmall.domain.mall.redemption_lifecycle import Tracking
+from pointsmall.domain.mall.redemptions import RedeemRequest, ShippingAddress, redeem
+from pointsmall.domain.notifications import inbox
 from pointsmall.models import (
     Account,
     Item,
@@ -330,8 +323,8 @@ async def seed_demo(rules: LedgerRules, engagement: EngagementRules, public_url:
 
 async def _daily_jobs(demo: Demo) -> None:
     await expire_due_points()
-    await notifications.announce_matured()
-    await notifications.warn_expiring(demo.rules)
+    await inbox.announce_matured()
+    await inbox.warn_expiring(demo.rules)
 
 
 async def _users_and_programme(demo: Demo) -> None:
@@ -516,7 +509,7 @@ async def _grant(
 ) -> None:
     account = await Account.get(user_id=user)
     expires_at = clock.now() + expires_in if expires_in else None
-    await ledger.earn(
+    await entries.earn(
         account.id,
         amount,
         LedgerRequest(SHOP, f"{key}-{user}", reason, reference=key),

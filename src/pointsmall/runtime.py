@@ -15,11 +15,11 @@ from pointsmall import clock
 from pointsmall.config import Settings
 from pointsmall.db import open_database
 from pointsmall.domain import events
-from pointsmall.domain.engagement_rules import EngagementRules
-from pointsmall.domain.flash_gate import FlashGate, reconcile_all
-from pointsmall.domain.leaderboards import Leaderboards
-from pointsmall.domain.rules import LedgerRules
-from pointsmall.domain.sale_windows import quota_is_zone_free
+from pointsmall.domain.engagement.leaderboards import Leaderboards
+from pointsmall.domain.engagement.rules import EngagementRules
+from pointsmall.domain.ledger.rules import LedgerRules
+from pointsmall.domain.mall.flash_gate import FlashGate, reconcile_all
+from pointsmall.domain.mall.sale_windows import quota_is_zone_free
 from pointsmall.models import Account, Item
 from pointsmall.rate_limits import RateLimiter
 from pointsmall.redis_client import RedisGuard, connect_redis

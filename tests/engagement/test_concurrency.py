@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from pointsmall.clock import MovableClock
-from pointsmall.domain import audit
+from pointsmall.domain.ledger import audit
 from pointsmall.models import Account, CheckIn, Entry, EntryKind, Order
 from tests.api import Api
 from tests.engagement.helpers import (

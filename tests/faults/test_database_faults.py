@@ -12,7 +12,7 @@ import asyncpg
 import pytest
 
 from pointsmall.config import Settings
-from pointsmall.domain.audit import audit_ledger
+from pointsmall.domain.ledger.audit import audit_ledger
 from pointsmall.models import Entry, EntryKind, Item, Redemption, RedemptionStatus
 from pointsmall.schema.node import parse_global_id
 from tests.api import Api

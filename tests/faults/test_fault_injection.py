@@ -25,12 +25,14 @@ from tortoise.exceptions import OperationalError
 
 from pointsmall import clock as service_clock
 from pointsmall.clock import MovableClock
-from pointsmall.domain import checkins, ledger, orders, redemption_lifecycle
-from pointsmall.domain.audit import audit_ledger
+from pointsmall.domain.engagement import checkins, orders
+from pointsmall.domain.engagement.orders import OrderLine, RefundLine
 from pointsmall.domain.errors import DomainError
-from pointsmall.domain.expiry import expire_due_points
-from pointsmall.domain.orders import OrderLine, RefundLine
-from pointsmall.domain.redemptions import RedeemRequest, ShippingAddress, redeem
+from pointsmall.domain.ledger import entries
+from pointsmall.domain.ledger.audit import audit_ledger
+from pointsmall.domain.ledger.expiry import expire_due_points
+from pointsmall.domain.mall import redemption_lifecycle
+from pointsmall.domain.mall.redemptions import RedeemRequest, ShippingAddress, redeem
 from pointsmall.models import (
     Account,
     CheckIn,
@@ -143,7 +145,7 @@ async def run(step: Step, runtime: Runtime, items: list[int], clock: MovableCloc
     """Run the step; False when there was nothing to do (no order to refund...)."""
     account = await Account.get(user_id=step.user)
     if step.kind == "grant":
-        await ledger.earn(account.id, step.value, request(step.key), RULES)
+        await entries.earn(account.id, step.value, request(step.key), RULES)
     elif step.kind == "redeem":
         item_id = items[step.value % len(items)]
         actor = SERVICE
@@ -238,7 +240,7 @@ async def test_faults_anywhere_never_break_the_books_nor_lie_to_a_caller(
             account = await Account.create(
                 user_id=user, tags=[], created_at=clock.now(), updated_at=clock.now()
             )
-            await ledger.earn(account.id, 600, request(f"seed-{user}"), RULES)
+            await entries.earn(account.id, 600, request(f"seed-{user}"), RULES)
         faults.seed = seed
         faults.__post_init__()
         for step in steps_for(seed):

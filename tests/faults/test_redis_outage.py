@@ -19,8 +19,8 @@ from redis.asyncio import Redis
 
 from pointsmall.app import create_app
 from pointsmall.config import Settings
-from pointsmall.domain.audit import audit_ledger
-from pointsmall.domain.flash_gate import stock_key
+from pointsmall.domain.ledger.audit import audit_ledger
+from pointsmall.domain.mall.flash_gate import stock_key
 from pointsmall.models import Item, Redemption, RedemptionStatus
 from pointsmall.redis_client import redis_for
 from pointsmall.runtime import Runtime, open_runtime

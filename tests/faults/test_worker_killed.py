@@ -18,8 +18,8 @@ import pytest
 from redis.asyncio import Redis
 
 from pointsmall.config import Settings
-from pointsmall.domain.audit import audit_ledger
-from pointsmall.domain.flash_gate import stock_key
+from pointsmall.domain.ledger.audit import audit_ledger
+from pointsmall.domain.mall.flash_gate import stock_key
 from pointsmall.models import Item, Redemption, RedemptionStatus
 from pointsmall.schema.node import parse_global_id
 from tests.api import Api

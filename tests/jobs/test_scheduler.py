@@ -10,9 +10,9 @@ from redis.asyncio import Redis
 from pointsmall.app import create_app
 from pointsmall.clock import MovableClock
 from pointsmall.config import Settings
-from pointsmall.domain import ledger
-from pointsmall.domain.accounts import open_account
-from pointsmall.domain.ledger import LedgerRequest
+from pointsmall.domain.ledger import entries
+from pointsmall.domain.ledger.accounts import open_account
+from pointsmall.domain.ledger.entries import LedgerRequest
 from pointsmall.jobs.scheduler import Job, Ticket, run_once_per_interval, running
 from pointsmall.models import Entry, EntryKind
 from pointsmall.redis_client import RedisGuard
@@ -52,7 +52,7 @@ async def test_the_server_runs_the_expiry_sweep_by_itself(
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         account = await open_account("sweep-me")
-        await ledger.earn(
+        await entries.earn(
             account.id,
             50,
             LedgerRequest(SERVICE, "soon-gone", "r"),

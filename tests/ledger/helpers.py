@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pointsmall.domain.accounts import open_account
 from pointsmall.domain.actors import Actor
-from pointsmall.domain.ledger import LedgerRequest
-from pointsmall.domain.rules import LedgerRules
+from pointsmall.domain.ledger.accounts import open_account
+from pointsmall.domain.ledger.entries import LedgerRequest
+from pointsmall.domain.ledger.rules import LedgerRules
 from pointsmall.models import Account
 
 RULES = LedgerRules()

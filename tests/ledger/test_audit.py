@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from pointsmall.clock import MovableClock
-from pointsmall.domain import audit, ledger
+from pointsmall.domain.ledger import audit, entries
 from pointsmall.models import Account, Lot
 from tests.ledger.helpers import RULES, account, request
 
@@ -25,8 +25,8 @@ async def test_audit_is_clean_then_finds_tampering(
     db: str, database_url: str, clock: MovableClock
 ) -> None:
     user = await account()
-    await ledger.earn(user.id, 100, request("e"), RULES)
-    await ledger.spend(user.id, 30, request("s"))
+    await entries.earn(user.id, 100, request("e"), RULES)
+    await entries.spend(user.id, 30, request("s"))
     clean = run_audit(database_url)
     assert clean.returncode == 0, clean.stdout + clean.stderr
     assert "clean" in clean.stdout and "issued" in clean.stdout

@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 
 from pointsmall.clock import MovableClock
-from pointsmall.domain import audit, ledger
 from pointsmall.domain.errors import DomainError, InsufficientPoints
-from pointsmall.domain.expiry import expire_due_points
+from pointsmall.domain.ledger import audit, entries
+from pointsmall.domain.ledger.expiry import expire_due_points
 from pointsmall.models import Allocation, Entry, EntryKind, Lot
 from tests.ledger.helpers import RULES, account, reload, request
 
@@ -21,11 +21,11 @@ async def test_200_concurrent_spends_of_10_from_1000_leave_exactly_100_successes
     db: str, clock: MovableClock
 ) -> None:
     user = await account()
-    await ledger.earn(user.id, 1000, request("e"), RULES)
+    await entries.earn(user.id, 1000, request("e"), RULES)
 
     async def spend(number: int) -> bool:
         try:
-            await ledger.spend(user.id, 10, request(f"s{number}"))
+            await entries.spend(user.id, 10, request(f"s{number}"))
         except InsufficientPoints:
             return False
         return True
@@ -43,12 +43,14 @@ async def test_the_same_key_sent_50_times_at_once_has_one_effect(
     db: str, clock: MovableClock
 ) -> None:
     user = await account()
-    await ledger.earn(user.id, 1000, request("e"), RULES)
-    entries = await asyncio.gather(*(ledger.spend(user.id, 25, request("same")) for _ in range(50)))
-    assert len({entry.id for entry in entries}) == 1
+    await entries.earn(user.id, 1000, request("e"), RULES)
+    spends = await asyncio.gather(
+        *(entries.spend(user.id, 25, request("same")) for _ in range(50))
+    )
+    assert len({entry.id for entry in spends}) == 1
     assert (await reload(user)).ledger_balance == 975
     grants = await asyncio.gather(
-        *(ledger.earn(user.id, 5, request("grant-once"), RULES) for _ in range(50))
+        *(entries.earn(user.id, 5, request("grant-once"), RULES) for _ in range(50))
     )
     assert len({entry.id for entry in grants}) == 1
     assert (await reload(user)).ledger_balance == 980
@@ -59,17 +61,17 @@ async def test_the_sweep_racing_spends_never_spends_an_expired_point_nor_expires
 ) -> None:
     users = [await account(f"u{n}") for n in range(20)]
     for user in users:
-        await ledger.earn(
+        await entries.earn(
             user.id, 100, request("short"), RULES, expires_at=clock.now() + timedelta(hours=1)
         )
-        await ledger.earn(user.id, 100, request("long"), RULES)
+        await entries.earn(user.id, 100, request("long"), RULES)
     clock.advance(timedelta(hours=1))
 
     async def spend_all(user_id: int) -> int:
         spent = 0
         for number in range(12):
             try:
-                await ledger.spend(user_id, 20, request(f"s{number}"))
+                await entries.spend(user_id, 20, request(f"s{number}"))
                 spent += 20
             except DomainError:
                 break

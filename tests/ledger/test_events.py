@@ -7,8 +7,9 @@ from collections.abc import Iterator
 import pytest
 
 from pointsmall.clock import MovableClock
-from pointsmall.domain import events, ledger
+from pointsmall.domain import events
 from pointsmall.domain.errors import InsufficientPoints
+from pointsmall.domain.ledger import entries
 from pointsmall.models import Account
 from tests.ledger.helpers import RULES, account, request
 
@@ -32,10 +33,10 @@ async def test_events_follow_the_commit(
     db: str, clock: MovableClock, heard: list[tuple[events.Event, int]]
 ) -> None:
     user = await account()
-    await ledger.earn(user.id, 50, request("e"), RULES)
+    await entries.earn(user.id, 50, request("e"), RULES)
     assert heard == [(events.AccountChanged(user.id), 50)]
     with pytest.raises(InsufficientPoints):
-        await ledger.spend(user.id, 80, request("s"))
+        await entries.spend(user.id, 80, request("s"))
     assert len(heard) == 1  # a refused operation announces nothing
 
 
@@ -44,14 +45,14 @@ async def test_nested_operations_announce_once_after_the_outer_commit(
 ) -> None:
     user = await account()
     async with events.atomic():
-        await ledger.earn(user.id, 10, request("a"), RULES)
-        await ledger.earn(user.id, 20, request("b"), RULES)
+        await entries.earn(user.id, 10, request("a"), RULES)
+        await entries.earn(user.id, 20, request("b"), RULES)
         assert heard == []
     assert heard == [(events.AccountChanged(user.id), 30)]
 
     async def outer_work_that_fails() -> None:
         async with events.atomic():
-            await ledger.earn(user.id, 5, request("c"), RULES)
+            await entries.earn(user.id, 5, request("c"), RULES)
             raise RuntimeError("the outer work failed")
 
     with pytest.raises(RuntimeError):

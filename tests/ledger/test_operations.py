@@ -8,8 +8,6 @@ import pytest
 
 from pointsmall import clock as service_clock
 from pointsmall.clock import MovableClock
-from pointsmall.domain import audit, corrections, holds, ledger, reversals
-from pointsmall.domain.balances import PointsSummary, live_lots, summarize
 from pointsmall.domain.errors import (
     AccountFrozen,
     IdempotencyConflict,
@@ -18,9 +16,11 @@ from pointsmall.domain.errors import (
     InvalidValue,
     NotFound,
 )
-from pointsmall.domain.expiry import expire_due_points
-from pointsmall.domain.expiry_policy import PeriodEndExpiry
-from pointsmall.domain.rules import LedgerRules
+from pointsmall.domain.ledger import audit, corrections, entries, holds, reversals
+from pointsmall.domain.ledger.balances import PointsSummary, live_lots, summarize
+from pointsmall.domain.ledger.expiry import expire_due_points
+from pointsmall.domain.ledger.expiry_policy import PeriodEndExpiry
+from pointsmall.domain.ledger.rules import LedgerRules
 from pointsmall.models import Account, Allocation, Entry, EntryKind, Hold, HoldStatus, Lot
 from pointsmall.models.ledger import LotSource
 from tests.ledger.helpers import RULES, account, reload, request
@@ -42,7 +42,7 @@ async def assert_books_clean() -> None:
 
 async def test_earned_points_expire_after_the_rolling_period(db: str, clock: MovableClock) -> None:
     user = await account()
-    entry = await ledger.earn(user.id, 100, request("e1"), RULES)
+    entry = await entries.earn(user.id, 100, request("e1"), RULES)
     [lot] = await Lot.filter(account_id=user.id)
     assert lot.expires_at == clock.now() + timedelta(days=365)
     assert entry.balance_after == 100
@@ -56,21 +56,21 @@ async def test_pending_points_count_once_their_window_passes_without_a_job(
     db: str, clock: MovableClock
 ) -> None:
     user = await account()
-    await ledger.earn(user.id, 300, request("order"), RULES, available_at=clock.now() + 7 * DAY)
+    await entries.earn(user.id, 300, request("order"), RULES, available_at=clock.now() + 7 * DAY)
     summary = await points(user)
     assert (summary.balance, summary.pending) == (0, 300)
     with pytest.raises(InsufficientPoints):
-        await ledger.spend(user.id, 1, request("too-early"))
+        await entries.spend(user.id, 1, request("too-early"))
     clock.advance(7 * DAY)
     summary = await points(user)
     assert (summary.balance, summary.pending) == (300, 0)
-    await ledger.spend(user.id, 300, request("now"))
+    await entries.spend(user.id, 300, request("now"))
 
 
 async def test_explicit_expiry_must_follow_availability(db: str, clock: MovableClock) -> None:
     user = await account()
     with pytest.raises(InvalidValue) as refused:
-        await ledger.earn(user.id, 10, request("x"), RULES, expires_at=clock.now() - DAY)
+        await entries.earn(user.id, 10, request("x"), RULES, expires_at=clock.now() - DAY)
     assert refused.value.field == "expiresAt"
     assert await Entry.filter(account_id=user.id).count() == 0
 
@@ -79,9 +79,9 @@ async def test_spend_draws_earliest_expiry_first_and_records_allocations(
     db: str, clock: MovableClock
 ) -> None:
     user = await account()
-    await ledger.earn(user.id, 100, request("late"), RULES)
-    await ledger.earn(user.id, 50, request("soon"), RULES, expires_at=clock.now() + 3 * DAY)
-    spent = await ledger.spend(user.id, 70, request("s"))
+    await entries.earn(user.id, 100, request("late"), RULES)
+    await entries.earn(user.id, 50, request("soon"), RULES, expires_at=clock.now() + 3 * DAY)
+    spent = await entries.spend(user.id, 70, request("s"))
     allocations = await Allocation.filter(entry_id=spent.id).order_by("id")
     lots = {lot.id: lot for lot in await Lot.filter(account_id=user.id)}
     assert [
@@ -96,18 +96,18 @@ async def test_spend_draws_earliest_expiry_first_and_records_allocations(
 
 async def test_spending_more_than_available_changes_nothing(db: str, clock: MovableClock) -> None:
     user = await account()
-    await ledger.earn(user.id, 40, request("e"), RULES)
+    await entries.earn(user.id, 40, request("e"), RULES)
     with pytest.raises(InsufficientPoints):
-        await ledger.spend(user.id, 41, request("s"))
+        await entries.spend(user.id, 41, request("s"))
     assert (await points(user)).balance == 40
     assert await Entry.filter(account_id=user.id).count() == 1
 
 
 async def test_a_retry_with_the_same_key_charges_once(db: str, clock: MovableClock) -> None:
     user = await account()
-    await ledger.earn(user.id, 100, request("e"), RULES)
-    first = await ledger.spend(user.id, 30, request("spend-1"))
-    again = await ledger.spend(user.id, 30, request("spend-1"))
+    await entries.earn(user.id, 100, request("e"), RULES)
+    first = await entries.spend(user.id, 30, request("spend-1"))
+    again = await entries.spend(user.id, 30, request("spend-1"))
     assert again.id == first.id
     assert (await points(user)).balance == 70
 
@@ -116,10 +116,10 @@ async def test_the_same_key_with_other_parameters_is_a_conflict(
     db: str, clock: MovableClock
 ) -> None:
     user = await account()
-    await ledger.earn(user.id, 100, request("e"), RULES)
-    await ledger.spend(user.id, 30, request("spend-1"))
+    await entries.earn(user.id, 100, request("e"), RULES)
+    await entries.spend(user.id, 30, request("spend-1"))
     with pytest.raises(IdempotencyConflict):
-        await ledger.spend(user.id, 31, request("spend-1"))
+        await entries.spend(user.id, 31, request("spend-1"))
     with pytest.raises(IdempotencyConflict):
         await corrections.adjust(user.id, 5, request("spend-1"), RULES)
     assert (await points(user)).balance == 70
@@ -129,17 +129,17 @@ async def test_frozen_accounts_keep_their_balance_but_cannot_spend_or_hold(
     db: str, clock: MovableClock
 ) -> None:
     user = await account()
-    await ledger.earn(user.id, 100, request("e"), RULES)
+    await entries.earn(user.id, 100, request("e"), RULES)
     await corrections.set_frozen(user.id, True, request(reason="fraud review"))
     with pytest.raises(AccountFrozen):
-        await ledger.spend(user.id, 10, request("s"))
+        await entries.spend(user.id, 10, request("s"))
     with pytest.raises(AccountFrozen):
         await holds.hold(user.id, 10, request("h"))
-    await ledger.earn(user.id, 5, request("while-frozen"), RULES)  # recorded, waits
+    await entries.earn(user.id, 5, request("while-frozen"), RULES)  # recorded, waits
     summary = await points(user)
     assert (summary.balance, summary.frozen) == (105, True)
     await corrections.set_frozen(user.id, False, request(reason="cleared"))
-    await ledger.spend(user.id, 105, request("s2"))
+    await entries.spend(user.id, 105, request("s2"))
     kinds = [e.kind for e in await Entry.filter(account_id=user.id).order_by("id")]
     assert EntryKind.FREEZE in kinds and EntryKind.UNFREEZE in kinds
 
@@ -153,7 +153,7 @@ async def test_freezing_a_frozen_account_changes_nothing(db: str, clock: Movable
 
 async def test_hold_then_capture_redeems_the_points(db: str, clock: MovableClock) -> None:
     user = await account()
-    await ledger.earn(user.id, 100, request("e"), RULES)
+    await entries.earn(user.id, 100, request("e"), RULES)
     held = await holds.hold(user.id, 60, request("h"))
     summary = await points(user)
     assert (summary.balance, summary.held) == (40, 60)
@@ -170,7 +170,7 @@ async def test_held_points_survive_their_lot_expiring_and_come_back_in_a_grace_l
     db: str, clock: MovableClock
 ) -> None:
     user = await account()
-    await ledger.earn(user.id, 100, request("e"), RULES, expires_at=clock.now() + 2 * DAY)
+    await entries.earn(user.id, 100, request("e"), RULES, expires_at=clock.now() + 2 * DAY)
     held = await holds.hold(user.id, 100, request("h"))
     clock.advance(3 * DAY)
     await expire_due_points()  # nothing left in the lot: the hold took it
@@ -185,8 +185,8 @@ async def test_held_points_survive_their_lot_expiring_and_come_back_in_a_grace_l
 
 async def test_reverse_returns_points_to_their_original_lots(db: str, clock: MovableClock) -> None:
     user = await account()
-    await ledger.earn(user.id, 100, request("e"), RULES)
-    spent = await ledger.spend(user.id, 80, request("s"))
+    await entries.earn(user.id, 100, request("e"), RULES)
+    spent = await entries.spend(user.id, 80, request("s"))
     reversal = await reversals.reverse(spent.id, request("r"), RULES)
     assert reversal.amount == 80 and reversal.reverses_id == spent.id
     [lot] = await Lot.filter(account_id=user.id)
@@ -200,8 +200,8 @@ async def test_partial_reversals_never_give_back_more_than_was_taken(
     db: str, clock: MovableClock
 ) -> None:
     user = await account()
-    await ledger.earn(user.id, 100, request("e"), RULES)
-    spent = await ledger.spend(user.id, 90, request("s"))
+    await entries.earn(user.id, 100, request("e"), RULES)
+    spent = await entries.spend(user.id, 90, request("s"))
     await reversals.reverse(spent.id, request("r1"), RULES, amount=50)
     with pytest.raises(InvalidValue):
         await reversals.reverse(spent.id, request("r2"), RULES, amount=41)
@@ -214,8 +214,8 @@ async def test_reversing_after_the_lot_expired_gives_a_grace_lot(
     db: str, clock: MovableClock
 ) -> None:
     user = await account()
-    await ledger.earn(user.id, 50, request("e"), RULES, expires_at=clock.now() + DAY)
-    spent = await ledger.spend(user.id, 50, request("s"))
+    await entries.earn(user.id, 50, request("e"), RULES, expires_at=clock.now() + DAY)
+    spent = await entries.spend(user.id, 50, request("s"))
     clock.advance(2 * DAY)
     await reversals.reverse(spent.id, request("r"), RULES)
     summary = await points(user)
@@ -227,7 +227,7 @@ async def test_reversing_after_the_lot_expired_gives_a_grace_lot(
 
 async def test_only_debits_can_be_reversed(db: str, clock: MovableClock) -> None:
     user = await account()
-    earned = await ledger.earn(user.id, 50, request("e"), RULES)
+    earned = await entries.earn(user.id, 50, request("e"), RULES)
     with pytest.raises(InvalidState):
         await reversals.reverse(earned.id, request("r"), RULES)
     with pytest.raises(NotFound):
@@ -241,7 +241,7 @@ async def test_admin_adjustments_credit_and_debit_with_a_reason(
     with pytest.raises(InvalidValue):
         await corrections.adjust(user.id, 10, request("a", reason="  "), RULES)
     await corrections.adjust(user.id, 100, request("a1", reason="goodwill"), RULES)
-    await ledger.earn(user.id, 50, request("p"), RULES, available_at=clock.now() + DAY)
+    await entries.earn(user.id, 50, request("p"), RULES, available_at=clock.now() + DAY)
     await corrections.adjust(user.id, -120, request("a2", reason="correction"), RULES)
     summary = await points(user)
     assert (summary.balance, summary.pending) == (0, 30)  # spendable first, then pending
@@ -252,8 +252,8 @@ async def test_admin_adjustments_credit_and_debit_with_a_reason(
 
 async def test_forfeit_removes_spendable_and_pending_points(db: str, clock: MovableClock) -> None:
     user = await account()
-    await ledger.earn(user.id, 70, request("e"), RULES)
-    await ledger.earn(user.id, 30, request("p"), RULES, available_at=clock.now() + DAY)
+    await entries.earn(user.id, 70, request("e"), RULES)
+    await entries.earn(user.id, 30, request("p"), RULES, available_at=clock.now() + DAY)
     entry = await corrections.forfeit(user.id, request("f", reason="abuse"))
     assert entry.amount == -100
     summary = await points(user)
@@ -269,10 +269,10 @@ async def test_sweep_writes_expiry_entries_so_history_sums_to_the_balance(
 ) -> None:
     users = [await account(f"u{n}") for n in range(5)]
     for index, user in enumerate(users):
-        await ledger.earn(
+        await entries.earn(
             user.id, 10 + index, request("short"), RULES, expires_at=clock.now() + DAY
         )
-        await ledger.earn(user.id, 100, request("long"), RULES)
+        await entries.earn(user.id, 100, request("long"), RULES)
     clock.advance(2 * DAY)
     report = await expire_due_points(batch_size=2)
     assert (report.accounts, report.points, report.batches) == (5, 60, 3)
@@ -289,10 +289,10 @@ async def test_sweep_writes_expiry_entries_so_history_sums_to_the_balance(
 async def test_expiring_soon_groups_points_by_expiry(db: str, clock: MovableClock) -> None:
     user = await account()
     soon = clock.now() + 3 * DAY
-    await ledger.earn(user.id, 20, request("a"), RULES, expires_at=soon)
-    await ledger.earn(user.id, 30, request("b"), RULES, expires_at=soon)
-    await ledger.earn(user.id, 40, request("c"), RULES, expires_at=clock.now() + 20 * DAY)
-    await ledger.earn(user.id, 50, request("d"), RULES)
+    await entries.earn(user.id, 20, request("a"), RULES, expires_at=soon)
+    await entries.earn(user.id, 30, request("b"), RULES, expires_at=soon)
+    await entries.earn(user.id, 40, request("c"), RULES, expires_at=clock.now() + 20 * DAY)
+    await entries.earn(user.id, 50, request("d"), RULES)
     summary = await points(user)
     expiring = summary.expiring_within(timedelta(days=7))
     assert [(item.amount, item.expires_at) for item in expiring] == [(50, soon)]
@@ -306,7 +306,7 @@ async def test_fixed_period_policy_expires_at_the_end_of_the_period(
 ) -> None:
     rules = LedgerRules(expiry=PeriodEndExpiry("year", 1))
     user = await account()
-    await ledger.earn(user.id, 10, request("e"), rules)
+    await entries.earn(user.id, 10, request("e"), rules)
     [lot] = await Lot.filter(account_id=user.id)
     assert lot.expires_at == datetime(2028, 1, 1, tzinfo=UTC)
 
@@ -317,9 +317,9 @@ async def test_bad_amounts_are_refused_and_change_nothing(
 ) -> None:
     user = await account()
     with pytest.raises(InvalidValue):
-        await ledger.earn(user.id, amount, request("e"), RULES)
+        await entries.earn(user.id, amount, request("e"), RULES)
     with pytest.raises(InvalidValue):
-        await ledger.spend(user.id, amount, request("s"))
+        await entries.spend(user.id, amount, request("s"))
     assert await Entry.all().count() == 0
     assert await Lot.all().count() == 0
 
@@ -328,17 +328,17 @@ async def test_clawback_takes_the_orders_own_points_first_and_owes_the_rest(
     db: str, clock: MovableClock
 ) -> None:
     user = await account()
-    await ledger.earn(user.id, 100, request("older"), RULES)
-    order = await ledger.earn(
+    await entries.earn(user.id, 100, request("older"), RULES)
+    order = await entries.earn(
         user.id, 300, request("order"), RULES, available_at=clock.now() + 7 * DAY
     )
     order_lot = (await Allocation.get(entry_id=order.id)).lot_id
-    await ledger.spend(user.id, 100, request("spent"))
+    await entries.spend(user.id, 100, request("spent"))
     taken = await corrections.clawback(user.id, 350, request("refund"), first_from_lot=order_lot)
     assert taken.amount == -300 and taken.debt_change == 50  # pending order points, then owed
     fresh = await reload(user)
     assert (fresh.ledger_balance, fresh.debt) == (0, 50)
-    repaid = await ledger.earn(user.id, 80, request("next"), RULES)
+    repaid = await entries.earn(user.id, 80, request("next"), RULES)
     assert repaid.amount == 80
     fresh = await reload(user)
     assert (fresh.debt, (await points(user)).balance) == (0, 30)  # owed paid off first

@@ -17,10 +17,10 @@ from hypothesis import strategies as st
 
 from pointsmall import clock as service_clock
 from pointsmall.clock import MovableClock
-from pointsmall.domain import audit, corrections, holds, ledger, reversals
-from pointsmall.domain.balances import live_lots, summarize
 from pointsmall.domain.errors import DomainError
-from pointsmall.domain.expiry import expire_due_points
+from pointsmall.domain.ledger import audit, corrections, entries, holds, reversals
+from pointsmall.domain.ledger.balances import live_lots, summarize
+from pointsmall.domain.ledger.expiry import expire_due_points
 from pointsmall.models import Account, Entry, EntryKind, Hold, HoldStatus
 from tests.conftest import BACKEND, START
 from tests.ledger.helpers import RULES, account, request
@@ -72,7 +72,7 @@ async def apply(step: tuple[object, ...], clock: MovableClock, key: str) -> dict
         _, user, amount, pending_days, expires_in = step
         row = await Account.get(user_id=user)
         now = clock.now()
-        await ledger.earn(
+        await entries.earn(
             row.id,
             amount,
             request(key),
@@ -86,7 +86,7 @@ async def apply(step: tuple[object, ...], clock: MovableClock, key: str) -> dict
         _, user, amount = step
         row = await Account.get(user_id=user)
         if kind == "spend":
-            await ledger.spend(row.id, amount, request(key))  # type: ignore[arg-type]
+            await entries.spend(row.id, amount, request(key))  # type: ignore[arg-type]
             return {f"{user}:live": -amount, f"{user}:spendable": -amount}  # type: ignore[operator]
         await holds.hold(row.id, amount, request(key))  # type: ignore[arg-type]
         return {f"{user}:live": -amount, f"{user}:spendable": -amount, f"{user}:held": amount}  # type: ignore[operator]
@@ -173,10 +173,10 @@ async def test_random_operations_keep_the_ledger_invariants(
             user
         ) in USERS:  # something to spend from the start: some of it pending, some short-lived
             row = await account(user)
-            await ledger.earn(
+            await entries.earn(
                 row.id, 500, request("seed"), RULES, expires_at=START + timedelta(days=9)
             )
-            await ledger.earn(
+            await entries.earn(
                 row.id, 200, request("seed-pending"), RULES, available_at=START + timedelta(days=2)
             )
         swept = True

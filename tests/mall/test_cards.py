@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from pointsmall.clock import MovableClock
-from pointsmall.domain.mall_cards import HOT_KEY
+from pointsmall.domain.mall.cards import HOT_KEY
 from pointsmall.runtime import Runtime
 from tests.api import Api
 from tests.conftest import SqlLog

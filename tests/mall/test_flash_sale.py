@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from pointsmall.clock import MovableClock
-from pointsmall.domain import audit, ledger
-from pointsmall.domain.accounts import open_account
-from pointsmall.domain.flash_gate import stock_key
-from pointsmall.domain.ledger import LedgerRequest
+from pointsmall.domain.ledger import audit, entries
+from pointsmall.domain.ledger.accounts import open_account
+from pointsmall.domain.ledger.entries import LedgerRequest
+from pointsmall.domain.mall.flash_gate import stock_key
 from pointsmall.models import Account, Item, Redemption, RedemptionStatus
 from pointsmall.runtime import Runtime
 from tests.api import Api
@@ -26,7 +26,9 @@ pytestmark = pytest.mark.postgres
 async def fund(users: list[str], points: int) -> None:
     for user in users:
         account = await open_account(user)
-        await ledger.earn(account.id, points, LedgerRequest(SERVICE, f"fund-{user}", "fund"), RULES)
+        await entries.earn(
+            account.id, points, LedgerRequest(SERVICE, f"fund-{user}", "fund"), RULES
+        )
 
 
 async def outcomes(api: Api, attempts: list[tuple[str, str]], item_id: str) -> Counter[str]:

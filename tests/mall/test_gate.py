@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pointsmall.app import scheduled_jobs
 from pointsmall.clock import MovableClock
-from pointsmall.domain.flash_gate import quota_key, reconcile_all, stock_key
+from pointsmall.domain.mall.flash_gate import quota_key, reconcile_all, stock_key
 from pointsmall.runtime import Runtime
 from tests.api import Api
 from tests.conftest import SqlLog

@@ -8,7 +8,7 @@ import pytest
 
 from pointsmall.clock import MovableClock
 from pointsmall.domain.actors import SYSTEM
-from pointsmall.domain.redemption_lifecycle import lapse_unpaid
+from pointsmall.domain.mall.redemption_lifecycle import lapse_unpaid
 from pointsmall.runtime import Runtime
 from tests.api import Api
 from tests.mall.helpers import (

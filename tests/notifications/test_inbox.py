@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from pointsmall.clock import MovableClock
-from pointsmall.domain.notifications import announce_matured, warn_expiring
+from pointsmall.domain.notifications.inbox import announce_matured, warn_expiring
 from pointsmall.runtime import Runtime
 from tests.api import Api
 from tests.engagement.helpers import REFUND_ORDER, record_order

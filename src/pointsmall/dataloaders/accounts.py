@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from strawberry.dataloader import DataLoader
 
 from pointsmall import clock
-from pointsmall.domain.balances import PointsSummary, live_lots, summarize
+from pointsmall.domain.ledger.balances import PointsSummary, live_lots, summarize
 from pointsmall.models import Account
 
 

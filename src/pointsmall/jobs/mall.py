@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pointsmall.domain.flash_gate import FlashGate, restate_stock
+from pointsmall.domain.mall.flash_gate import FlashGate, restate_stock
 from pointsmall.jobs.scheduler import Job
 
 

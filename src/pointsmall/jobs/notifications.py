@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pointsmall.domain.notifications import announce_matured, warn_expiring
-from pointsmall.domain.rules import LedgerRules
+from pointsmall.domain.ledger.rules import LedgerRules
+from pointsmall.domain.notifications.inbox import announce_matured, warn_expiring
 from pointsmall.jobs.scheduler import Job
 
 MATURED_POINTS = Job(name="matured-points", every=timedelta(minutes=5), run=announce_matured)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from pointsmall.domain.actors import SYSTEM
-from pointsmall.domain.redemption_lifecycle import lapse_unpaid
-from pointsmall.domain.rules import LedgerRules
+from pointsmall.domain.ledger.rules import LedgerRules
+from pointsmall.domain.mall.redemption_lifecycle import lapse_unpaid
 from pointsmall.jobs.scheduler import Job
 
 

@@ -6,8 +6,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
 from pointsmall.auth import Principal, Role
-from pointsmall.domain.accounts import open_account
 from pointsmall.domain.errors import DomainError
+from pointsmall.domain.ledger.accounts import open_account
 from pointsmall.models import Account as AccountModel
 from pointsmall.schema.accounts import Account
 from pointsmall.schema.context import Info

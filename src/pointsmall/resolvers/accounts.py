@@ -7,11 +7,11 @@ from typing import Any
 
 from pointsmall import clock
 from pointsmall.auth import Role
-from pointsmall.domain import corrections
-from pointsmall.domain.accounts import ProfileUpdate, find_account, upsert_profile
-from pointsmall.domain.balances import points_of
 from pointsmall.domain.errors import NotFound
-from pointsmall.domain.ledger import LedgerRequest
+from pointsmall.domain.ledger import corrections
+from pointsmall.domain.ledger.accounts import ProfileUpdate, find_account, upsert_profile
+from pointsmall.domain.ledger.balances import points_of
+from pointsmall.domain.ledger.entries import LedgerRequest
 from pointsmall.resolvers.access import account_type, mutate, require, viewer_account
 from pointsmall.runtime import account_channel
 from pointsmall.schema.account_mutations import (

@@ -11,11 +11,19 @@ from redis.exceptions import RedisError
 
 from pointsmall import clock
 from pointsmall.auth import Role
-from pointsmall.domain import app_events, checkins, orders, shares, task_progress, task_views, tasks
+from pointsmall.domain.engagement import (
+    app_events,
+    checkins,
+    orders,
+    shares,
+    task_progress,
+    task_views,
+    tasks,
+)
+from pointsmall.domain.engagement.leaderboards import Period
+from pointsmall.domain.engagement.orders import OrderLine, RefundLine
+from pointsmall.domain.engagement.tasks import TaskFields, Tier
 from pointsmall.domain.errors import InvalidValue, NotFound
-from pointsmall.domain.leaderboards import Period
-from pointsmall.domain.orders import OrderLine, RefundLine
-from pointsmall.domain.tasks import TaskFields, Tier
 from pointsmall.domain.wording import with_article
 from pointsmall.models import EarningRate as EarningRateModel
 from pointsmall.models import ShareTarget

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from pointsmall.auth import Role
-from pointsmall.domain import corrections, events, ledger, reversals
-from pointsmall.domain.accounts import find_account, open_account
-from pointsmall.domain.ledger import LedgerRequest
+from pointsmall.domain import events
+from pointsmall.domain.ledger import corrections, entries, reversals
+from pointsmall.domain.ledger.accounts import find_account, open_account
+from pointsmall.domain.ledger.entries import LedgerRequest
 from pointsmall.models import Account as AccountModel
 from pointsmall.models import Entry
 from pointsmall.resolvers.access import account_type, mutate, require
@@ -38,13 +39,13 @@ async def grant_points(info: Info, input: GrantPointsInput) -> GrantPointsPayloa
     async def work() -> dict[str, Any]:
         request = LedgerRequest(
             actor=info.context.actor(Role.SERVICE),
-            idempotency_key=ledger.caller_key("grant", input.idempotency_key),
+            idempotency_key=entries.caller_key("grant", input.idempotency_key),
             reason=input.reason,
         )
         request.require_reason()
         async with events.atomic():  # a refused grant opens no account either
             account = await open_account(input.user_id)
-            entry = await ledger.earn(
+            entry = await entries.earn(
                 account.id,
                 input.amount,
                 request,
@@ -105,6 +106,6 @@ async def reverse_entry(info: Info, input: ReverseEntryInput) -> ReverseEntryPay
 def _admin_request(info: Info, operation: str, key: str, reason: str) -> LedgerRequest:
     return LedgerRequest(
         actor=info.context.actor(Role.ADMIN),
-        idempotency_key=ledger.caller_key(operation, key),
+        idempotency_key=entries.caller_key(operation, key),
         reason=reason,
     )

@@ -8,10 +8,10 @@ import strawberry
 
 from pointsmall import clock
 from pointsmall.auth import Role
-from pointsmall.domain import catalogue
-from pointsmall.domain.catalogue import ItemFields, VirtualRight
 from pointsmall.domain.errors import InvalidValue, NotFound
-from pointsmall.domain.mall_cards import mall_cards, viewer_of
+from pointsmall.domain.mall import catalogue
+from pointsmall.domain.mall.cards import mall_cards, viewer_of
+from pointsmall.domain.mall.catalogue import ItemFields, VirtualRight
 from pointsmall.models import Item as ItemModel
 from pointsmall.models import ItemKind, ItemStatus
 from pointsmall.resolvers.access import mutate, optional_viewer, require

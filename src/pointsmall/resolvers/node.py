@@ -12,9 +12,9 @@ import strawberry
 from strawberry import relay
 
 from pointsmall.auth import Role
+from pointsmall.domain.engagement.task_views import task_view
 from pointsmall.domain.errors import NotFound
-from pointsmall.domain.history import entry_of_account
-from pointsmall.domain.task_views import task_view
+from pointsmall.domain.ledger.history import entry_of_account
 from pointsmall.models import Account as AccountModel
 from pointsmall.models import Notification
 from pointsmall.models import Task as TaskModel

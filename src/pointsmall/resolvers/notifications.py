@@ -9,8 +9,8 @@ from typing import Any
 
 import strawberry
 
-from pointsmall.domain import notifications as inbox
 from pointsmall.domain.errors import InvalidValue, NotFound
+from pointsmall.domain.notifications import inbox
 from pointsmall.resolvers.access import mutate, viewer_account
 from pointsmall.runtime import account_channel
 from pointsmall.schema.context import Info

@@ -8,15 +8,15 @@ from typing import Any
 import strawberry
 
 from pointsmall.auth import Role
-from pointsmall.domain import redemption_lifecycle as lifecycle
 from pointsmall.domain.errors import DomainError, NotFound
-from pointsmall.domain.quotes import quote
-from pointsmall.domain.redemption_lifecycle import Tracking
-from pointsmall.domain.redemptions import (
+from pointsmall.domain.mall import redemption_lifecycle as lifecycle
+from pointsmall.domain.mall.quotes import quote
+from pointsmall.domain.mall.redemption_lifecycle import Tracking
+from pointsmall.domain.mall.redemptions import (
     RedeemRequest,
     ShippingAddress,
 )
-from pointsmall.domain.redemptions import redeem as redeem_item
+from pointsmall.domain.mall.redemptions import redeem as redeem_item
 from pointsmall.models import Redemption as RedemptionModel
 from pointsmall.models import RedemptionStatus
 from pointsmall.resolvers.access import mutate, require, viewer_account

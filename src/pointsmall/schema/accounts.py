@@ -11,12 +11,12 @@ from strawberry import relay
 
 from pointsmall import clock
 from pointsmall.auth import Role
-from pointsmall.domain import notifications as inbox
-from pointsmall.domain.balances import ExpiringPoints as ExpiringPointsModel
-from pointsmall.domain.balances import PointsSummary, points_earned
-from pointsmall.domain.checkins import status as check_in_status
-from pointsmall.domain.leaderboards import Period
-from pointsmall.domain.task_views import tasks_for
+from pointsmall.domain.engagement.checkins import status as check_in_status
+from pointsmall.domain.engagement.leaderboards import Period
+from pointsmall.domain.engagement.task_views import tasks_for
+from pointsmall.domain.ledger.balances import ExpiringPoints as ExpiringPointsModel
+from pointsmall.domain.ledger.balances import PointsSummary, points_earned
+from pointsmall.domain.notifications import inbox
 from pointsmall.models import Account as AccountModel
 from pointsmall.schema.context import Info
 from pointsmall.schema.engagement import Achievement, CheckInCard, Task

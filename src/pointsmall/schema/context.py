@@ -20,8 +20,8 @@ from strawberry.types import Info as StrawberryInfo
 
 from pointsmall.auth import AuthenticationError, Principal, Role, bearer_token, decode_token
 from pointsmall.dataloaders import Loaders
-from pointsmall.domain.accounts import zone_of
 from pointsmall.domain.actors import Actor
+from pointsmall.domain.ledger.accounts import zone_of
 from pointsmall.models import Account as AccountModel
 from pointsmall.runtime import Runtime
 from pointsmall.schema.errors import Unauthenticated

@@ -10,13 +10,13 @@ from zoneinfo import ZoneInfo
 import strawberry
 from strawberry import relay
 
-from pointsmall.domain.checkins import CheckInStatus, month_calendar
-from pointsmall.domain.engagement_rules import EngagementRules
+from pointsmall.domain.engagement.checkins import CheckInStatus, month_calendar
+from pointsmall.domain.engagement.leaderboards import Period
+from pointsmall.domain.engagement.rules import EngagementRules
+from pointsmall.domain.engagement.shares import share_url
+from pointsmall.domain.engagement.task_views import TaskView, view
+from pointsmall.domain.engagement.tasks import reached, tiers_of
 from pointsmall.domain.errors import InvalidValue
-from pointsmall.domain.leaderboards import Period
-from pointsmall.domain.shares import share_url
-from pointsmall.domain.task_views import TaskView, view
-from pointsmall.domain.tasks import reached, tiers_of
 from pointsmall.models import Account as AccountModel
 from pointsmall.models import EarningRate as EarningRateModel
 from pointsmall.models import Order as OrderModel

@@ -9,7 +9,7 @@ import strawberry
 from strawberry import relay
 
 from pointsmall.auth import Role
-from pointsmall.domain.history import entries_page
+from pointsmall.domain.ledger.history import entries_page
 from pointsmall.models import Entry
 from pointsmall.models import EntryKind as EntryKindModel
 from pointsmall.schema.context import Info

@@ -11,9 +11,9 @@ import strawberry
 from strawberry import relay
 
 from pointsmall import clock
-from pointsmall.domain.mall_cards import CardKind
-from pointsmall.domain.redemptions import sale_problem
-from pointsmall.domain.sale_windows import quota_period, sale_window
+from pointsmall.domain.mall.cards import CardKind
+from pointsmall.domain.mall.redemptions import sale_problem
+from pointsmall.domain.mall.sale_windows import quota_period, sale_window
 from pointsmall.models import Item as ItemModel
 from pointsmall.models import ItemKind, ItemStatus, QuotaWindow, SaleRecurrence
 from pointsmall.schema.context import Info

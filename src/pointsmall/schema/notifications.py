@@ -8,8 +8,8 @@ from typing import Any
 import strawberry
 from strawberry import relay
 
+from pointsmall.domain.engagement.task_views import task_view
 from pointsmall.domain.errors import NotFound
-from pointsmall.domain.task_views import task_view
 from pointsmall.models import Notification as NotificationModel
 from pointsmall.models import NotificationKind, RedemptionStatus
 from pointsmall.models import Redemption as RedemptionModel

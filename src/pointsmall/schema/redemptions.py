@@ -9,8 +9,8 @@ import strawberry
 from strawberry import relay
 
 from pointsmall.auth import Role
-from pointsmall.domain.quotes import Quote
-from pointsmall.domain.redemptions import redemptions_page
+from pointsmall.domain.mall.quotes import Quote
+from pointsmall.domain.mall.redemptions import redemptions_page
 from pointsmall.models import Redemption as RedemptionModel
 from pointsmall.models import RedemptionChange as RedemptionChangeModel
 from pointsmall.models import RedemptionStatus

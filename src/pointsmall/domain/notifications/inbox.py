@@ -17,9 +17,9 @@ from typing import Any
 
 from pointsmall import clock
 from pointsmall.domain import events
-from pointsmall.domain.accounts import lock_account, zone_of
-from pointsmall.domain.balances import points_of
-from pointsmall.domain.rules import LedgerRules
+from pointsmall.domain.ledger.accounts import lock_account, zone_of
+from pointsmall.domain.ledger.balances import points_of
+from pointsmall.domain.ledger.rules import LedgerRules
 from pointsmall.models import Account, Allocation, Lot, Notification, NotificationKind
 
 

@@ -17,13 +17,15 @@ from zoneinfo import ZoneInfo
 from tortoise.exceptions import IntegrityError
 
 from pointsmall import clock
-from pointsmall.domain import events, ledger, task_progress, validation
-from pointsmall.domain.accounts import lock_account, zone_of
+from pointsmall.domain import events, validation
 from pointsmall.domain.actors import Actor
-from pointsmall.domain.engagement_rules import EngagementRules
+from pointsmall.domain.engagement import task_progress
+from pointsmall.domain.engagement.rules import EngagementRules
 from pointsmall.domain.errors import DomainError, ErrorCode, InvalidValue
-from pointsmall.domain.ledger import LedgerRequest
-from pointsmall.domain.rules import LedgerRules
+from pointsmall.domain.ledger import entries
+from pointsmall.domain.ledger.accounts import lock_account, zone_of
+from pointsmall.domain.ledger.entries import LedgerRequest
+from pointsmall.domain.ledger.rules import LedgerRules
 from pointsmall.models import Account, CheckIn, TaskEvent
 
 
@@ -62,7 +64,7 @@ async def check_in(
                 idempotency_key=key,
                 created_at=now,
             )
-            await ledger.earn(
+            await entries.earn(
                 account_id,
                 reward,
                 LedgerRequest(

@@ -20,9 +20,9 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
 from pointsmall import clock
-from pointsmall.domain import events, holds, ledger, notifications, task_progress, validation
-from pointsmall.domain.accounts import lock_account, zone_of
+from pointsmall.domain import events, validation
 from pointsmall.domain.actors import Actor
+from pointsmall.domain.engagement import task_progress
 from pointsmall.domain.errors import (
     AccountFrozen,
     IdempotencyConflict,
@@ -32,11 +32,14 @@ from pointsmall.domain.errors import (
     OutOfStock,
     QuotaExceeded,
 )
-from pointsmall.domain.flash_gate import FlashGate, Pass, Verdict
-from pointsmall.domain.ledger import LedgerRequest, fingerprint
-from pointsmall.domain.mall_cards import active_catalogue
-from pointsmall.domain.rules import LedgerRules
-from pointsmall.domain.sale_windows import quota_is_zone_free, quota_period, sale_window
+from pointsmall.domain.ledger import entries, holds
+from pointsmall.domain.ledger.accounts import lock_account, zone_of
+from pointsmall.domain.ledger.entries import LedgerRequest, fingerprint
+from pointsmall.domain.ledger.rules import LedgerRules
+from pointsmall.domain.mall.cards import active_catalogue
+from pointsmall.domain.mall.flash_gate import FlashGate, Pass, Verdict
+from pointsmall.domain.mall.sale_windows import quota_is_zone_free, quota_period, sale_window
+from pointsmall.domain.notifications import inbox
 from pointsmall.domain.wording import local_time
 from pointsmall.models import (
     Account,
@@ -302,7 +305,7 @@ async def _redeem_in_transaction(
             reference=f"redemption:{redemption.id}",
         )
         if status == RedemptionStatus.CONFIRMED:
-            entry = await ledger.spend(account.id, redemption.points, points_request)
+            entry = await entries.spend(account.id, redemption.points, points_request)
             redemption.spend_entry_id = entry.id
         else:
             held = await holds.hold(account.id, redemption.points, points_request)
@@ -410,7 +413,7 @@ async def record_change(
         reason=reason,
         created_at=clock.now(),
     )
-    await notifications.notify(
+    await inbox.notify(
         redemption.account_id,
         NotificationKind.REDEMPTION_UPDATED,
         {"redemption_id": redemption.id, "status": redemption.status.value, "reason": reason},

@@ -6,8 +6,7 @@ from datetime import datetime
 
 from pointsmall.domain import validation
 from pointsmall.domain.errors import InvalidState, InvalidValue, NotFound
-from pointsmall.domain.holds import hold_draws
-from pointsmall.domain.ledger import (
+from pointsmall.domain.ledger.entries import (
     Draw,
     LedgerRequest,
     account_operation,
@@ -16,7 +15,8 @@ from pointsmall.domain.ledger import (
     return_points,
     same_entry,
 )
-from pointsmall.domain.rules import LedgerRules
+from pointsmall.domain.ledger.holds import hold_draws
+from pointsmall.domain.ledger.rules import LedgerRules
 from pointsmall.domain.wording import with_article
 from pointsmall.models import Account, Allocation, Counterparty, Entry, EntryKind, Hold, HoldStatus
 

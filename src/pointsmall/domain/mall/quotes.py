@@ -8,7 +8,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from pointsmall import clock
-from pointsmall.domain.balances import PointsSummary, points_of
 from pointsmall.domain.errors import (
     AccountFrozen,
     DomainError,
@@ -16,8 +15,9 @@ from pointsmall.domain.errors import (
     OutOfStock,
     QuotaExceeded,
 )
-from pointsmall.domain.redemptions import checked_quantity, sale_problem, visible_item
-from pointsmall.domain.sale_windows import quota_period
+from pointsmall.domain.ledger.balances import PointsSummary, points_of
+from pointsmall.domain.mall.redemptions import checked_quantity, sale_problem, visible_item
+from pointsmall.domain.mall.sale_windows import quota_period
 from pointsmall.models import Account, Item, QuotaUsage
 
 

@@ -31,17 +31,18 @@ from typing import TypeVar
 from tortoise.expressions import F
 
 from pointsmall import clock
-from pointsmall.domain import events, notifications, validation
-from pointsmall.domain.accounts import lock_account
+from pointsmall.domain import events, validation
 from pointsmall.domain.actors import Actor
-from pointsmall.domain.balances import points_of
 from pointsmall.domain.errors import (
     AccountFrozen,
     IdempotencyConflict,
     InsufficientPoints,
     InvalidValue,
 )
-from pointsmall.domain.rules import LedgerRules
+from pointsmall.domain.ledger.accounts import lock_account
+from pointsmall.domain.ledger.balances import points_of
+from pointsmall.domain.ledger.rules import LedgerRules
+from pointsmall.domain.notifications import inbox
 from pointsmall.models import (
     Account,
     Allocation,
@@ -354,7 +355,7 @@ async def earn(
             await _repay(account, request, lot, now)
         if matures <= now:  # pending points are announced when they mature (a job)
             summary = await points_of(account.id, now)
-            await notifications.notify(
+            await inbox.notify(
                 account.id,
                 NotificationKind.POINTS_EARNED,
                 {"amount": amount, "reason": request.reason, "balance": summary.balance},

@@ -11,12 +11,13 @@ import orjson
 from tortoise.exceptions import IntegrityError
 
 from pointsmall import clock
-from pointsmall.domain import events, task_progress, validation
-from pointsmall.domain.accounts import open_account
-from pointsmall.domain.accounts import user_id as checked_user_id
+from pointsmall.domain import events, validation
+from pointsmall.domain.engagement import task_progress
 from pointsmall.domain.errors import IdempotencyConflict, InvalidValue
-from pointsmall.domain.ledger import fingerprint
-from pointsmall.domain.rules import LedgerRules
+from pointsmall.domain.ledger.accounts import open_account
+from pointsmall.domain.ledger.accounts import user_id as checked_user_id
+from pointsmall.domain.ledger.entries import fingerprint
+from pointsmall.domain.ledger.rules import LedgerRules
 from pointsmall.models import AppEvent, TaskEvent
 
 EVENT_TYPE = re.compile(r"^[A-Z][A-Z0-9_]{0,31}$")

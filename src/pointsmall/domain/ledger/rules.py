@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from pointsmall.domain.expiry_policy import ExpiryPolicy, RollingExpiry
+from pointsmall.domain.ledger.expiry_policy import ExpiryPolicy, RollingExpiry
 
 
 @dataclass(frozen=True)

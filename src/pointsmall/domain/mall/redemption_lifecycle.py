@@ -23,19 +23,21 @@ from dataclasses import dataclass
 from tortoise.expressions import F
 
 from pointsmall import clock
-from pointsmall.domain import events, holds, reversals, task_progress, validation
-from pointsmall.domain.accounts import lock_account
+from pointsmall.domain import events, validation
 from pointsmall.domain.actors import Actor
+from pointsmall.domain.engagement import task_progress
 from pointsmall.domain.errors import InvalidState, InvalidValue, NotFound
-from pointsmall.domain.ledger import LedgerRequest
-from pointsmall.domain.redemptions import (
+from pointsmall.domain.ledger import holds, reversals
+from pointsmall.domain.ledger.accounts import lock_account
+from pointsmall.domain.ledger.entries import LedgerRequest
+from pointsmall.domain.ledger.rules import LedgerRules
+from pointsmall.domain.mall.redemptions import (
     PAYMENT_WINDOW,
     count_when_settled,
     deliver,
     record_change,
     redemption_source,
 )
-from pointsmall.domain.rules import LedgerRules
 from pointsmall.domain.wording import with_article
 from pointsmall.models import (
     CouponCode,

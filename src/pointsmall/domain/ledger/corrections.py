@@ -10,7 +10,7 @@ from tortoise.expressions import F
 
 from pointsmall.domain import events, validation
 from pointsmall.domain.errors import InvalidState
-from pointsmall.domain.ledger import (
+from pointsmall.domain.ledger.entries import (
     Draw,
     LedgerRequest,
     account_operation,
@@ -20,7 +20,7 @@ from pointsmall.domain.ledger import (
     post_entry,
     same_entry,
 )
-from pointsmall.domain.rules import LedgerRules
+from pointsmall.domain.ledger.rules import LedgerRules
 from pointsmall.models import Account, Counterparty, Entry, EntryKind, Lot
 from pointsmall.models.ledger import LotSource
 

@@ -14,13 +14,15 @@ from dataclasses import dataclass
 from tortoise.exceptions import IntegrityError
 
 from pointsmall import clock
-from pointsmall.domain import events, ledger, task_progress, validation
-from pointsmall.domain.accounts import lock_account, zone_of
+from pointsmall.domain import events, validation
 from pointsmall.domain.actors import Actor
-from pointsmall.domain.engagement_rules import EngagementRules
+from pointsmall.domain.engagement import task_progress
+from pointsmall.domain.engagement.rules import EngagementRules
 from pointsmall.domain.errors import NotFound
-from pointsmall.domain.ledger import LedgerRequest
-from pointsmall.domain.rules import LedgerRules
+from pointsmall.domain.ledger import entries
+from pointsmall.domain.ledger.accounts import lock_account, zone_of
+from pointsmall.domain.ledger.entries import LedgerRequest
+from pointsmall.domain.ledger.rules import LedgerRules
 from pointsmall.domain.wording import with_article
 from pointsmall.models import Share, ShareOpen, ShareTarget, TaskEvent
 
@@ -68,7 +70,7 @@ async def share(
                 created_at=now,
             )
             if reward:
-                await ledger.earn(
+                await entries.earn(
                     account_id,
                     reward,
                     LedgerRequest(
@@ -122,7 +124,7 @@ async def open_share(
                 created_at=now,
             )
             if reward:
-                await ledger.earn(
+                await entries.earn(
                     sharer.id,
                     reward,
                     LedgerRequest(

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from pointsmall.domain import validation
 from pointsmall.domain.errors import InvalidState, NotFound
-from pointsmall.domain.ledger import (
+from pointsmall.domain.ledger.entries import (
     Draw,
     LedgerRequest,
     account_operation,
@@ -24,7 +24,7 @@ from pointsmall.domain.ledger import (
     return_points,
     same_entry,
 )
-from pointsmall.domain.rules import LedgerRules
+from pointsmall.domain.ledger.rules import LedgerRules
 from pointsmall.models import Account, Allocation, Counterparty, Entry, EntryKind, Hold, HoldStatus
 
 

@@ -23,14 +23,16 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 
 from pointsmall import clock
-from pointsmall.domain import corrections, events, ledger, task_progress, validation
-from pointsmall.domain.accounts import lock_account, open_account
-from pointsmall.domain.accounts import user_id as checked_user_id
+from pointsmall.domain import events, validation
 from pointsmall.domain.actors import Actor
-from pointsmall.domain.engagement_rules import EngagementRules
+from pointsmall.domain.engagement import task_progress
+from pointsmall.domain.engagement.rules import EngagementRules
 from pointsmall.domain.errors import IdempotencyConflict, InvalidValue, NotFound
-from pointsmall.domain.ledger import LedgerRequest, fingerprint
-from pointsmall.domain.rules import LedgerRules
+from pointsmall.domain.ledger import corrections, entries
+from pointsmall.domain.ledger.accounts import lock_account, open_account
+from pointsmall.domain.ledger.accounts import user_id as checked_user_id
+from pointsmall.domain.ledger.entries import LedgerRequest, fingerprint
+from pointsmall.domain.ledger.rules import LedgerRules
 from pointsmall.models import Allocation, EarningRate, Order, OrderRefund, TaskEvent
 
 MAX_LINES = 200
@@ -166,7 +168,7 @@ async def record_order(
                 created_at=now,
             )
             if order.points > 0:
-                entry = await ledger.earn(
+                entry = await entries.earn(
                     account.id,
                     order.points,
                     LedgerRequest(

@@ -20,8 +20,8 @@ from tortoise.expressions import Q
 from tortoise.functions import Count
 
 from pointsmall.domain import events
-from pointsmall.domain.balances import PointsSummary
-from pointsmall.domain.sale_windows import quota_period, sale_window
+from pointsmall.domain.ledger.balances import PointsSummary
+from pointsmall.domain.mall.sale_windows import quota_period, sale_window
 from pointsmall.domain.wording import local_day, local_time
 from pointsmall.models import (
     Account,

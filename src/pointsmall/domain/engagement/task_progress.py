@@ -17,13 +17,9 @@ from datetime import date, datetime, timedelta
 from tortoise.exceptions import IntegrityError
 
 from pointsmall import clock
-from pointsmall.domain import corrections, events, ledger, notifications
-from pointsmall.domain.accounts import lock_account, zone_of
+from pointsmall.domain import events
 from pointsmall.domain.actors import SYSTEM, Actor
-from pointsmall.domain.errors import InvalidState, NotFound
-from pointsmall.domain.ledger import LedgerRequest
-from pointsmall.domain.rules import LedgerRules
-from pointsmall.domain.tasks import (
+from pointsmall.domain.engagement.tasks import (
     Tier,
     for_audience,
     get_task,
@@ -32,6 +28,12 @@ from pointsmall.domain.tasks import (
     reached,
     tiers_of,
 )
+from pointsmall.domain.errors import InvalidState, NotFound
+from pointsmall.domain.ledger import corrections, entries
+from pointsmall.domain.ledger.accounts import lock_account, zone_of
+from pointsmall.domain.ledger.entries import LedgerRequest
+from pointsmall.domain.ledger.rules import LedgerRules
+from pointsmall.domain.notifications import inbox
 from pointsmall.models import (
     Account,
     Allocation,
@@ -84,7 +86,7 @@ async def record_progress(
         )
         newly = _newly_reached(task, progress)
         if newly is not None:
-            await notifications.notify(
+            await inbox.notify(
                 account.id,
                 NotificationKind.TASK_COMPLETED,
                 {"task_id": task.id, "title": task.title, "reward": newly.reward},
@@ -206,7 +208,7 @@ async def _pay_tiers(
     if not due:
         return 0
     points = sum(tier.reward for tier in due)
-    await ledger.earn(
+    await entries.earn(
         account.id,
         points,
         LedgerRequest(
@@ -228,7 +230,7 @@ async def claim(
     """Pay what the user has reached and not been paid; a retry with the key pays nothing
     more and answers the same. The user's key lives in a namespace of its own in the
     ledger, so it can never collide with the system's keys (orders, refunds...)."""
-    key = ledger.caller_key(f"claim:{task_id}", idempotency_key)
+    key = entries.caller_key(f"claim:{task_id}", idempotency_key)
     async with events.atomic():
         account = await lock_account(account_id)
         earlier = await Entry.get_or_none(account_id=account_id, idempotency_key=key)

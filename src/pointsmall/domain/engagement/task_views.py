@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from pointsmall import clock
-from pointsmall.domain.accounts import zone_of
-from pointsmall.domain.rules import LedgerRules
-from pointsmall.domain.tasks import Tier, for_audience, period_of, reached, tiers_of
+from pointsmall.domain.engagement.tasks import Tier, for_audience, period_of, reached, tiers_of
+from pointsmall.domain.ledger.accounts import zone_of
+from pointsmall.domain.ledger.rules import LedgerRules
 from pointsmall.models import Account, Task, TaskEvent, TaskProgress, TaskState, TaskWindow
 
 VERBS = {

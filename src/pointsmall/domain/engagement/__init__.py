@@ -1,0 +1,1 @@
+"""Earning: orders and refunds, app events, tasks, check-ins, shares, leaderboards."""

@@ -1,0 +1,1 @@
+"""The points ledger: accounts, lots, entries, holds, corrections, expiry, the audit."""

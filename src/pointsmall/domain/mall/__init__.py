@@ -1,0 +1,1 @@
+"""The mall: catalogue, redemptions and their life, quotes, flash-sale gate, home cards."""

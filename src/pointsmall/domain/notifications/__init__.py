@@ -1,0 +1,1 @@
+"""What users are told: the inbox, expiry warnings and matured points."""

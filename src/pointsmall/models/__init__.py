@@ -1,6 +1,5 @@
 """Tortoise models, one module per domain. The app label is `pointsmall`."""
 
-from pointsmall.models.accounts import Account
 from pointsmall.models.engagement import (
     AppEvent,
     CheckIn,
@@ -18,6 +17,7 @@ from pointsmall.models.engagement import (
     TaskWindow,
 )
 from pointsmall.models.ledger import (
+    Account,
     Allocation,
     Counterparty,
     Entry,

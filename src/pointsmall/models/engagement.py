@@ -9,8 +9,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 if TYPE_CHECKING:
-    from pointsmall.models.accounts import Account
-    from pointsmall.models.ledger import Entry
+    from pointsmall.models.ledger import Account, Entry
 
 
 class TaskEvent(enum.StrEnum):

@@ -9,7 +9,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 if TYPE_CHECKING:
-    from pointsmall.models.accounts import Account
+    from pointsmall.models.ledger import Account
 
 
 class NotificationKind(enum.StrEnum):

@@ -8,16 +8,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from tortoise.exceptions import IntegrityError
 
 from pointsmall import clock
 from pointsmall.domain import events, validation
 from pointsmall.domain.engagement import task_progress
-from pointsmall.domain.errors import IdempotencyConflict, InvalidValue
+from pointsmall.domain.errors import InvalidValue
 from pointsmall.domain.ledger.accounts import open_account
 from pointsmall.domain.ledger.accounts import user_id as checked_user_id
 from pointsmall.domain.ledger.entries import fingerprint
 from pointsmall.domain.ledger.rules import LedgerRules
+from pointsmall.domain.replay import first_wins, same_request
 from pointsmall.models import AppEvent, TaskEvent
 
 EVENT_TYPE = re.compile(r"^[A-Z][A-Z0-9_]{0,31}$")
@@ -53,7 +53,8 @@ async def record_event(
     if earlier is not None:
         return earlier, False
     account = await open_account(shop_user_id)
-    try:
+
+    async def record() -> tuple[AppEvent, bool]:
         async with events.atomic():
             stored = await AppEvent.create(
                 event_id=event_id,
@@ -74,20 +75,21 @@ async def record_event(
                 custom=kind if task_event == TaskEvent.CUSTOM else None,
             )
             return stored, True
-    except IntegrityError:
-        replayed = await _earlier(event_id, request_fingerprint)
-        if replayed is None:
-            raise
-        return replayed, False
+
+    async def replayed() -> tuple[AppEvent, bool] | None:
+        found = await _earlier(event_id, request_fingerprint)
+        return (found, False) if found else None
+
+    return await first_wins(record, replayed)
 
 
 async def _earlier(event_id: str, request_fingerprint: str) -> AppEvent | None:
-    earlier = await AppEvent.get_or_none(event_id=event_id)
-    if earlier is not None and earlier.request_fingerprint != request_fingerprint:
-        raise IdempotencyConflict(
-            "this event id was already recorded with other details", field="eventId"
-        )
-    return earlier
+    return same_request(
+        await AppEvent.get_or_none(event_id=event_id),
+        request_fingerprint,
+        "this event id was already recorded with other details",
+        field="eventId",
+    )
 
 
 def _attributes(attributes: dict[str, Any] | None) -> dict[str, Any]:

@@ -27,12 +27,13 @@ from pointsmall.domain import events, validation
 from pointsmall.domain.actors import Actor
 from pointsmall.domain.engagement import task_progress
 from pointsmall.domain.engagement.rules import EngagementRules
-from pointsmall.domain.errors import IdempotencyConflict, InvalidValue, NotFound
+from pointsmall.domain.errors import InvalidValue, NotFound
 from pointsmall.domain.ledger import corrections, entries
 from pointsmall.domain.ledger.accounts import lock_account, open_account
 from pointsmall.domain.ledger.accounts import user_id as checked_user_id
 from pointsmall.domain.ledger.entries import LedgerRequest, fingerprint
 from pointsmall.domain.ledger.rules import LedgerRules
+from pointsmall.domain.replay import first_wins, same_request
 from pointsmall.models import Allocation, EarningRate, Order, OrderRefund, TaskEvent
 
 MAX_LINES = 200
@@ -135,7 +136,8 @@ async def record_order(
     if earlier is not None:
         return earlier
     account = await open_account(shop_user_id)
-    try:
+
+    async def record() -> Order:
         async with events.atomic():
             await lock_account(account.id)  # one user's orders in turn: one first order
             first = not await Order.filter(account_id=account.id).exists()
@@ -191,11 +193,9 @@ async def record_order(
                 amount=order.amount,
             )
             return order
-    except IntegrityError:  # the same order recorded concurrently: the first one stands
-        replayed = await _earlier_order(order_id, request_fingerprint)
-        if replayed is None:
-            raise
-        return replayed
+
+    # The same order recorded concurrently: the first one stands.
+    return await first_wins(record, lambda: _earlier_order(order_id, request_fingerprint))
 
 
 def order_source(order: Order) -> str:
@@ -204,12 +204,12 @@ def order_source(order: Order) -> str:
 
 
 async def _earlier_order(order_id: str, request_fingerprint: str) -> Order | None:
-    earlier = await Order.get_or_none(order_id=order_id)
-    if earlier is not None and earlier.request_fingerprint != request_fingerprint:
-        raise IdempotencyConflict(
-            "this order id was already recorded with other details", field="orderId"
-        )
-    return earlier
+    return same_request(
+        await Order.get_or_none(order_id=order_id),
+        request_fingerprint,
+        "this order id was already recorded with other details",
+        field="orderId",
+    )
 
 
 async def refund_order(
@@ -234,16 +234,17 @@ async def refund_order(
     earlier = await _earlier_refund(refund_id, request_fingerprint)
     if earlier is not None:
         return earlier
-    order = await Order.get_or_none(order_id=order_id)
-    if order is None:
+    placed = await Order.get_or_none(order_id=order_id)
+    if placed is None:
         raise NotFound(f"no order {order_id}", field="orderId")
-    try:
+
+    async def refund() -> OrderRefund:
         async with events.atomic():
-            await lock_account(order.account_id)  # refunds of one order in turn
+            await lock_account(placed.account_id)  # refunds of one order in turn
             replayed = await _earlier_refund(refund_id, request_fingerprint)
             if replayed is not None:  # the same refund, concurrently: it went first
                 return replayed
-            order = await Order.get(id=order.id)
+            order = await Order.get(id=placed.id)
             order_lines = {line["sku"]: line for line in order.lines}
             points = 0
             for line in wanted:
@@ -299,20 +300,17 @@ async def refund_order(
                 request_fingerprint=request_fingerprint,
                 created_at=clock.now(),
             )
-    except IntegrityError:
-        replayed = await _earlier_refund(refund_id, request_fingerprint)
-        if replayed is None:
-            raise
-        return replayed
+
+    return await first_wins(refund, lambda: _earlier_refund(refund_id, request_fingerprint))
 
 
 async def _earlier_refund(refund_id: str, request_fingerprint: str) -> OrderRefund | None:
-    earlier = await OrderRefund.get_or_none(refund_id=refund_id)
-    if earlier is not None and earlier.request_fingerprint != request_fingerprint:
-        raise IdempotencyConflict(
-            "this refund id was already used with other lines", field="refundId"
-        )
-    return earlier
+    return same_request(
+        await OrderRefund.get_or_none(refund_id=refund_id),
+        request_fingerprint,
+        "this refund id was already used with other lines",
+        field="refundId",
+    )
 
 
 async def set_earning_rate(category: str, rate_percent: float) -> EarningRate:

@@ -11,8 +11,6 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from tortoise.exceptions import IntegrityError
-
 from pointsmall import clock
 from pointsmall.domain import events, validation
 from pointsmall.domain.actors import Actor
@@ -23,6 +21,7 @@ from pointsmall.domain.ledger import entries
 from pointsmall.domain.ledger.accounts import lock_account, zone_of
 from pointsmall.domain.ledger.entries import LedgerRequest
 from pointsmall.domain.ledger.rules import LedgerRules
+from pointsmall.domain.replay import first_wins
 from pointsmall.domain.wording import with_article
 from pointsmall.models import Share, ShareOpen, ShareTarget, TaskEvent
 
@@ -46,7 +45,8 @@ async def share(
     time a target is shared while the day's cap allows. `target_id` must already be
     checked by the caller (an item on sale, the user's own redemption, or "me")."""
     validation.idempotency_key(idempotency_key)
-    try:
+
+    async def make() -> Share:
         async with events.atomic():
             account = await lock_account(account_id)
             earlier = await Share.get_or_none(
@@ -85,8 +85,12 @@ async def share(
                 account_id, TaskEvent.SHARE, now, ledger_rules, source=f"share:{created.id}"
             )
             return created
-    except IntegrityError:  # the same target shared concurrently: one link
-        return await Share.get(account_id=account_id, target=target, target_id=target_id)
+
+    # The same target shared concurrently: one link.
+    return await first_wins(
+        make,
+        lambda: Share.get_or_none(account_id=account_id, target=target, target_id=target_id),
+    )
 
 
 @dataclass(frozen=True)
@@ -105,7 +109,8 @@ async def open_share(
         raise NotFound("no such share link", field="token")
     if found.account_id == opener_id:
         return Opened(found, 0)  # your own link earns nothing
-    try:
+
+    async def count_the_open() -> Opened:
         async with events.atomic():
             sharer = await lock_account(found.account_id)
             if await ShareOpen.exists(share_id=found.id, opener_id=opener_id):
@@ -136,5 +141,8 @@ async def open_share(
                     ledger_rules,
                 )
             return Opened(found, reward)
-    except IntegrityError:  # the same opener, concurrently: counted once
+
+    async def already_counted() -> Opened:  # the same opener, concurrently: counted once
         return Opened(found, 0)
+
+    return await first_wins(count_the_open, already_counted)

@@ -14,8 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
-from tortoise.exceptions import IntegrityError
-
 from pointsmall import clock
 from pointsmall.domain import events
 from pointsmall.domain.actors import SYSTEM, Actor
@@ -34,6 +32,7 @@ from pointsmall.domain.ledger.accounts import lock_account, zone_of
 from pointsmall.domain.ledger.entries import LedgerRequest
 from pointsmall.domain.ledger.rules import LedgerRules
 from pointsmall.domain.notifications import inbox
+from pointsmall.domain.replay import first_wins
 from pointsmall.models import (
     Account,
     Allocation,
@@ -176,7 +175,8 @@ async def _progress_row(account_id: int, task: Task, period: str, now: datetime)
     row = await TaskProgress.get_or_none(account_id=account_id, task_id=task.id, period=period)
     if row is not None:
         return row
-    try:
+
+    async def create() -> TaskProgress:
         async with events.atomic():  # a savepoint: the account lock makes a race unlikely
             return await TaskProgress.create(
                 account_id=account_id,
@@ -186,8 +186,11 @@ async def _progress_row(account_id: int, task: Task, period: str, now: datetime)
                 tiers_paid=0,
                 updated_at=now,
             )
-    except IntegrityError:
-        return await TaskProgress.get(account_id=account_id, task_id=task.id, period=period)
+
+    return await first_wins(
+        create,
+        lambda: TaskProgress.get_or_none(account_id=account_id, task_id=task.id, period=period),
+    )
 
 
 def _newly_reached(task: Task, progress: TaskProgress) -> Tier | None:

@@ -10,11 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from tortoise.exceptions import IntegrityError
-
 from pointsmall import clock
 from pointsmall.domain import events, validation
 from pointsmall.domain.errors import InvalidValue, NotFound
+from pointsmall.domain.replay import first_wins
 from pointsmall.models import Account
 
 MAX_NICKNAME_LENGTH = 64
@@ -73,7 +72,8 @@ async def open_account(
         timezone = validation.time_zone(timezone)
     except InvalidValue:
         timezone = None
-    try:
+
+    async def create() -> Account:
         async with events.atomic():
             return await Account.create(
                 user_id=shop_user_id,
@@ -83,8 +83,8 @@ async def open_account(
                 created_at=now,
                 updated_at=now,
             )
-    except IntegrityError:
-        return await Account.get(user_id=shop_user_id)
+
+    return await first_wins(create, lambda: Account.get_or_none(user_id=shop_user_id))
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,6 @@ from pointsmall.domain.actors import Actor
 from pointsmall.domain.engagement import task_progress
 from pointsmall.domain.errors import (
     AccountFrozen,
-    IdempotencyConflict,
     InvalidValue,
     NotFound,
     NotOnSale,
@@ -40,6 +39,7 @@ from pointsmall.domain.mall.cards import active_catalogue
 from pointsmall.domain.mall.flash_gate import FlashGate, Pass, Verdict
 from pointsmall.domain.mall.sale_windows import quota_is_zone_free, quota_period, sale_window
 from pointsmall.domain.notifications import inbox
+from pointsmall.domain.replay import same_request
 from pointsmall.domain.wording import local_time
 from pointsmall.models import (
     Account,
@@ -57,6 +57,7 @@ from pointsmall.models import (
 
 UTC_ZONE = ZoneInfo("UTC")
 MAX_QUANTITY = 100
+REUSED_KEY = "this idempotency key was already used for another redemption"
 PAYMENT_WINDOW = timedelta(minutes=15)
 
 
@@ -132,12 +133,12 @@ class _Replayed(Exception):
 
 
 async def _earlier(account_id: int, key: str, request_fingerprint: str) -> Redemption | None:
-    earlier = await Redemption.get_or_none(account_id=account_id, idempotency_key=key)
-    if earlier is not None and earlier.request_fingerprint != request_fingerprint:
-        raise IdempotencyConflict(
-            "this idempotency key was already used for another redemption", field="idempotencyKey"
-        )
-    return earlier
+    return same_request(
+        await Redemption.get_or_none(account_id=account_id, idempotency_key=key),
+        request_fingerprint,
+        REUSED_KEY,
+        field="idempotencyKey",
+    )
 
 
 AccountOpener = Callable[[], Awaitable[Account]]
@@ -205,15 +206,13 @@ async def _through_gate(
     if taken is None:
         return None  # Redis does not answer: the database decides alone
     if taken.verdict in (Verdict.OUT_OF_STOCK, Verdict.QUOTA_EXCEEDED):
-        earlier = await Redemption.filter(
-            account__user_id=request.user_id, idempotency_key=key
-        ).first()
+        earlier = same_request(
+            await Redemption.filter(account__user_id=request.user_id, idempotency_key=key).first(),
+            request_fingerprint,
+            REUSED_KEY,
+            field="idempotencyKey",
+        )
         if earlier is not None:
-            if earlier.request_fingerprint != request_fingerprint:
-                raise IdempotencyConflict(
-                    "this idempotency key was already used for another redemption",
-                    field="idempotencyKey",
-                )
             return earlier
         if taken.verdict == Verdict.OUT_OF_STOCK:
             raise OutOfStock("sold out", field="itemId")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -23,7 +22,9 @@ from pointsmall.domain.mall.sale_windows import quota_is_zone_free
 from pointsmall.models import Account, Item
 from pointsmall.rate_limits import RateLimiter
 from pointsmall.redis_client import RedisGuard, connect_redis
+from pointsmall.subscriptions import messages
 from pointsmall.subscriptions.broker import Broker, LocalBroker, RedisBroker
+from pointsmall.subscriptions.messages import NotificationStored, PointsMoved
 
 
 @dataclass
@@ -129,17 +130,12 @@ async def announce(
         case events.AccountStanding(account_id=account_id, frozen=False):
             await boards.rescore(clock.now(), [account_id])
         case events.AccountChanged(account_id=account_id):
-            await broker.publish(account_channel(account_id), json.dumps({"kind": "points"}))
+            await broker.publish(account_channel(account_id), messages.encode(PointsMoved()))
         case events.NotificationCreated(account_id=account_id):
-            message = {
-                "kind": "notification",
-                "id": event.notification_id,
-                "previous": event.previous_id,
-                "type": event.kind,
-                "payload": event.payload,
-                "createdAt": event.created_at.isoformat(),
-            }
-            await broker.publish(account_channel(account_id), json.dumps(message))
+            stored = NotificationStored(
+                event.notification_id, event.previous_id, event.notice, event.created_at
+            )
+            await broker.publish(account_channel(account_id), messages.encode(stored))
         case events.StockAdded(item_id=item_id, quantity=quantity):
             await gate.add_stock(item_id, quantity)
         case events.CatalogueChanged(item_id=item_id, created=True):

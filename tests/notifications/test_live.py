@@ -14,7 +14,8 @@ from websockets.exceptions import ConnectionClosed
 
 from pointsmall.clock import MovableClock
 from pointsmall.runtime import Runtime
-from pointsmall.subscriptions.broker import QUEUE_SIZE, RESYNC, LocalBroker
+from pointsmall.subscriptions.broker import QUEUE_SIZE, LocalBroker
+from pointsmall.subscriptions.messages import RESYNC
 from tests.api import Api
 from tests.mall.helpers import create_item, grant, redeem
 from tests.notifications.helpers import connected, subscriptions_in_place

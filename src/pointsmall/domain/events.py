@@ -18,9 +18,12 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from tortoise.transactions import in_transaction
+
+if TYPE_CHECKING:
+    from pointsmall.domain.notifications.notices import Notice
 
 log = logging.getLogger("pointsmall.events")
 
@@ -57,8 +60,7 @@ class NotificationCreated:
     account_id: int
     notification_id: int
     previous_id: int  # the user's notification before this one (0: none)
-    kind: str
-    payload: dict[str, Any]
+    notice: Notice
     created_at: datetime
 
 

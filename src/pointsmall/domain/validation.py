@@ -59,6 +59,12 @@ def user_id_problem(value: object) -> str | None:
     return None
 
 
+def required_text(value: str | None, field: str, max_length: int) -> str:
+    checked = text(value, field, max_length, required=True)
+    assert checked is not None
+    return checked
+
+
 def reason(value: str | None, *, required: bool = False) -> str | None:
     return text(value, "reason", MAX_REASON_LENGTH, required=required)
 

@@ -3,13 +3,37 @@
 from __future__ import annotations
 
 import enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict
 
 from tortoise import fields
 from tortoise.models import Model
 
 if TYPE_CHECKING:
     from pointsmall.models.ledger import Account, Entry
+
+
+class OrderLineData(TypedDict):
+    """One line of an order, with the points it earned and what was refunded of it."""
+
+    sku: str
+    category: str
+    amount: int  # minor units
+    points: int
+    refunded_amount: int
+    refunded_points: int
+
+
+class RefundLineData(TypedDict):
+    sku: str
+    amount: int
+
+
+class TierData(TypedDict):
+    target: int
+    reward: int
+
+
+JSONValue = str | int | float | bool | None | list["JSONValue"] | dict[str, "JSONValue"]
 
 
 class TaskEvent(enum.StrEnum):
@@ -67,8 +91,7 @@ class Order(Model):
     amount = fields.BigIntField()
     points = fields.BigIntField()
     first_order_bonus = fields.BooleanField(default=False)
-    # [{sku, category, amount, points, refunded_amount, refunded_points}]
-    lines: fields.Field[list[dict[str, Any]]] = fields.JSONField()
+    lines: fields.Field[list[OrderLineData]] = fields.JSONField()
     request_fingerprint = fields.CharField(max_length=64)
     entry: fields.ForeignKeyNullableRelation[Entry] = fields.ForeignKeyField(
         "pointsmall.Entry", related_name="orders", null=True, on_delete=fields.RESTRICT
@@ -89,7 +112,7 @@ class OrderRefund(Model):
         "pointsmall.Order", related_name="refunds", on_delete=fields.RESTRICT
     )
     order_id: int
-    lines: fields.Field[list[dict[str, Any]]] = fields.JSONField()
+    lines: fields.Field[list[RefundLineData]] = fields.JSONField()
     points = fields.BigIntField()
     taken = fields.BigIntField()
     owed = fields.BigIntField()
@@ -111,7 +134,7 @@ class AppEvent(Model):
     account_id: int
     type = fields.CharField(max_length=32)
     occurred_at = fields.DatetimeField()
-    attributes: fields.Field[dict[str, Any]] = fields.JSONField(default=dict)
+    attributes: fields.Field[dict[str, JSONValue]] = fields.JSONField(default=dict)
     request_fingerprint = fields.CharField(max_length=64)
     created_at = fields.DatetimeField()
 
@@ -132,7 +155,7 @@ class Task(Model):
     ends_at = fields.DatetimeField(null=True)
     consecutive_days = fields.BooleanField(default=False)
     min_order_amount = fields.BigIntField(null=True)
-    tiers: fields.Field[list[dict[str, int]]] = fields.JSONField()  # [{target, reward}] ascending
+    tiers: fields.Field[list[TierData]] = fields.JSONField()  # by target, ascending
     auto_claim = fields.BooleanField(default=True)
     audience_tags: fields.Field[list[str]] = fields.JSONField(default=list)
     state = fields.CharEnumField(TaskState, max_length=16, default=TaskState.ACTIVE)

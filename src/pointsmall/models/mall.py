@@ -3,13 +3,44 @@
 from __future__ import annotations
 
 import enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NotRequired, TypedDict
 
 from tortoise import fields
 from tortoise.models import Model
 
 if TYPE_CHECKING:
     from pointsmall.models.ledger import Account, Entry, Hold
+
+
+class VirtualRightData(TypedDict):
+    """What a VIRTUAL item grants per unit: `{"name": "Gold membership", "days": 30}`."""
+
+    name: str
+    days: int
+
+
+class GrantedRightData(TypedDict):
+    """What a VIRTUAL redemption granted: the right, for how long, from and until when."""
+
+    name: str
+    days: int
+    granted_at: str  # ISO-8601
+    valid_until: str
+
+
+class AddressData(TypedDict):
+    recipient: str
+    line1: str
+    line2: NotRequired[str]
+    city: str
+    region: NotRequired[str]
+    postal_code: str
+    country: str
+
+
+class TrackingData(TypedDict):
+    carrier: str
+    number: str
 
 
 class ItemKind(enum.StrEnum):
@@ -80,7 +111,7 @@ class Item(Model):
     high_value = fields.BooleanField(default=False)
     status = fields.CharEnumField(ItemStatus, max_length=16, default=ItemStatus.DRAFT)
     sort_weight = fields.IntField(default=0)
-    virtual_right: fields.Field[dict[str, object] | None] = fields.JSONField(null=True)
+    virtual_right: fields.Field[VirtualRightData | None] = fields.JSONField(null=True)
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
 
@@ -134,10 +165,10 @@ class Redemption(Model):
         "pointsmall.Entry", related_name="redemptions", null=True, on_delete=fields.RESTRICT
     )
     spend_entry_id: int | None
-    virtual_right: fields.Field[dict[str, object] | None] = fields.JSONField(null=True)
+    virtual_right: fields.Field[GrantedRightData | None] = fields.JSONField(null=True)
     # Only what fulfilment needs; never logged.
-    shipping_address: fields.Field[dict[str, str] | None] = fields.JSONField(null=True)
-    tracking: fields.Field[dict[str, str] | None] = fields.JSONField(null=True)
+    shipping_address: fields.Field[AddressData | None] = fields.JSONField(null=True)
+    tracking: fields.Field[TrackingData | None] = fields.JSONField(null=True)
     payment_due_at = fields.DatetimeField(null=True)
     payment_reference = fields.CharField(max_length=128, null=True)
     status_reason = fields.CharField(max_length=500, null=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict
 
 from tortoise import fields
 from tortoise.models import Model
@@ -19,6 +19,33 @@ class NotificationKind(enum.StrEnum):
     TASK_COMPLETED = "TASK_COMPLETED"
 
 
+class PointsEarnedPayload(TypedDict):
+    amount: int
+    reason: str | None
+    balance: int
+
+
+class ExpiryWarningPayload(TypedDict):
+    amount: int
+    expires_at: str  # ISO-8601
+    within_days: int
+
+
+class RedemptionPayload(TypedDict):
+    redemption_id: int
+    status: str
+    reason: str | None
+
+
+class TaskReachedPayload(TypedDict):
+    task_id: int
+    title: str
+    reward: int
+
+
+NoticePayload = PointsEarnedPayload | ExpiryWarningPayload | RedemptionPayload | TaskReachedPayload
+
+
 class Notification(Model):
     """Something a user is told about. `dedupe_key` makes a repeated warning a no-op."""
 
@@ -28,7 +55,7 @@ class Notification(Model):
     )
     account_id: int
     kind = fields.CharEnumField(NotificationKind, max_length=24)
-    payload: fields.Field[dict[str, Any]] = fields.JSONField()
+    payload: fields.Field[NoticePayload] = fields.JSONField()
     dedupe_key = fields.CharField(max_length=96, null=True)
     created_at = fields.DatetimeField()
     read_at = fields.DatetimeField(null=True)

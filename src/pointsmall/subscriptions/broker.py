@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator
@@ -26,11 +25,11 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from pointsmall.redis_client import RedisGuard
+from pointsmall.subscriptions.messages import RESYNC
 
 log = logging.getLogger("pointsmall.broker")
 PREFIX = "pointsmall:"
 QUEUE_SIZE = 256
-RESYNC = json.dumps({"kind": "resync"})
 
 
 class Broker(Protocol):

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TypedDict
 
 from tortoise.exceptions import IntegrityError
 
@@ -35,6 +35,7 @@ from pointsmall.domain.ledger.entries import LedgerRequest, fingerprint
 from pointsmall.domain.ledger.rules import LedgerRules
 from pointsmall.domain.replay import first_wins, same_request
 from pointsmall.models import Allocation, EarningRate, Order, OrderRefund, TaskEvent
+from pointsmall.models.engagement import OrderLineData, RefundLineData
 
 MAX_LINES = 200
 MAX_LINE_AMOUNT = 10_000_000_000  # minor units
@@ -61,10 +62,18 @@ def _external_id(value: str, field: str) -> str:
     return checked
 
 
-def _lines(lines: list[OrderLine], rules: EngagementRules) -> list[dict[str, Any]]:
+class PaidLine(TypedDict):
+    """A line as the shop sent it, checked (and, as such, part of the order's fingerprint)."""
+
+    sku: str
+    category: str
+    amount: int
+
+
+def _lines(lines: list[OrderLine], rules: EngagementRules) -> list[PaidLine]:
     if not 1 <= len(lines) <= MAX_LINES:
         raise InvalidValue(f"an order has 1 to {MAX_LINES} lines", field="lines")
-    checked: list[dict[str, Any]] = []
+    checked: list[PaidLine] = []
     for line in lines:
         sku = _external_id(line.sku, "lines")
         category = line.category.strip().lower()
@@ -155,8 +164,10 @@ async def record_order(
                 ],
                 rules.order_points_cap,
             )
-            for line, value in zip(checked, points, strict=True):
-                line.update(points=value, refunded_amount=0, refunded_points=0)
+            earned = [
+                OrderLineData(**line, points=value, refunded_amount=0, refunded_points=0)
+                for line, value in zip(checked, points, strict=True)
+            ]
             order = await Order.create(
                 order_id=order_id,
                 account_id=account.id,
@@ -165,7 +176,7 @@ async def record_order(
                 amount=sum(line["amount"] for line in checked),
                 points=sum(points),
                 first_order_bonus=bonus,
-                lines=checked,
+                lines=earned,
                 request_fingerprint=request_fingerprint,
                 created_at=now,
             )
@@ -224,10 +235,10 @@ async def refund_order(
     if not 1 <= len(lines) <= MAX_LINES:
         raise InvalidValue(f"a refund has 1 to {MAX_LINES} lines", field="lines")
     wanted = [
-        {
-            "sku": _external_id(line.sku, "lines"),
-            "amount": validation.whole_number(line.amount, "lines", 1, MAX_LINE_AMOUNT),
-        }
+        RefundLineData(
+            sku=_external_id(line.sku, "lines"),
+            amount=validation.whole_number(line.amount, "lines", 1, MAX_LINE_AMOUNT),
+        )
         for line in lines
     ]
     request_fingerprint = fingerprint("refund", order=order_id, lines=wanted)

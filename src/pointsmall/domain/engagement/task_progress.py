@@ -32,13 +32,13 @@ from pointsmall.domain.ledger.accounts import lock_account, zone_of
 from pointsmall.domain.ledger.entries import LedgerRequest
 from pointsmall.domain.ledger.rules import LedgerRules
 from pointsmall.domain.notifications import inbox
+from pointsmall.domain.notifications.notices import TaskReachedNotice
 from pointsmall.domain.replay import first_wins
 from pointsmall.models import (
     Account,
     Allocation,
     Entry,
     EntryKind,
-    NotificationKind,
     Task,
     TaskCredit,
     TaskEvent,
@@ -87,8 +87,7 @@ async def record_progress(
         if newly is not None:
             await inbox.notify(
                 account.id,
-                NotificationKind.TASK_COMPLETED,
-                {"task_id": task.id, "title": task.title, "reward": newly.reward},
+                TaskReachedNotice(task.id, task.title, newly.reward),
                 # per credit: a tier reached again after a refund took it back is told again
                 dedupe_key=f"task:{task.id}:{progress.period}:{newly.target}:{credit.id}",
             )

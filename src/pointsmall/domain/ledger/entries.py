@@ -43,6 +43,7 @@ from pointsmall.domain.ledger.accounts import lock_account
 from pointsmall.domain.ledger.balances import points_of
 from pointsmall.domain.ledger.rules import LedgerRules
 from pointsmall.domain.notifications import inbox
+from pointsmall.domain.notifications.notices import PointsEarnedNotice
 from pointsmall.models import (
     Account,
     Allocation,
@@ -50,7 +51,6 @@ from pointsmall.models import (
     Entry,
     EntryKind,
     Lot,
-    NotificationKind,
 )
 from pointsmall.models.ledger import LotSource
 
@@ -357,8 +357,7 @@ async def earn(
             summary = await points_of(account.id, now)
             await inbox.notify(
                 account.id,
-                NotificationKind.POINTS_EARNED,
-                {"amount": amount, "reason": request.reason, "balance": summary.balance},
+                PointsEarnedNotice(amount, request.reason, summary.balance),
                 dedupe_key=f"earned:{earned.id}",
             )
         return earned

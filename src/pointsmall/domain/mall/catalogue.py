@@ -28,6 +28,7 @@ from pointsmall.models import (
     Restock,
     SaleRecurrence,
 )
+from pointsmall.models.mall import VirtualRightData
 
 MAX_STOCK = 1_000_000_000
 MAX_QUOTA = 1_000
@@ -156,7 +157,9 @@ def _checked(draft: ItemFields) -> dict[str, Any]:
         "high_value": draft.high_value,
         "status": draft.status,
         "sort_weight": draft.sort_weight,
-        "virtual_right": {"name": right.name.strip(), "days": right.days} if right else None,
+        "virtual_right": VirtualRightData(name=right.name.strip(), days=right.days)
+        if right
+        else None,
     }
 
 
@@ -193,7 +196,7 @@ def fields_of(item: Item) -> ItemFields:
         high_value=item.high_value,
         status=item.status,
         sort_weight=item.sort_weight,
-        virtual_right=VirtualRight(str(right["name"]), int(str(right["days"]))) if right else None,
+        virtual_right=VirtualRight(right["name"], right["days"]) if right else None,
     )
 
 

@@ -39,6 +39,7 @@ from pointsmall.domain.mall.cards import active_catalogue
 from pointsmall.domain.mall.flash_gate import FlashGate, Pass, Verdict
 from pointsmall.domain.mall.sale_windows import quota_is_zone_free, quota_period, sale_window
 from pointsmall.domain.notifications import inbox
+from pointsmall.domain.notifications.notices import RedemptionNotice
 from pointsmall.domain.replay import same_request
 from pointsmall.domain.wording import local_time
 from pointsmall.models import (
@@ -47,13 +48,13 @@ from pointsmall.models import (
     Item,
     ItemKind,
     ItemStatus,
-    NotificationKind,
     QuotaUsage,
     Redemption,
     RedemptionChange,
     RedemptionStatus,
     TaskEvent,
 )
+from pointsmall.models.mall import AddressData, GrantedRightData
 
 UTC_ZONE = ZoneInfo("UTC")
 MAX_QUANTITY = 100
@@ -73,24 +74,24 @@ class ShippingAddress:
     line2: str | None = None
     region: str | None = None
 
-    def checked(self) -> dict[str, str]:
-        values = {
-            "recipient": validation.text(self.recipient, "shippingAddress", 100, required=True),
-            "line1": validation.text(self.line1, "shippingAddress", 200, required=True),
-            "line2": validation.text(self.line2, "shippingAddress", 200),
-            "city": validation.text(self.city, "shippingAddress", 100, required=True),
-            "region": validation.text(self.region, "shippingAddress", 100),
-            "postal_code": validation.text(self.postal_code, "shippingAddress", 20, required=True),
-            "country": (self.country or "").strip().upper(),
-        }
-        postal = values["postal_code"] or ""
-        if not all(char.isalnum() or char in " -" for char in postal):
-            raise InvalidValue(
-                "postalCode has letters, digits, spaces and '-'", field="shippingAddress"
-            )
-        if len(values["country"] or "") != 2 or not (values["country"] or "").isalpha():
-            raise InvalidValue("country is a two-letter ISO code", field="shippingAddress")
-        return {key: value for key, value in values.items() if value is not None}
+    def checked(self) -> AddressData:
+        field = "shippingAddress"
+        address = AddressData(
+            recipient=validation.required_text(self.recipient, field, 100),
+            line1=validation.required_text(self.line1, field, 200),
+            city=validation.required_text(self.city, field, 100),
+            postal_code=validation.required_text(self.postal_code, field, 20),
+            country=(self.country or "").strip().upper(),
+        )
+        if line2 := validation.text(self.line2, field, 200):
+            address["line2"] = line2
+        if region := validation.text(self.region, field, 100):
+            address["region"] = region
+        if not all(char.isalnum() or char in " -" for char in address["postal_code"]):
+            raise InvalidValue("postalCode has letters, digits, spaces and '-'", field=field)
+        if len(address["country"]) != 2 or not address["country"].isalpha():
+            raise InvalidValue("country is a two-letter ISO code", field=field)
+        return address
 
 
 @dataclass(frozen=True)
@@ -226,7 +227,7 @@ async def _redeem_checked(
     request: RedeemRequest,
     quantity: int,
     key: str,
-    address: dict[str, str] | None,
+    address: AddressData | None,
     request_fingerprint: str,
 ) -> tuple[Redemption, bool]:
     """The redemption, and whether this call made it (False: an earlier one replayed)."""
@@ -254,7 +255,7 @@ async def _redeem_in_transaction(
     item: Item,
     quantity: int,
     key: str,
-    address: dict[str, str] | None,
+    address: AddressData | None,
     request_fingerprint: str,
 ) -> Redemption:
     async with events.atomic():
@@ -362,13 +363,13 @@ async def deliver(redemption: Redemption, item: Item, now: datetime) -> None:
         if issued != redemption.quantity:
             raise OutOfStock("the coupon pool is exhausted", field="itemId")
     elif item.kind == ItemKind.VIRTUAL and item.virtual_right:
-        days = int(str(item.virtual_right["days"])) * redemption.quantity
-        redemption.virtual_right = {
-            "name": item.virtual_right["name"],
-            "days": days,
-            "granted_at": now.isoformat(),
-            "valid_until": (now + timedelta(days=days)).isoformat(),
-        }
+        days = item.virtual_right["days"] * redemption.quantity
+        redemption.virtual_right = GrantedRightData(
+            name=item.virtual_right["name"],
+            days=days,
+            granted_at=now.isoformat(),
+            valid_until=(now + timedelta(days=days)).isoformat(),
+        )
         await Redemption.filter(id=redemption.id).update(virtual_right=redemption.virtual_right)
 
 
@@ -413,9 +414,7 @@ async def record_change(
         created_at=clock.now(),
     )
     await inbox.notify(
-        redemption.account_id,
-        NotificationKind.REDEMPTION_UPDATED,
-        {"redemption_id": redemption.id, "status": redemption.status.value, "reason": reason},
+        redemption.account_id, RedemptionNotice(redemption.id, redemption.status, reason)
     )
 
 

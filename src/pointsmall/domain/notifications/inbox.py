@@ -13,22 +13,23 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from pointsmall import clock
 from pointsmall.domain import events
 from pointsmall.domain.ledger.accounts import lock_account, zone_of
 from pointsmall.domain.ledger.balances import points_of
 from pointsmall.domain.ledger.rules import LedgerRules
-from pointsmall.models import Account, Allocation, Lot, Notification, NotificationKind
+from pointsmall.domain.notifications.notices import (
+    ExpiryWarning,
+    Notice,
+    PointsEarnedNotice,
+    payload_of,
+)
+from pointsmall.models import Account, Allocation, Lot, Notification
 
 
 async def notify(
-    account_id: int,
-    kind: NotificationKind,
-    payload: dict[str, Any],
-    *,
-    dedupe_key: str | None = None,
+    account_id: int, notice: Notice, *, dedupe_key: str | None = None
 ) -> Notification | None:
     """Store a notification (inside the caller's transaction, the account locked) and
     publish it after the commit. With a `dedupe_key` already used: nothing, None.
@@ -45,15 +46,18 @@ async def notify(
     now = clock.now()
     previous = await latest_id(account_id)
     stored = await Notification.create(
-        account_id=account_id, kind=kind, payload=payload, dedupe_key=dedupe_key, created_at=now
+        account_id=account_id,
+        kind=notice.kind,
+        payload=payload_of(notice),
+        dedupe_key=dedupe_key,
+        created_at=now,
     )
     events.after_commit(
         events.NotificationCreated(
             account_id=account_id,
             notification_id=stored.id,
             previous_id=previous,
-            kind=kind.value,
-            payload=payload,
+            notice=notice,
             created_at=now,
         )
     )
@@ -145,12 +149,7 @@ async def warn_expiring(rules: LedgerRules, thresholds: tuple[int, ...] = (3, 1)
                 )
                 stored = await notify(
                     account_id,
-                    NotificationKind.POINTS_EXPIRING_SOON,
-                    {
-                        "amount": due.amount,
-                        "expires_at": due.expires_at.isoformat(),
-                        "within_days": threshold,
-                    },
+                    ExpiryWarning(due.amount, due.expires_at, threshold),
                     dedupe_key=f"expiring:{day}:{threshold}",
                 )
                 sent += stored is not None
@@ -186,12 +185,11 @@ async def announce_matured(lookback: timedelta = timedelta(days=3)) -> int:
                 continue
             stored = await notify(
                 lot.account_id,
-                NotificationKind.POINTS_EARNED,
-                {
-                    "amount": lot.remaining,
-                    "reason": reasons.get(lot.id) or "points now available",
-                    "balance": await _spendable(lot.account_id, now),
-                },
+                PointsEarnedNotice(
+                    lot.remaining,
+                    reasons.get(lot.id) or "points now available",
+                    await _spendable(lot.account_id, now),
+                ),
                 dedupe_key=f"matured:{lot.id}",
             )
             sent += stored is not None

@@ -1,0 +1,112 @@
+"""What a notification says: one dataclass per kind, shared by the domain that writes it, the
+broker that carries it and the schema that shows it.
+
+A notice is stored as its kind and a JSON payload (`payload_of`; the payloads' shapes are
+TypedDicts in `models.notifications`), and read back, from the inbox or from a broker
+message, with `notice_of`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar, cast
+
+from pointsmall.models import NotificationKind, RedemptionStatus
+from pointsmall.models.notifications import (
+    ExpiryWarningPayload,
+    NoticePayload,
+    PointsEarnedPayload,
+    RedemptionPayload,
+    TaskReachedPayload,
+)
+
+
+@dataclass(frozen=True)
+class PointsEarnedNotice:
+    """Points came in (or pending order points became spendable)."""
+
+    kind: ClassVar[NotificationKind] = NotificationKind.POINTS_EARNED
+    amount: int
+    reason: str | None
+    balance: int  # spendable just after
+
+
+@dataclass(frozen=True)
+class ExpiryWarning:
+    """Points will expire soon."""
+
+    kind: ClassVar[NotificationKind] = NotificationKind.POINTS_EXPIRING_SOON
+    amount: int
+    expires_at: datetime
+    within_days: int  # the warning's threshold
+
+
+@dataclass(frozen=True)
+class RedemptionNotice:
+    """A redemption was made or changed status."""
+
+    kind: ClassVar[NotificationKind] = NotificationKind.REDEMPTION_UPDATED
+    redemption_id: int
+    status: RedemptionStatus  # the status this notice announces
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class TaskReachedNotice:
+    """A task's tier was reached."""
+
+    kind: ClassVar[NotificationKind] = NotificationKind.TASK_COMPLETED
+    task_id: int
+    title: str
+    reward: int
+
+
+Notice = PointsEarnedNotice | ExpiryWarning | RedemptionNotice | TaskReachedNotice
+
+
+def payload_of(notice: Notice) -> NoticePayload:
+    match notice:
+        case PointsEarnedNotice():
+            return PointsEarnedPayload(
+                amount=notice.amount, reason=notice.reason, balance=notice.balance
+            )
+        case ExpiryWarning():
+            return ExpiryWarningPayload(
+                amount=notice.amount,
+                expires_at=notice.expires_at.isoformat(),
+                within_days=notice.within_days,
+            )
+        case RedemptionNotice():
+            return RedemptionPayload(
+                redemption_id=notice.redemption_id,
+                status=notice.status.value,
+                reason=notice.reason,
+            )
+        case TaskReachedNotice():
+            return TaskReachedPayload(
+                task_id=notice.task_id, title=notice.title, reward=notice.reward
+            )
+
+
+def notice_of(kind: NotificationKind | str, payload: NoticePayload) -> Notice:
+    """The notice a stored (or published) kind and payload say."""
+    match NotificationKind(kind):
+        case NotificationKind.POINTS_EARNED:
+            earned = cast(PointsEarnedPayload, payload)
+            return PointsEarnedNotice(earned["amount"], earned["reason"], earned["balance"])
+        case NotificationKind.POINTS_EXPIRING_SOON:
+            warning = cast(ExpiryWarningPayload, payload)
+            return ExpiryWarning(
+                warning["amount"],
+                datetime.fromisoformat(warning["expires_at"]),
+                warning["within_days"],
+            )
+        case NotificationKind.REDEMPTION_UPDATED:
+            changed = cast(RedemptionPayload, payload)
+            return RedemptionNotice(
+                changed["redemption_id"], RedemptionStatus(changed["status"]), changed["reason"]
+            )
+        case NotificationKind.TASK_COMPLETED:
+            reached = cast(TaskReachedPayload, payload)
+            return TaskReachedNotice(reached["task_id"], reached["title"], reached["reward"])

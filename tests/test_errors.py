@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from pointsmall import access
 from pointsmall.clock import MovableClock
-from pointsmall.resolvers import accounts
 from tests.api import Api
 from tests.engagement.helpers import RECORD_EVENT, SET_RATE, UPSERT
 
@@ -15,7 +15,7 @@ async def test_an_unexpected_error_is_masked(api: Api, monkeypatch: pytest.Monke
     async def broken(info: object) -> None:
         raise RuntimeError('relation "account" does not exist: SELECT * FROM account')
 
-    monkeypatch.setattr(accounts, "viewer_account", broken)
+    monkeypatch.setattr(access, "viewer_account", broken)
     response = await api.http.post(
         "/graphql",
         json={"query": "{ me { id } }"},

@@ -44,9 +44,7 @@ async def test_the_same_key_sent_50_times_at_once_has_one_effect(
 ) -> None:
     user = await account()
     await entries.earn(user.id, 1000, request("e"), RULES)
-    spends = await asyncio.gather(
-        *(entries.spend(user.id, 25, request("same")) for _ in range(50))
-    )
+    spends = await asyncio.gather(*(entries.spend(user.id, 25, request("same")) for _ in range(50)))
     assert len({entry.id for entry in spends}) == 1
     assert (await reload(user)).ledger_balance == 975
     grants = await asyncio.gather(

@@ -1,22 +1,38 @@
-"""Per-request batch loaders: one instance of each per request, created in the context."""
+"""Batch loaders, one set per operation: an HTTP request, or one subscription event.
+
+Types resolve every relation through these (`info.context.loaders`), so a page of twenty
+redemptions costs the same few queries as a page of two, and nothing read outlives the
+operation that read it.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from pointsmall.dataloaders.accounts import PointsByAccountLoader
-from pointsmall.dataloaders.mall import (
-    CouponCodesByRedemptionLoader,
-    ItemByIdLoader,
-    QuotaUsedLoader,
-)
+from pointsmall.dataloaders.engagement import EngagementLoaders
+from pointsmall.dataloaders.ledger import LedgerLoaders
+from pointsmall.dataloaders.mall import MallLoaders
+from pointsmall.dataloaders.notifications import NotificationLoaders
+
+if TYPE_CHECKING:
+    from pointsmall.runtime import Runtime
 
 
 @dataclass
 class Loaders:
-    points_by_account: PointsByAccountLoader = field(default_factory=PointsByAccountLoader)
-    item_by_id: ItemByIdLoader = field(default_factory=ItemByIdLoader)
-    coupon_codes: CouponCodesByRedemptionLoader = field(
-        default_factory=CouponCodesByRedemptionLoader
-    )
-    quota_used: QuotaUsedLoader = field(default_factory=QuotaUsedLoader)
+    ledger: LedgerLoaders
+    mall: MallLoaders
+    engagement: EngagementLoaders
+    notifications: NotificationLoaders
+
+    @classmethod
+    def create(cls, runtime: Runtime) -> Loaders:
+        return cls(
+            ledger=LedgerLoaders.create(),
+            mall=MallLoaders.create(),
+            engagement=EngagementLoaders.create(
+                runtime.rules, runtime.engagement, runtime.leaderboards
+            ),
+            notifications=NotificationLoaders.create(),
+        )

@@ -1,13 +1,22 @@
-"""Items, coupon codes and quota usage, batched per request."""
+"""Items, redemptions and what hangs on them, loaded in batches for one operation."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from strawberry.dataloader import DataLoader
 
-from pointsmall.models import CouponCode, Item, QuotaUsage
+from pointsmall.domain.mall.redemptions import redemptions_page
+from pointsmall.models import (
+    CouponCode,
+    Item,
+    QuotaUsage,
+    Redemption,
+    RedemptionChange,
+    RedemptionStatus,
+)
 
 QuotaKey = tuple[int, int, str]  # account id, item id, period
 
@@ -15,6 +24,11 @@ QuotaKey = tuple[int, int, str]  # account id, item id, period
 async def _items(ids: Sequence[int]) -> list[Item | None]:
     found = {item.id: item for item in await Item.filter(id__in=list(ids))}
     return [found.get(item_id) for item_id in ids]
+
+
+async def _redemptions(ids: Sequence[int]) -> list[Redemption | None]:
+    found = {row.id: row for row in await Redemption.filter(id__in=list(ids))}
+    return [found.get(redemption_id) for redemption_id in ids]
 
 
 async def _codes(redemption_ids: Sequence[int]) -> list[list[str]]:
@@ -25,6 +39,14 @@ async def _codes(redemption_ids: Sequence[int]) -> list[list[str]]:
     return [codes[redemption_id] for redemption_id in redemption_ids]
 
 
+async def _history(redemption_ids: Sequence[int]) -> list[list[RedemptionChange]]:
+    changes: dict[int, list[RedemptionChange]] = defaultdict(list)
+    rows = await RedemptionChange.filter(redemption_id__in=list(redemption_ids)).order_by("id")
+    for change in rows:
+        changes[change.redemption_id].append(change)
+    return [changes[redemption_id] for redemption_id in redemption_ids]
+
+
 async def _quota_used(keys: Sequence[QuotaKey]) -> list[int]:
     accounts = {account_id for account_id, _, _ in keys}
     items = {item_id for _, item_id, _ in keys}
@@ -33,18 +55,76 @@ async def _quota_used(keys: Sequence[QuotaKey]) -> list[int]:
     return [used.get(key, 0) for key in keys]
 
 
-class ItemByIdLoader(DataLoader[int, Item | None]):
+@dataclass(frozen=True)
+class RedemptionsPage:
+    account_id: int | None  # None: everyone's (ops)
+    status: RedemptionStatus | None
+    before_id: int | None
+    limit: int
+
+
+async def _pages(pages: Sequence[RedemptionsPage]) -> list[list[Redemption]]:
+    return [
+        await redemptions_page(
+            account_id=page.account_id,
+            status=page.status,
+            before_id=page.before_id,
+            limit=page.limit,
+        )
+        for page in pages
+    ]
+
+
+class ItemById(DataLoader[int, Item | None]):
     def __init__(self) -> None:
         super().__init__(load_fn=_items)
 
 
-class CouponCodesByRedemptionLoader(DataLoader[int, list[str]]):
+class RedemptionById(DataLoader[int, Redemption | None]):
+    def __init__(self) -> None:
+        super().__init__(load_fn=_redemptions)
+
+
+class CouponCodesByRedemption(DataLoader[int, list[str]]):
     def __init__(self) -> None:
         super().__init__(load_fn=_codes)
 
 
-class QuotaUsedLoader(DataLoader[QuotaKey, int]):
+class HistoryByRedemption(DataLoader[int, list[RedemptionChange]]):
+    """Each redemption's status changes, oldest first."""
+
+    def __init__(self) -> None:
+        super().__init__(load_fn=_history)
+
+
+class QuotaUsed(DataLoader[QuotaKey, int]):
     """Units a user has redeemed of an item in a quota period."""
 
     def __init__(self) -> None:
         super().__init__(load_fn=_quota_used)
+
+
+class RedemptionPages(DataLoader[RedemptionsPage, list[Redemption]]):
+    def __init__(self) -> None:
+        super().__init__(load_fn=_pages)
+
+
+@dataclass
+class MallLoaders:
+    item: ItemById
+    redemption: RedemptionById
+    coupon_codes: CouponCodesByRedemption
+    history: HistoryByRedemption
+    quota_used: QuotaUsed
+    redemption_pages: RedemptionPages
+
+    @classmethod
+    def create(cls) -> MallLoaders:
+        return cls(
+            ItemById(),
+            RedemptionById(),
+            CouponCodesByRedemption(),
+            HistoryByRedemption(),
+            QuotaUsed(),
+            RedemptionPages(),
+        )

@@ -1,9 +1,7 @@
-"""node(id:): any object by its global ID, if the caller may see it.
+"""node(id:): any object by its global ID, if the caller may see it (`pointsmall.access`).
 
-Users reach their own account, entries, redemptions and notifications, their tasks, and
-the mall's items; admins reach everything but users' notifications. Whatever the
-reason an object is out of reach (malformed, unknown, someone else's), the answer is the
-same NOT_FOUND, so IDs reveal nothing.
+Whatever the reason an object is out of reach (malformed, unknown, someone else's), the
+answer is the same NOT_FOUND, so IDs reveal nothing.
 """
 
 from __future__ import annotations
@@ -11,68 +9,65 @@ from __future__ import annotations
 import strawberry
 from strawberry import relay
 
+from pointsmall import access
 from pointsmall.auth import Role
-from pointsmall.domain.engagement.task_views import task_view
 from pointsmall.domain.errors import NotFound
 from pointsmall.domain.ledger.history import entry_of_account
 from pointsmall.models import Account as AccountModel
-from pointsmall.models import Notification
+from pointsmall.models import Notification as NotificationModel
 from pointsmall.models import Task as TaskModel
-from pointsmall.resolvers.access import account_type, require, viewer_account
-from pointsmall.resolvers.mall import visible_item_model
-from pointsmall.resolvers.redemptions import redemption_for
+from pointsmall.resolvers.engagement.tasks import for_ops
+from pointsmall.resolvers.ledger.accounts import account_type
 from pointsmall.schema.context import Info
-from pointsmall.schema.engagement import Task
-from pointsmall.schema.errors import NotFoundError, Unauthenticated
-from pointsmall.schema.ledger import LedgerEntry
-from pointsmall.schema.mall import items_for
+from pointsmall.schema.engagement.tasks import Task
+from pointsmall.schema.errors import NotFoundError
+from pointsmall.schema.ledger.entries import LedgerEntry
+from pointsmall.schema.mall.items import item_for
+from pointsmall.schema.mall.redemptions import Redemption
 from pointsmall.schema.node import parse_global_id
-from pointsmall.schema.notifications import NOTIFICATION_TYPES
-from pointsmall.schema.notifications import from_model as notification_from_model
-from pointsmall.schema.redemptions import Redemption
+from pointsmall.schema.notifications.inbox import NOTIFICATION_TYPES, Notification
 
 MISSING = "no object with this id"
 
 
-async def task_for(info: Info, task_id: int, is_admin: bool) -> Task | None:
-    """Admins see any task; users the open ones meant for them, with their progress."""
-    if is_admin:
-        task = await TaskModel.get_or_none(id=task_id)
-        return Task.for_ops(task) if task else None
-    seen = await task_view(await viewer_account(info), task_id, info.context.runtime.rules)
-    return Task.from_view(seen) if seen else None
-
-
 async def node(info: Info, id: strawberry.ID) -> relay.Node | None:
-    principal = info.context.principal
-    if principal is None:
-        raise Unauthenticated("this field needs a bearer token")
-    is_admin = principal.has(Role.ADMIN)
-    if not is_admin:
-        require(info, Role.USER)
+    is_admin = access.acting_role(info, Role.ADMIN, Role.USER) == Role.ADMIN
     try:
         type_name, key = parse_global_id(str(id), "id")
     except NotFound:
         raise NotFoundError(MISSING) from None
-    owner = None if is_admin else (await viewer_account(info)).id
-    found: relay.Node | None = None
-    if type_name == "Account" and (owner is None or owner == key):
-        account = await AccountModel.get_or_none(id=key)
-        found = account_type(info, account) if account else None
-    elif type_name == "LedgerEntry":
-        entry = await entry_of_account(key, owner)
-        found = LedgerEntry.from_model(entry) if entry else None
-    elif type_name == "Item":
-        item_model = await visible_item_model(info, key)
-        found = (await items_for(info, [item_model]))[0] if item_model else None
-    elif type_name == "Redemption":
-        redemption = await redemption_for(info, key)
-        found = Redemption.from_model(redemption) if redemption else None
-    elif type_name == "Task":
-        found = await task_for(info, key, is_admin)
-    elif type_name in NOTIFICATION_TYPES and owner is not None:
-        stored = await Notification.get_or_none(id=key, account_id=owner)
-        found = notification_from_model(stored) if stored else None
+    owner = None if is_admin else (await access.viewer_account(info)).id
+    found = await _find(info, type_name, key, owner)
     if found is None:
         raise NotFoundError(MISSING)
     return found
+
+
+async def _find(info: Info, type_name: str, key: int, owner: int | None) -> relay.Node | None:
+    """The object, if `owner` (None: an admin) may see it."""
+    loaders = info.context.loaders
+    if type_name == "Account" and owner in (None, key):
+        account = await AccountModel.get_or_none(id=key)
+        return account_type(info, account) if account else None
+    if type_name == "LedgerEntry":
+        entry = await entry_of_account(key, owner)
+        return LedgerEntry.from_model(entry) if entry else None
+    if type_name == "Item":
+        item = await loaders.mall.item.load(key)
+        return await item_for(info, item) if item and access.may_see_item(info, item) else None
+    if type_name == "Redemption":
+        redemption = await loaders.mall.redemption.load(key)
+        if redemption is None or not await access.may_see_redemption(info, redemption):
+            return None
+        return Redemption.from_model(redemption)
+    if type_name == "Task":
+        if owner is None:
+            task = await TaskModel.get_or_none(id=key)
+            return for_ops(task) if task else None
+        views = await loaders.engagement.task_views.load(owner)
+        seen = next((view for view in views if view.task.id == key), None)
+        return Task.from_view(seen) if seen else None
+    if type_name in NOTIFICATION_TYPES and owner is not None:  # the inbox: its user's alone
+        stored = await NotificationModel.get_or_none(id=key, account_id=owner)
+        return Notification.from_model(stored) if stored else None
+    return None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
@@ -22,9 +23,11 @@ from pointsmall.auth import AuthenticationError, Principal, Role, bearer_token, 
 from pointsmall.dataloaders import Loaders
 from pointsmall.domain.actors import Actor
 from pointsmall.domain.ledger.accounts import zone_of
-from pointsmall.models import Account as AccountModel
 from pointsmall.runtime import Runtime
 from pointsmall.schema.errors import Unauthenticated
+
+if TYPE_CHECKING:
+    from pointsmall.models import Account as AccountModel
 
 MAX_REQUEST_ID_LENGTH = 64
 # The loaders of the subscription event being resolved: each subscription runs in a task
@@ -41,7 +44,7 @@ class Context:
     connection_params: dict[str, object] | None = None  # a websocket's connection_init payload
     viewer: AccountModel | None = None  # the calling user's account, once a resolver opened it
     http_response: Response | None = None  # status and headers of an HTTP answer
-    _request_loaders: Loaders = field(default_factory=Loaders)
+    _request_loaders: Loaders | None = None
     _principal: Principal | None = None
     _checked: bool = False
 
@@ -66,7 +69,12 @@ class Context:
     @property
     def loaders(self) -> Loaders:
         """This operation's loaders: the request's, or the subscription event's."""
-        return _event_loaders.get() or self._request_loaders
+        event = _event_loaders.get()
+        if event is not None:
+            return event
+        if self._request_loaders is None:
+            self._request_loaders = Loaders.create(self.runtime)
+        return self._request_loaders
 
     def refuse_http(self, status: int, headers: dict[str, str]) -> None:
         """An HTTP request is refused: its status and headers say so too."""
@@ -74,9 +82,15 @@ class Context:
             self.http_response.status_code = status
             self.http_response.headers.update(headers)
 
+    def forget_loaded(self) -> None:
+        """Something changed: what this operation loaded so far is loaded again if asked."""
+        if _event_loaders.get() is not None:
+            _event_loaders.set(Loaders.create(self.runtime))
+        self._request_loaders = None
+
     def start_event(self) -> None:
         """A subscription is about to send an event: it gets loaders of its own."""
-        _event_loaders.set(Loaders())
+        _event_loaders.set(Loaders.create(self.runtime))
 
     @property
     def principal(self) -> Principal | None:

@@ -23,3 +23,8 @@ def parse_global_id(value: str, field: str, expected_type: str | None = None) ->
     if expected_type is not None and global_id.type_name != expected_type:
         raise NotFound(f"{field} is not the id of a {expected_type}", field=field)
     return global_id.type_name, int(node_id)
+
+
+def id_of(value: str, field: str, type_name: str) -> int:
+    """The database id inside a global ID of `type_name`; NOT_FOUND (naming `field`) else."""
+    return parse_global_id(str(value), field, type_name)[1]

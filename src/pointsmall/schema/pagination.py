@@ -5,9 +5,10 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from strawberry import relay
 
@@ -60,24 +61,47 @@ def decode_cursor(kind: str, cursor: str | None, size: int = 1) -> tuple[int, ..
     return tuple(int(key) for key in keys)
 
 
-def connection(
-    rows: Sequence[Row],
-    nodes: Sequence[Node],
-    size: int,
-    cursor_of: Callable[[Row], str],
-    *,
-    has_previous: bool,
+@dataclass(frozen=True)
+class Keyset(Generic[Row, Node]):
+    """How one connection pages: its cursor's name and key count, how to read a page after
+    a cursor's keys (newest first, `limit` rows), a row's keys, and the page's nodes (all
+    at once, so what they need loads in one batch)."""
+
+    kind: str
+    size: int
+    read: Callable[[tuple[int, ...] | None, int], Awaitable[Sequence[Row]]]
+    keys_of: Callable[[Row], tuple[int, ...]]
+    nodes_of: Callable[[Sequence[Row]], Awaitable[Sequence[Node]]]
+
+
+def each(node_of: Callable[[Row], Node]) -> Callable[[Sequence[Row]], Awaitable[list[Node]]]:
+    """`nodes_of` for nodes that map from their row alone."""
+
+    async def nodes_of(rows: Sequence[Row]) -> list[Node]:
+        return [node_of(row) for row in rows]
+
+    return nodes_of
+
+
+async def keyset_page(
+    keyset: Keyset[Row, Node], first: int | None, after: str | None
 ) -> relay.Connection[Node]:
-    """A page from `size + 1` rows fetched (the extra one says whether there is more)."""
+    """The page after `after` (a cursor of this connection), at most `first` long.
+
+    One row more than the page is read: it says whether there is a next page."""
+    size = page_size(first)
+    after_keys = decode_cursor(keyset.kind, after, keyset.size)
+    rows = await keyset.read(after_keys, size + 1)
+    nodes = await keyset.nodes_of(rows[:size])
     edges = [
-        relay.Edge(cursor=cursor_of(row), node=node)
-        for row, node in zip(rows[:size], nodes[:size], strict=False)
+        relay.Edge(cursor=encode_cursor(keyset.kind, *keyset.keys_of(row)), node=node)
+        for row, node in zip(rows[:size], nodes, strict=True)
     ]
     return relay.Connection(
         edges=edges,
         page_info=relay.PageInfo(
             has_next_page=len(rows) > size,
-            has_previous_page=has_previous,
+            has_previous_page=after_keys is not None,
             start_cursor=edges[0].cursor if edges else None,
             end_cursor=edges[-1].cursor if edges else None,
         ),

@@ -16,6 +16,7 @@ qualifies for, with the rewards they paid for it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypedDict
@@ -207,6 +208,20 @@ async def record_order(
 
     # The same order recorded concurrently: the first one stands.
     return await first_wins(record, lambda: _earlier_order(order_id, request_fingerprint))
+
+
+async def pending_until(orders: Sequence[Order]) -> dict[int, datetime]:
+    """When each order's points count: the day its lot says (not today's return window,
+    which ops may have changed since); for an order that earned nothing, its payment."""
+    entry_ids = [order.entry_id for order in orders if order.entry_id is not None]
+    rows = await Allocation.filter(entry_id__in=entry_ids, amount__gt=0).values_list(
+        "entry_id", "lot__available_at"
+    )
+    matures = {entry_id: moment for entry_id, moment in rows}
+    return {
+        order.id: matures.get(order.entry_id, order.paid_at) if order.entry_id else order.paid_at
+        for order in orders
+    }
 
 
 def order_source(order: Order) -> str:

@@ -13,6 +13,7 @@ from pointsmall.domain.ledger.accounts import zone_of
 from pointsmall.domain.ledger.rules import LedgerRules
 from pointsmall.models import Account, Task, TaskEvent, TaskProgress, TaskState, TaskWindow
 
+UTC_ZONE = ZoneInfo("UTC")
 VERBS = {
     TaskEvent.ORDER_PAID: ("Place {n} more order", "Place {n} more orders"),
     TaskEvent.CHECK_IN: ("Check in {n} more day", "Check in {n} more days"),
@@ -32,8 +33,15 @@ IN_A_ROW = {
 
 
 @dataclass(frozen=True)
+class TierProgress:
+    target: int
+    reward: int
+    reached: bool
+
+
+@dataclass(frozen=True)
 class TaskView:
-    """A task as one user sees it now."""
+    """A task as one user sees it now (as ops see it: nobody's progress)."""
 
     task: Task
     current: int
@@ -47,11 +55,33 @@ class TaskView:
         return self.next_tier.target if self.next_tier else tiers_of(self.task)[-1].target
 
     @property
+    def shown_progress(self) -> int:
+        """Progress as the bar shows it: up to the target."""
+        return min(self.current, self.target)
+
+    @property
+    def percent(self) -> int:
+        return 100 * self.shown_progress // self.target
+
+    @property
     def claimable(self) -> int:
         """Points of tiers reached and not paid yet: what a claim would pay now."""
         tiers = tiers_of(self.task)
         done = reached(self.task, self.current)
         return sum(tier.reward for tier in tiers[self.tiers_paid : done])
+
+    @property
+    def tiers(self) -> list[TierProgress]:
+        done = reached(self.task, self.current)
+        return [
+            TierProgress(tier.target, tier.reward, index < done)
+            for index, tier in enumerate(tiers_of(self.task))
+        ]
+
+    @property
+    def shown_reward(self) -> int:
+        """The next tier's reward, or the last one's (the deprecated `reward` field)."""
+        return (self.next_tier or tiers_of(self.task)[-1]).reward
 
 
 def view(task: Task, progress: TaskProgress | None, now: datetime, zone: ZoneInfo) -> TaskView:
@@ -92,6 +122,11 @@ def _claimed_hint(task: Task) -> str:
         TaskWindow.WEEKLY: "All done this week",
         TaskWindow.MONTHLY: "All done this month",
     }.get(task.window, "All rewards claimed")
+
+
+def ops_view(task: Task) -> TaskView:
+    """A task as ops see it: its tiers, nobody's progress."""
+    return view(task, None, task.created_at, UTC_ZONE)
 
 
 async def tasks_for(account: Account, rules: LedgerRules) -> list[TaskView]:

@@ -16,8 +16,8 @@ from pointsmall.domain.errors import (
     QuotaExceeded,
 )
 from pointsmall.domain.ledger.balances import PointsSummary, points_of
-from pointsmall.domain.mall.redemptions import checked_quantity, sale_problem, visible_item
-from pointsmall.domain.mall.sale_windows import quota_period
+from pointsmall.domain.mall.redemptions import checked_quantity, visible_item
+from pointsmall.domain.mall.sale_windows import quota_period, sale_problem
 from pointsmall.models import Account, Item, QuotaUsage
 
 

@@ -27,7 +27,6 @@ from pointsmall.domain.errors import (
     AccountFrozen,
     InvalidValue,
     NotFound,
-    NotOnSale,
     OutOfStock,
     QuotaExceeded,
 )
@@ -37,11 +36,10 @@ from pointsmall.domain.ledger.entries import LedgerRequest, fingerprint
 from pointsmall.domain.ledger.rules import LedgerRules
 from pointsmall.domain.mall.cards import active_catalogue
 from pointsmall.domain.mall.flash_gate import FlashGate, Pass, Verdict
-from pointsmall.domain.mall.sale_windows import quota_is_zone_free, quota_period, sale_window
+from pointsmall.domain.mall.sale_windows import quota_is_zone_free, quota_period, sale_problem
 from pointsmall.domain.notifications import inbox
 from pointsmall.domain.notifications.notices import RedemptionNotice
 from pointsmall.domain.replay import same_request
-from pointsmall.domain.wording import local_time
 from pointsmall.models import (
     Account,
     CouponCode,
@@ -114,18 +112,6 @@ async def visible_item(item_id: int) -> Item:
     if item is None or item.status == ItemStatus.DRAFT:
         raise NotFound("no such item", field="itemId")
     return item
-
-
-def sale_problem(item: Item, now: datetime, zone: ZoneInfo = UTC_ZONE) -> NotOnSale | None:
-    """Why the item cannot be redeemed now, if it cannot; times in the reader's `zone`."""
-    if item.status != ItemStatus.ACTIVE:
-        return NotOnSale("this item is no longer in the mall", field="itemId")
-    window = sale_window(item, now)
-    if window is None:
-        return NotOnSale("this sale is over", field="itemId")
-    if not window.is_open(now) and window.starts_at is not None:
-        return NotOnSale(f"on sale from {local_time(window.starts_at, zone)}", field="itemId")
-    return None
 
 
 class _Replayed(Exception):

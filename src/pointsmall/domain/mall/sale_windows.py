@@ -14,8 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from pointsmall.models import Item, QuotaWindow, SaleRecurrence
+from pointsmall.domain.errors import NotOnSale
+from pointsmall.domain.wording import local_time
+from pointsmall.models import Item, ItemStatus, QuotaWindow, SaleRecurrence
 
+UTC_ZONE = ZoneInfo("UTC")
 MAX_OCCURRENCES = 100_000  # ~270 years of daily windows: a bound, never reached in practice
 
 
@@ -85,3 +88,33 @@ def quota_period(item: Item, now: datetime, zone: ZoneInfo) -> str:
 def quota_is_zone_free(item: Item) -> bool:
     """Whether the quota period is the same for everyone (so Redis can gate it by user id)."""
     return item.quota_window in (QuotaWindow.SALE, QuotaWindow.LIFETIME)
+
+
+def sale_problem(item: Item, now: datetime, zone: ZoneInfo = UTC_ZONE) -> NotOnSale | None:
+    """Why the item cannot be redeemed now, if it cannot; times in the reader's `zone`."""
+    if item.status != ItemStatus.ACTIVE:
+        return NotOnSale("this item is no longer in the mall", field="itemId")
+    window = sale_window(item, now)
+    if window is None:
+        return NotOnSale("this sale is over", field="itemId")
+    if not window.is_open(now) and window.starts_at is not None:
+        return NotOnSale(f"on sale from {local_time(window.starts_at, zone)}", field="itemId")
+    return None
+
+
+@dataclass(frozen=True)
+class SaleFacts:
+    """When the item is on sale, as a user sees it now."""
+
+    starts_at: datetime | None  # of the current or next window; None: open
+    ends_at: datetime | None
+    on_sale: bool  # in the mall and inside a sale window now
+
+
+def sale_facts(item: Item, now: datetime) -> SaleFacts:
+    window = sale_window(item, now)
+    return SaleFacts(
+        starts_at=window.starts_at if window else item.sale_starts_at,
+        ends_at=window.ends_at if window else item.sale_ends_at,
+        on_sale=sale_problem(item, now) is None,
+    )

@@ -1,40 +1,56 @@
-"""me, account(userId), upsertUser, freezeAccount, unfreezeAccount."""
+"""me, account(userId), pointsChanged; upsertUser (service); freezeAccount, unfreezeAccount
+(admin)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from typing import Any
 
-from pointsmall import clock
+from pointsmall import access, clock
 from pointsmall.auth import Role
 from pointsmall.domain.errors import NotFound
 from pointsmall.domain.ledger import corrections
 from pointsmall.domain.ledger.accounts import ProfileUpdate, find_account, upsert_profile
 from pointsmall.domain.ledger.balances import points_of
 from pointsmall.domain.ledger.entries import LedgerRequest
-from pointsmall.resolvers.access import account_type, mutate, require, viewer_account
+from pointsmall.models import Account as AccountModel
+from pointsmall.resolvers.payloads import mutate
 from pointsmall.runtime import account_channel
-from pointsmall.schema.account_mutations import (
+from pointsmall.schema.context import Info
+from pointsmall.schema.errors import NotFoundError
+from pointsmall.schema.ledger.accounts import (
+    Account,
     FreezeAccountInput,
     FreezeAccountPayload,
+    Points,
     UnfreezeAccountInput,
     UnfreezeAccountPayload,
     UpsertUserInput,
     UpsertUserPayload,
 )
-from pointsmall.schema.accounts import Account, Points
-from pointsmall.schema.context import Info
-from pointsmall.schema.errors import NotFoundError
+
+
+def account_type(info: Info, account: AccountModel) -> Account:
+    return Account.from_model(account, info.context.runtime.settings.default_timezone)
 
 
 async def me(info: Info) -> Account:
     """The calling user's account (opened on first call)."""
-    return account_type(info, await viewer_account(info))
+    return account_type(info, await access.viewer_account(info))
+
+
+async def account(info: Info, user_id: str) -> Account | None:
+    """Any user's account, by the shop's user id (admin)."""
+    access.require(info, Role.ADMIN)
+    try:
+        found = await find_account(user_id)
+    except NotFound as error:
+        raise NotFoundError(error.message) from None
+    return account_type(info, found)
 
 
 async def points_changed(info: Info) -> AsyncGenerator[Points, None]:
     """The viewer's points now, then again whenever one of the values shown changed."""
-    viewer = await viewer_account(info)
+    viewer = await access.viewer_account(info)
     async with info.context.runtime.broker.subscribe(account_channel(viewer.id)) as changes:
         summary = await points_of(viewer.id, clock.now())
         shown = summary.figures
@@ -51,20 +67,10 @@ async def points_changed(info: Info) -> AsyncGenerator[Points, None]:
                 yield Points.from_summary(summary)
 
 
-async def account(info: Info, user_id: str) -> Account | None:
-    """Any user's account, by the shop's user id (admin)."""
-    require(info, Role.ADMIN)
-    try:
-        found = await find_account(user_id)
-    except NotFound as error:
-        raise NotFoundError(error.message) from None
-    return account_type(info, found)
-
-
 async def upsert_user(info: Info, input: UpsertUserInput) -> UpsertUserPayload:
-    require(info, Role.SERVICE)
+    access.require(info, Role.SERVICE)
 
-    async def work() -> dict[str, Any]:
+    async def work() -> UpsertUserPayload:
         saved = await upsert_profile(
             ProfileUpdate(
                 user_id=input.user_id,
@@ -74,27 +80,32 @@ async def upsert_user(info: Info, input: UpsertUserInput) -> UpsertUserPayload:
                 tags=input.tags,
             )
         )
-        return {"account": account_type(info, saved)}
+        return UpsertUserPayload(account=account_type(info, saved))
 
-    return await mutate(UpsertUserPayload, work)
+    return await mutate(info, UpsertUserPayload, work)
 
 
 async def freeze_account(info: Info, input: FreezeAccountInput) -> FreezeAccountPayload:
-    require(info, Role.ADMIN)
-    return await mutate(
-        FreezeAccountPayload, lambda: _set_frozen(info, input.user_id, input.reason, frozen=True)
-    )
+    access.require(info, Role.ADMIN)
+
+    async def work() -> FreezeAccountPayload:
+        frozen = await _set_frozen(info, input.user_id, input.reason, frozen=True)
+        return FreezeAccountPayload(account=frozen)
+
+    return await mutate(info, FreezeAccountPayload, work)
 
 
 async def unfreeze_account(info: Info, input: UnfreezeAccountInput) -> UnfreezeAccountPayload:
-    require(info, Role.ADMIN)
-    return await mutate(
-        UnfreezeAccountPayload, lambda: _set_frozen(info, input.user_id, input.reason, frozen=False)
-    )
+    access.require(info, Role.ADMIN)
+
+    async def work() -> UnfreezeAccountPayload:
+        thawed = await _set_frozen(info, input.user_id, input.reason, frozen=False)
+        return UnfreezeAccountPayload(account=thawed)
+
+    return await mutate(info, UnfreezeAccountPayload, work)
 
 
-async def _set_frozen(info: Info, user_id: str, reason: str, *, frozen: bool) -> dict[str, Any]:
+async def _set_frozen(info: Info, user_id: str, reason: str, *, frozen: bool) -> Account:
     target = await find_account(user_id)
     request = LedgerRequest(actor=info.context.actor(Role.ADMIN), reason=reason)
-    changed = await corrections.set_frozen(target.id, frozen, request)
-    return {"account": account_type(info, changed)}
+    return account_type(info, await corrections.set_frozen(target.id, frozen, request))

@@ -3,27 +3,24 @@ redemptions (admin); confirmCashPayment (service)."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
-import strawberry
-
+from pointsmall import access
 from pointsmall.auth import Role
+from pointsmall.dataloaders.mall import RedemptionsPage
 from pointsmall.domain.errors import DomainError, NotFound
 from pointsmall.domain.mall import redemption_lifecycle as lifecycle
 from pointsmall.domain.mall.quotes import quote
 from pointsmall.domain.mall.redemption_lifecycle import Tracking
-from pointsmall.domain.mall.redemptions import (
-    RedeemRequest,
-    ShippingAddress,
-)
+from pointsmall.domain.mall.redemptions import RedeemRequest, ShippingAddress
 from pointsmall.domain.mall.redemptions import redeem as redeem_item
 from pointsmall.models import Redemption as RedemptionModel
 from pointsmall.models import RedemptionStatus
-from pointsmall.resolvers.access import mutate, require, viewer_account
+from pointsmall.resolvers.payloads import mutate
 from pointsmall.schema.context import Info
 from pointsmall.schema.errors import BadUserInput, NotFoundError
-from pointsmall.schema.mall import items_for
-from pointsmall.schema.mall_mutations import (
+from pointsmall.schema.mall.items import item_for
+from pointsmall.schema.mall.redemptions import (
     CancelRedemptionInput,
     CancelRedemptionPayload,
     ConfirmCashPaymentInput,
@@ -32,52 +29,44 @@ from pointsmall.schema.mall_mutations import (
     FulfillRedemptionPayload,
     RedeemInput,
     RedeemPayload,
+    Redemption,
+    RedemptionConnection,
+    RedemptionQuote,
     RedemptionQuoteInput,
     ReviewRedemptionInput,
     ReviewRedemptionPayload,
 )
-from pointsmall.schema.node import parse_global_id
-from pointsmall.schema.redemptions import (
-    Redemption,
-    RedemptionConnection,
-    RedemptionQuote,
-    redemption_connection,
-)
+from pointsmall.schema.node import id_of
+from pointsmall.schema.pagination import Keyset, each, keyset_page
 
 
-def _item_id(value: strawberry.ID) -> int:
-    return parse_global_id(str(value), "itemId", "Item")[1]
-
-
-def _redemption_id(value: strawberry.ID) -> int:
-    return parse_global_id(str(value), "redemptionId", "Redemption")[1]
+def _redemption_id(value: str) -> int:
+    return id_of(value, "redemptionId", "Redemption")
 
 
 async def redemption_quote(info: Info, input: RedemptionQuoteInput) -> RedemptionQuote:
     """Step 1 of 3: the cost, the balance after, the points used and anything in the way."""
-    account = await viewer_account(info)
+    account = await access.viewer_account(info)
     try:
-        result = await quote(
-            account, _item_id(input.item_id), input.quantity, info.context.viewer_zone
-        )
+        item_id = id_of(input.item_id, "itemId", "Item")
+        result = await quote(account, item_id, input.quantity, info.context.viewer_zone)
     except NotFound as error:
         raise NotFoundError(error.message) from None
     except DomainError as error:  # a malformed request: problems are for valid ones
         raise BadUserInput(error.message) from None
-    [item] = await items_for(info, [result.item])
-    return RedemptionQuote.from_quote(result, item)
+    return RedemptionQuote.from_quote(result, await item_for(info, result.item))
 
 
 async def redeem(info: Info, input: RedeemInput) -> RedeemPayload:
     """Step 2 of 3 (the payload, and a live notification, are step 3)."""
-    principal = require(info, Role.USER)
+    principal = access.require(info, Role.USER)
 
-    async def work() -> dict[str, Any]:
+    async def work() -> RedeemPayload:
         address = input.shipping_address
         redemption = await redeem_item(
             RedeemRequest(
                 user_id=principal.user_id,
-                item_id=_item_id(input.item_id),
+                item_id=id_of(input.item_id, "itemId", "Item"),
                 quantity=input.quantity,
                 idempotency_key=input.idempotency_key,
                 actor=info.context.actor(Role.USER),
@@ -94,21 +83,20 @@ async def redeem(info: Info, input: RedeemInput) -> RedeemPayload:
                 else None,
             ),
             info.context.runtime.gate,
-            open_account=lambda: viewer_account(info),
+            open_account=lambda: access.viewer_account(info),
             rules=info.context.runtime.rules,
         )
-        return {"redemption": Redemption.from_model(redemption)}
+        return RedeemPayload(redemption=Redemption.from_model(redemption))
 
-    return await mutate(RedeemPayload, work)
+    return await mutate(info, RedeemPayload, work)
 
 
 async def cancel_redemption(info: Info, input: CancelRedemptionInput) -> CancelRedemptionPayload:
     """The user, while nothing has been delivered; or an admin, with a reason."""
-    principal = info.context.principal
-    as_admin = principal is not None and principal.has(Role.ADMIN)
-    owner = None if as_admin else (await viewer_account(info)).id
+    as_admin = access.is_admin(info)
+    owner = None if as_admin else (await access.viewer_account(info)).id
 
-    async def work() -> dict[str, Any]:
+    async def work() -> CancelRedemptionPayload:
         cancelled = await lifecycle.cancel(
             _redemption_id(input.redemption_id),
             input.reason,
@@ -116,15 +104,15 @@ async def cancel_redemption(info: Info, input: CancelRedemptionInput) -> CancelR
             info.context.runtime.rules,
             owner_account_id=owner,
         )
-        return {"redemption": Redemption.from_model(cancelled)}
+        return CancelRedemptionPayload(redemption=Redemption.from_model(cancelled))
 
-    return await mutate(CancelRedemptionPayload, work)
+    return await mutate(info, CancelRedemptionPayload, work)
 
 
 async def review_redemption(info: Info, input: ReviewRedemptionInput) -> ReviewRedemptionPayload:
-    require(info, Role.ADMIN)
+    access.require(info, Role.ADMIN)
 
-    async def work() -> dict[str, Any]:
+    async def work() -> ReviewRedemptionPayload:
         reviewed = await lifecycle.review(
             _redemption_id(input.redemption_id),
             input.approve,
@@ -132,35 +120,33 @@ async def review_redemption(info: Info, input: ReviewRedemptionInput) -> ReviewR
             info.context.actor(Role.ADMIN),
             info.context.runtime.rules,
         )
-        return {"redemption": Redemption.from_model(reviewed)}
+        return ReviewRedemptionPayload(redemption=Redemption.from_model(reviewed))
 
-    return await mutate(ReviewRedemptionPayload, work)
+    return await mutate(info, ReviewRedemptionPayload, work)
 
 
 async def confirm_cash_payment(
     info: Info, input: ConfirmCashPaymentInput
 ) -> ConfirmCashPaymentPayload:
-    require(info, Role.SERVICE)
+    access.require(info, Role.SERVICE)
 
-    async def work() -> dict[str, Any]:
+    async def work() -> ConfirmCashPaymentPayload:
         paid = await lifecycle.confirm_payment(
             _redemption_id(input.redemption_id),
             input.payment_reference,
             info.context.actor(Role.SERVICE),
             info.context.runtime.rules,
         )
-        return {"redemption": Redemption.from_model(paid)}
+        return ConfirmCashPaymentPayload(redemption=Redemption.from_model(paid))
 
-    return await mutate(ConfirmCashPaymentPayload, work)
+    return await mutate(info, ConfirmCashPaymentPayload, work)
 
 
 async def fulfill_redemption(info: Info, input: FulfillRedemptionInput) -> FulfillRedemptionPayload:
     """Admins or the shop's back end: SHIPPED (with tracking) or FULFILLED."""
-    principal = info.context.principal
-    role = Role.SERVICE if principal is not None and principal.has(Role.SERVICE) else Role.ADMIN
-    require(info, role)
+    role = access.acting_role(info, Role.SERVICE, Role.ADMIN)
 
-    async def work() -> dict[str, Any]:
+    async def work() -> FulfillRedemptionPayload:
         tracking = (
             Tracking(input.carrier or "", input.tracking_number or "")
             if input.carrier or input.tracking_number
@@ -174,9 +160,9 @@ async def fulfill_redemption(info: Info, input: FulfillRedemptionInput) -> Fulfi
             info.context.actor(role),
             info.context.runtime.rules,
         )
-        return {"redemption": Redemption.from_model(done)}
+        return FulfillRedemptionPayload(redemption=Redemption.from_model(done))
 
-    return await mutate(FulfillRedemptionPayload, work)
+    return await mutate(info, FulfillRedemptionPayload, work)
 
 
 async def redemptions(
@@ -186,18 +172,11 @@ async def redemptions(
     after: str | None = None,
 ) -> RedemptionConnection:
     """Everyone's redemptions, newest first; e.g. `status: PENDING_REVIEW` (admin)."""
-    require(info, Role.ADMIN)
-    return await redemption_connection(None, status, first, after)
+    access.require(info, Role.ADMIN)
+    pages = info.context.loaders.mall.redemption_pages
 
+    async def read(keys: tuple[int, ...] | None, limit: int) -> Sequence[RedemptionModel]:
+        return await pages.load(RedemptionsPage(None, status, keys[0] if keys else None, limit))
 
-async def redemption_for(info: Info, redemption_id: int) -> RedemptionModel | None:
-    """A redemption the caller may see: their own, or any for admins."""
-    principal = info.context.principal
-    found = await RedemptionModel.get_or_none(id=redemption_id)
-    if found is None or principal is None:
-        return None
-    if principal.has(Role.ADMIN):
-        return found
-    if principal.has(Role.USER) and found.account_id == (await viewer_account(info)).id:
-        return found
-    return None
+    keyset = Keyset("redemption", 1, read, lambda row: (row.id,), each(Redemption.from_model))
+    return await keyset_page(keyset, first, after)

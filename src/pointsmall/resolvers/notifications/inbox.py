@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncGenerator
-from datetime import datetime
-from typing import Any
 
 import strawberry
 
+from pointsmall import access
 from pointsmall.domain.errors import InvalidValue, NotFound
 from pointsmall.domain.notifications import inbox
-from pointsmall.resolvers.access import mutate, viewer_account
+from pointsmall.resolvers.payloads import mutate
 from pointsmall.runtime import account_channel
 from pointsmall.schema.context import Info
 from pointsmall.schema.errors import NotFoundError
-from pointsmall.schema.notifications import (
+from pointsmall.schema.notifications.inbox import (
     MarkNotificationsReadInput,
     MarkNotificationsReadPayload,
     Notification,
-    from_model,
-    notification,
     notification_id,
 )
+from pointsmall.subscriptions.messages import NotificationStored, Resync, decode
 
 BACKLOG_PAGE = 100
 
@@ -32,7 +29,7 @@ async def notifications(
 ) -> AsyncGenerator[Notification, None]:
     """The caller's notifications as they happen. With `after` (the last id seen), first
     everything since, in order: nothing missed, nothing twice."""
-    account = await viewer_account(info)
+    account = await access.viewer_account(info)
     try:
         last = notification_id(str(after), "after") if after else None
     except NotFound as error:
@@ -47,13 +44,12 @@ async def notifications(
             info.context.start_event()
             yield missed
         while True:
-            message: dict[str, Any] = json.loads(await queue.get())
-            kind = message.get("kind")
-            if kind not in ("resync", "notification") or (
-                kind == "notification" and message["id"] <= last
+            message = decode(await queue.get())
+            if isinstance(message, NotificationStored) and message.id <= last:
+                continue  # told already
+            if isinstance(message, Resync) or (
+                isinstance(message, NotificationStored) and message.previous != last
             ):
-                continue  # not ours to tell, or told already
-            if kind == "resync" or message["previous"] != last:
                 # Fell behind the broker, or a message overtook one not here yet (or lost
                 # while Redis was away): the inbox has them all, in order.
                 async for missed in _since(account.id, last):
@@ -61,14 +57,10 @@ async def notifications(
                     info.context.start_event()
                     yield missed
                 continue
-            last = int(message["id"])
-            info.context.start_event()
-            yield notification(
-                last,
-                message["type"],
-                message["payload"],
-                datetime.fromisoformat(message["createdAt"]),
-            )
+            if isinstance(message, NotificationStored):
+                last = message.id
+                info.context.start_event()
+                yield Notification.of(message.id, message.notice, message.created_at)
 
 
 async def _since(account_id: int, after_id: int) -> AsyncGenerator[Notification, None]:
@@ -78,7 +70,7 @@ async def _since(account_id: int, after_id: int) -> AsyncGenerator[Notification,
         )
         for row in rows:
             after_id = row.id
-            yield from_model(row)
+            yield Notification.from_model(row)
         if len(rows) < BACKLOG_PAGE:
             return
 
@@ -86,15 +78,17 @@ async def _since(account_id: int, after_id: int) -> AsyncGenerator[Notification,
 async def mark_notifications_read(
     info: Info, input: MarkNotificationsReadInput
 ) -> MarkNotificationsReadPayload:
-    account = await viewer_account(info)
+    account = await access.viewer_account(info)
 
-    async def work() -> dict[str, Any]:
+    async def work() -> MarkNotificationsReadPayload:
         if input.all == bool(input.ids):
             raise InvalidValue("give ids, or all: true", field="ids")
         ids = (
             None if input.all else [notification_id(str(value), "ids") for value in input.ids or []]
         )
         marked = await inbox.mark_read(account.id, ids)
-        return {"marked": marked, "unread_count": await inbox.unread_count(account.id)}
+        return MarkNotificationsReadPayload(
+            marked=marked, unread_count=await inbox.unread_count(account.id)
+        )
 
-    return await mutate(MarkNotificationsReadPayload, work)
+    return await mutate(info, MarkNotificationsReadPayload, work)

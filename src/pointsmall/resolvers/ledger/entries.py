@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
+from pointsmall import access
 from pointsmall.auth import Role
 from pointsmall.domain import events
 from pointsmall.domain.ledger import corrections, entries, reversals
@@ -11,32 +12,42 @@ from pointsmall.domain.ledger.accounts import find_account, open_account
 from pointsmall.domain.ledger.entries import LedgerRequest
 from pointsmall.models import Account as AccountModel
 from pointsmall.models import Entry
-from pointsmall.resolvers.access import account_type, mutate, require
+from pointsmall.resolvers.ledger.accounts import account_type
+from pointsmall.resolvers.payloads import mutate
 from pointsmall.schema.context import Info
-from pointsmall.schema.ledger import LedgerEntry
-from pointsmall.schema.ledger_mutations import (
+from pointsmall.schema.ledger.accounts import Account
+from pointsmall.schema.ledger.entries import (
     AdjustPointsInput,
     AdjustPointsPayload,
     ForfeitPointsInput,
     ForfeitPointsPayload,
     GrantPointsInput,
     GrantPointsPayload,
+    LedgerEntry,
     ReverseEntryInput,
     ReverseEntryPayload,
 )
-from pointsmall.schema.node import parse_global_id
+from pointsmall.schema.node import id_of
 
 
-async def _entry_and_account(info: Info, entry: Entry) -> dict[str, Any]:
-    account = await AccountModel.get(id=entry.account_id)
-    return {"entry": LedgerEntry.from_model(entry), "account": account_type(info, account)}
+@dataclass(frozen=True)
+class Posted:
+    """An entry, and its account as it is now."""
+
+    entry: LedgerEntry
+    account: Account
+
+
+async def _posted(info: Info, entry: Entry) -> Posted:
+    found = await AccountModel.get(id=entry.account_id)  # as the change left it
+    return Posted(LedgerEntry.from_model(entry), account_type(info, found))
 
 
 async def grant_points(info: Info, input: GrantPointsInput) -> GrantPointsPayload:
     """Credit a user's points; opens the account of a user we have not seen yet."""
-    require(info, Role.SERVICE)
+    access.require(info, Role.SERVICE)
 
-    async def work() -> dict[str, Any]:
+    async def work() -> GrantPointsPayload:
         request = LedgerRequest(
             actor=info.context.actor(Role.SERVICE),
             idempotency_key=entries.caller_key("grant", input.idempotency_key),
@@ -53,15 +64,16 @@ async def grant_points(info: Info, input: GrantPointsInput) -> GrantPointsPayloa
                 available_at=input.available_at,
                 expires_at=input.expires_at,
             )
-        return await _entry_and_account(info, entry)
+        posted = await _posted(info, entry)
+        return GrantPointsPayload(entry=posted.entry, account=posted.account)
 
-    return await mutate(GrantPointsPayload, work)
+    return await mutate(info, GrantPointsPayload, work)
 
 
 async def adjust_points(info: Info, input: AdjustPointsInput) -> AdjustPointsPayload:
-    require(info, Role.ADMIN)
+    access.require(info, Role.ADMIN)
 
-    async def work() -> dict[str, Any]:
+    async def work() -> AdjustPointsPayload:
         account = await find_account(input.user_id)
         entry = await corrections.adjust(
             account.id,
@@ -69,38 +81,40 @@ async def adjust_points(info: Info, input: AdjustPointsInput) -> AdjustPointsPay
             _admin_request(info, "adjust", input.idempotency_key, input.reason),
             info.context.runtime.rules,
         )
-        return await _entry_and_account(info, entry)
+        posted = await _posted(info, entry)
+        return AdjustPointsPayload(entry=posted.entry, account=posted.account)
 
-    return await mutate(AdjustPointsPayload, work)
+    return await mutate(info, AdjustPointsPayload, work)
 
 
 async def forfeit_points(info: Info, input: ForfeitPointsInput) -> ForfeitPointsPayload:
-    require(info, Role.ADMIN)
+    access.require(info, Role.ADMIN)
 
-    async def work() -> dict[str, Any]:
+    async def work() -> ForfeitPointsPayload:
         account = await find_account(input.user_id)
         entry = await corrections.forfeit(
             account.id, _admin_request(info, "forfeit", input.idempotency_key, input.reason)
         )
-        return await _entry_and_account(info, entry)
+        posted = await _posted(info, entry)
+        return ForfeitPointsPayload(entry=posted.entry, account=posted.account)
 
-    return await mutate(ForfeitPointsPayload, work)
+    return await mutate(info, ForfeitPointsPayload, work)
 
 
 async def reverse_entry(info: Info, input: ReverseEntryInput) -> ReverseEntryPayload:
-    require(info, Role.ADMIN)
+    access.require(info, Role.ADMIN)
 
-    async def work() -> dict[str, Any]:
-        _, entry_id = parse_global_id(input.entry_id, "entryId", "LedgerEntry")
+    async def work() -> ReverseEntryPayload:
         entry = await reversals.reverse(
-            entry_id,
+            id_of(input.entry_id, "entryId", "LedgerEntry"),
             _admin_request(info, "reverse", input.idempotency_key, input.reason),
             info.context.runtime.rules,
             amount=input.amount,
         )
-        return await _entry_and_account(info, entry)
+        posted = await _posted(info, entry)
+        return ReverseEntryPayload(entry=posted.entry, account=posted.account)
 
-    return await mutate(ReverseEntryPayload, work)
+    return await mutate(info, ReverseEntryPayload, work)
 
 
 def _admin_request(info: Info, operation: str, key: str, reason: str) -> LedgerRequest:

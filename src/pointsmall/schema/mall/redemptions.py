@@ -1,23 +1,23 @@
-"""Redemptions and quotes as clients see them."""
+"""Redemptions and quotes as clients see them; the redemption mutations' inputs and payloads."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 import strawberry
 from strawberry import relay
 
-from pointsmall.auth import Role
+from pointsmall import access
 from pointsmall.domain.mall.quotes import Quote
-from pointsmall.domain.mall.redemptions import redemptions_page
-from pointsmall.models import Redemption as RedemptionModel
-from pointsmall.models import RedemptionChange as RedemptionChangeModel
 from pointsmall.models import RedemptionStatus
 from pointsmall.schema.context import Info
-from pointsmall.schema.errors import Forbidden, UserError, user_error
-from pointsmall.schema.mall import Cash, Item, items_for
-from pointsmall.schema.pagination import connection, decode_cursor, encode_cursor, page_size
+from pointsmall.schema.errors import UserError, user_error
+from pointsmall.schema.mall.items import Cash, Item, item_for
+
+if TYPE_CHECKING:
+    from pointsmall.models import Redemption as RedemptionModel
+    from pointsmall.models import RedemptionChange as RedemptionChangeModel
 
 strawberry.enum(RedemptionStatus, description="Where a redemption is in its life.")
 
@@ -55,6 +55,17 @@ class RedemptionChange:
     reason: str | None
     created_at: datetime
 
+    @classmethod
+    def from_model(cls, change: RedemptionChangeModel) -> Self:
+        return cls(
+            from_status=change.from_status,
+            to_status=change.to_status,
+            actor=change.actor,
+            actor_role=change.actor_role,
+            reason=change.reason,
+            created_at=change.created_at,
+        )
+
 
 @strawberry.type(description="A redemption of an item by a user.")
 class Redemption(relay.Node):
@@ -72,7 +83,7 @@ class Redemption(relay.Node):
     virtual_right: GrantedRight | None
     created_at: datetime
     updated_at: datetime
-    _model: strawberry.Private[RedemptionModel]
+    _item_id: strawberry.Private[int]
 
     @classmethod
     def from_model(cls, redemption: RedemptionModel) -> Self:
@@ -84,9 +95,7 @@ class Redemption(relay.Node):
             status=redemption.status,
             quantity=redemption.quantity,
             points=redemption.points,
-            cash=Cash(amount=redemption.cash_amount, currency=redemption.cash_currency)
-            if redemption.cash_amount is not None and redemption.cash_currency
-            else None,
+            cash=Cash.of(redemption.cash_amount, redemption.cash_currency),
             status_reason=redemption.status_reason,
             payment_due_at=redemption.payment_due_at,
             shipping_address=ShippingAddress(
@@ -104,72 +113,40 @@ class Redemption(relay.Node):
             if tracking
             else None,
             virtual_right=GrantedRight(
-                name=str(right["name"]),
-                days=int(str(right["days"])),
-                valid_until=datetime.fromisoformat(str(right["valid_until"])),
+                name=right["name"],
+                days=right["days"],
+                valid_until=datetime.fromisoformat(right["valid_until"]),
             )
             if right
             else None,
             created_at=redemption.created_at,
             updated_at=redemption.updated_at,
-            _model=redemption,
+            _item_id=redemption.item_id,
         )
 
     @strawberry.field
     async def item(self, info: Info) -> Item:
-        model = await info.context.loaders.item_by_id.load(self._model.item_id)
+        model = await info.context.loaders.mall.item.load(self._item_id)
         assert model is not None  # items are never deleted
-        [item] = await items_for(info, [model])
-        return item
+        return await item_for(info, model)
 
     @strawberry.field(description="The partner code of a COUPON redemption (the first one).")
     async def coupon_code(self, info: Info) -> str | None:
-        codes = await info.context.loaders.coupon_codes.load(self._model.id)
+        codes = await info.context.loaders.mall.coupon_codes.load(self.id)
         return codes[0] if codes else None
 
     @strawberry.field(description="All partner codes of a COUPON redemption, one per unit.")
     async def coupon_codes(self, info: Info) -> list[str]:
-        return await info.context.loaders.coupon_codes.load(self._model.id)
+        return await info.context.loaders.mall.coupon_codes.load(self.id)
 
     @strawberry.field(description="Every status change (admins only).")
     async def history(self, info: Info) -> list[RedemptionChange]:
-        principal = info.context.principal
-        if principal is None or not principal.has(Role.ADMIN):
-            raise Forbidden("the history is for admins")
-        changes = await RedemptionChangeModel.filter(redemption_id=self._model.id).order_by("id")
-        return [
-            RedemptionChange(
-                from_status=change.from_status,
-                to_status=change.to_status,
-                actor=change.actor,
-                actor_role=change.actor_role,
-                reason=change.reason,
-                created_at=change.created_at,
-            )
-            for change in changes
-        ]
+        access.require_admin(info, "the history")
+        changes = await info.context.loaders.mall.history.load(self.id)
+        return [RedemptionChange.from_model(change) for change in changes]
 
 
 RedemptionConnection = relay.Connection[Redemption]
-CURSOR = "redemption"
-
-
-async def redemption_connection(
-    account_id: int | None, status: RedemptionStatus | None, first: int | None, after: str | None
-) -> RedemptionConnection:
-    size = page_size(first)
-    after_keys = decode_cursor(CURSOR, after)
-    before_id = after_keys[0] if after_keys else None
-    rows = await redemptions_page(
-        account_id=account_id, status=status, before_id=before_id, limit=size + 1
-    )
-    return connection(
-        rows,
-        [Redemption.from_model(row) for row in rows[:size]],
-        size,
-        lambda row: encode_cursor(CURSOR, row.id),
-        has_previous=before_id is not None,
-    )
 
 
 @strawberry.type(description="Points a redemption would use, by expiry.")
@@ -194,14 +171,11 @@ class RedemptionQuote:
 
     @classmethod
     def from_quote(cls, quote: Quote, item: Item) -> Self:
-        currency = quote.item.price_cash_currency
         return cls(
             item=item,
             quantity=quote.quantity,
             points=quote.points,
-            cash=Cash(amount=quote.cash_amount, currency=currency)
-            if quote.cash_amount is not None and currency
-            else None,
+            cash=Cash.of(quote.cash_amount, quote.item.price_cash_currency),
             balance_after=quote.balance_after,
             points_short=quote.points_short,
             points_used=[
@@ -210,3 +184,86 @@ class RedemptionQuote:
             can_redeem=quote.can_redeem,
             problems=[user_error(problem) for problem in quote.problems],
         )
+
+
+@strawberry.input
+class RedemptionQuoteInput:
+    item_id: strawberry.ID
+    quantity: int = 1
+
+
+@strawberry.input(description="Where a physical item goes (kept for delivery only).")
+class ShippingAddressInput:
+    recipient: str
+    line1: str
+    city: str
+    postal_code: str
+    country: str = strawberry.field(description="ISO 3166 two-letter code.")
+    line2: str | None = None
+    region: str | None = None
+
+
+@strawberry.input
+class RedeemInput:
+    item_id: strawberry.ID
+    idempotency_key: str
+    quantity: int = 1
+    shipping_address: ShippingAddressInput | None = None
+
+
+@strawberry.input
+class ReviewRedemptionInput:
+    redemption_id: strawberry.ID
+    approve: bool
+    reason: str | None = strawberry.field(default=None, description="Required to reject.")
+
+
+@strawberry.input
+class ConfirmCashPaymentInput:
+    redemption_id: strawberry.ID
+    payment_reference: str
+
+
+@strawberry.input
+class FulfillRedemptionInput:
+    redemption_id: strawberry.ID
+    status: RedemptionStatus = strawberry.field(description="SHIPPED or FULFILLED.")
+    carrier: str | None = None
+    tracking_number: str | None = None
+    note: str | None = None
+
+
+@strawberry.input
+class CancelRedemptionInput:
+    redemption_id: strawberry.ID
+    reason: str | None = strawberry.field(default=None, description="Required of admins.")
+
+
+@strawberry.type
+class RedeemPayload:
+    redemption: Redemption | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class ReviewRedemptionPayload:
+    redemption: Redemption | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class ConfirmCashPaymentPayload:
+    redemption: Redemption | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class FulfillRedemptionPayload:
+    redemption: Redemption | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class CancelRedemptionPayload:
+    redemption: Redemption | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)

@@ -1,0 +1,1 @@
+"""Root fields of the mall."""

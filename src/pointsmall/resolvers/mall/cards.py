@@ -1,0 +1,36 @@
+"""mall: the personalised home screen."""
+
+from __future__ import annotations
+
+from pointsmall import access, clock
+from pointsmall.domain.mall.cards import mall_cards, viewer_of
+from pointsmall.schema.context import Info
+from pointsmall.schema.mall.cards import Mall, MallCard
+from pointsmall.schema.mall.items import items_for
+
+
+async def mall(info: Info) -> Mall:
+    """The home screen's cards, personalised for a signed-in user."""
+    account = await access.optional_viewer(info)
+    runtime = info.context.runtime
+    loaders = info.context.loaders
+    now = clock.now()
+    viewer = None
+    if account is not None:
+        summary = await loaders.ledger.points.load(account.id)
+        viewer = await viewer_of(account, summary, runtime.settings.mall_expiring_window)
+    cards = await mall_cards(viewer, runtime.redis, runtime.guard, now, info.context.viewer_zone)
+    wanted = sorted({item_id for card in cards for item_id in card.item_ids})
+    models = [model for model in await loaders.mall.item.load_many(wanted) if model is not None]
+    by_id = {item.id: item for item in await items_for(info, models)}
+    return Mall(
+        cards=[
+            MallCard(
+                kind=card.kind,
+                title=card.title,
+                subtitle=card.subtitle,
+                items=[by_id[item_id] for item_id in card.item_ids if item_id in by_id],
+            )
+            for card in cards
+        ]
+    )

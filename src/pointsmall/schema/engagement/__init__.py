@@ -1,0 +1,1 @@
+"""Earning as clients see it: orders, tasks, check-ins, shares, leaderboards."""

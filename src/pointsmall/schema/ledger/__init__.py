@@ -1,0 +1,1 @@
+"""The ledger as clients see it: accounts, their points, their history."""

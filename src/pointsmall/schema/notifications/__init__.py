@@ -1,0 +1,1 @@
+"""What users are told, as clients see it: the inbox and its notification kinds."""

@@ -55,7 +55,7 @@ from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import asyncpg  # type: ignore[import-untyped]
+import asyncpg
 import httpx
 import uvloop
 from redis.asyncio import Redis

@@ -68,7 +68,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]
+import asyncpg
 import orjson
 import uvloop
 from redis.asyncio import Redis

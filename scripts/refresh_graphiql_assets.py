@@ -149,11 +149,11 @@ def main() -> int:
         )
         print(f"{asset.package}@{asset.version} {asset.source} -> {asset.file}")
     for licence in LICENCES:
-        package, version, source = licence.package, licence.version, licence.source
+        owner, version, source = licence.package, licence.version, licence.source
         if "@" in source.split(":")[0][1:]:  # "other@version:path": another package's file
             other, _, source = source.partition(":")
-            package, _, version = other.rpartition("@")
-        text = member(tarball(package, version, cache), source)
+            owner, _, version = other.rpartition("@")
+        text = member(tarball(owner, version, cache), source)
         safe = licence.package.replace("/", "__").lstrip("@")
         (fresh / "LICENSES" / f"{safe}-{licence.version}.txt").write_bytes(text)
     (fresh / "assets.json").write_text(json.dumps({"assets": manifest}, indent=2) + "\n")

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import asyncpg
 import httpx
@@ -248,6 +249,9 @@ async def live_server(runtime: Runtime) -> AsyncIterator[str]:
         yield address
 
 
+T = TypeVar("T")
+
+
 class SqlLog(logging.Handler):
     """Every SQL statement tortoise sends, for tests that count queries."""
 
@@ -256,8 +260,14 @@ class SqlLog(logging.Handler):
         self.statements: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.args:
+        if isinstance(record.args, tuple) and record.args:
             self.statements.append(str(record.args[0]))
+
+    async def count(self, work: Awaitable[T]) -> tuple[T, int]:
+        """What `work` returned, and how many statements it sent."""
+        self.statements.clear()
+        result = await work
+        return result, len(self.statements)
 
 
 @pytest.fixture

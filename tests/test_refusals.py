@@ -14,6 +14,7 @@ import jwt
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
 
 from pointsmall.app import create_app
 from pointsmall.clock import MovableClock
@@ -91,8 +92,8 @@ async def test_tokens_with_impossible_times_are_unauthenticated(
     token = signed(api, **claims)
     assert await api.error_code(ME, token) == "UNAUTHENTICATED"
     async with connect(
-        f"ws://{live_server}/graphql", subprotocols=["graphql-transport-ws"]
-    ) as socket:  # type: ignore[list-item]
+        f"ws://{live_server}/graphql", subprotocols=[Subprotocol("graphql-transport-ws")]
+    ) as socket:
         await socket.send(
             json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
         )

@@ -43,6 +43,9 @@ async def viewer_account(info: Info) -> Account:
         info.context.viewer = await open_account(
             principal.user_id, nickname=principal.nickname, timezone=principal.timezone
         )
+        # Just read: the operation's loaders need not read it again (a mutation's
+        # forget_loaded() drops it with the rest).
+        info.context.loaders.ledger.account.prime(info.context.viewer.id, info.context.viewer)
     return info.context.viewer
 
 

@@ -97,13 +97,14 @@ def faults(monkeypatch: pytest.MonkeyPatch, runtime: Runtime) -> Faults:
     connection = get_connection("default")
     client = type(connection)
     context = connection._in_transaction()
-    wrapper = type(getattr(context, "client", None) or context.connection)
+    # The transaction's own client (the attribute is named by the backend).
+    wrapper = type(getattr(context, "client", None) or getattr(context, "connection", None))
     for cls in {*client.__mro__, *wrapper.__mro__}:
         for name in STATEMENTS:
             original = cls.__dict__.get(name)
             if original is not None:
                 monkeypatch.setattr(cls, name, _failing(original, injector.database))
-    command = runtime.redis.execute_command
+    command: Callable[..., Awaitable[Any]] = runtime.redis.execute_command
 
     async def failing_command(*args: Any, **options: Any) -> Any:
         injector.redis()

@@ -72,8 +72,8 @@ async def rush(api: Api, users: range, item_id: str) -> list[str]:
 async def gate_stock(redis: PrivateRedis, item_id: int) -> str | None:
     client = Redis(port=redis.port, decode_responses=True)
     try:
-        value: str | None = await client.get(stock_key(item_id))
-        return value
+        value = await client.get(stock_key(item_id))
+        return None if value is None else str(value)
     finally:
         await client.aclose()
 

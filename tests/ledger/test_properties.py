@@ -26,27 +26,46 @@ from tests.conftest import BACKEND, START
 from tests.ledger.helpers import RULES, account, request
 
 USERS = ("alice", "bob")
+users = st.sampled_from(USERS)
 amounts = st.integers(min_value=1, max_value=300)
-earn = st.tuples(
+
+
+@dataclass(frozen=True)
+class Step:
+    """One operation: `pick` chooses among open holds or debits, `hours` moves the clock."""
+
+    kind: str
+    user: str = ""
+    amount: int = 0
+    pending_days: int = 0
+    expires_in: int | None = None
+    pick: int = 0
+    part: int | None = None  # a partial reversal's amount
+    hours: int = 0
+
+
+earn = st.builds(
+    Step,
     st.just("earn"),
-    st.sampled_from(USERS),
+    users,
     st.integers(1, 800),
     st.integers(0, 5),
     st.one_of(st.none(), st.integers(1, 40)),
 )
-
 operation = st.one_of(
     earn,
     earn,
-    st.tuples(st.just("spend"), st.sampled_from(USERS), amounts),
-    st.tuples(st.just("hold"), st.sampled_from(USERS), amounts),
-    st.tuples(st.just("capture"), st.integers(0, 20)),
-    st.tuples(st.just("release"), st.integers(0, 20)),
-    st.tuples(st.just("reverse"), st.integers(0, 40), st.one_of(st.none(), amounts)),
-    st.tuples(st.just("adjust"), st.sampled_from(USERS), st.integers(-300, 300).filter(bool)),
-    st.tuples(st.just("clawback"), st.sampled_from(USERS), amounts),
-    st.tuples(st.just("expire")),
-    st.tuples(st.just("advance"), st.integers(1, 24 * 20)),
+    st.builds(Step, st.just("spend"), users, amounts),
+    st.builds(Step, st.just("hold"), users, amounts),
+    st.builds(Step, st.just("capture"), pick=st.integers(0, 20)),
+    st.builds(Step, st.just("release"), pick=st.integers(0, 20)),
+    st.builds(
+        Step, st.just("reverse"), pick=st.integers(0, 40), part=st.one_of(st.none(), amounts)
+    ),
+    st.builds(Step, st.just("adjust"), users, st.integers(-300, 300).filter(bool)),
+    st.builds(Step, st.just("clawback"), users, amounts),
+    st.builds(Step, st.just("expire")),
+    st.builds(Step, st.just("advance"), hours=st.integers(1, 24 * 20)),
 )
 
 
@@ -65,44 +84,42 @@ async def snapshot(user_id: str) -> Snapshot:
     return Snapshot(summary.balance, summary.pending, row.held, row.ledger_balance)
 
 
-async def apply(step: tuple[object, ...], clock: MovableClock, key: str) -> dict[str, int]:
+async def apply(step: Step, clock: MovableClock, key: str) -> dict[str, int]:
     """Run one step; return the expected change of (balance+pending, held) per user."""
-    kind = step[0]
+    kind, user, amount = step.kind, step.user, step.amount
     if kind == "earn":
-        _, user, amount, pending_days, expires_in = step
         row = await Account.get(user_id=user)
         now = clock.now()
+        pending_days, expires_in = step.pending_days, step.expires_in
         await entries.earn(
             row.id,
             amount,
             request(key),
-            RULES,  # type: ignore[arg-type]
-            available_at=now + timedelta(days=pending_days) if pending_days else None,  # type: ignore[operator]
-            expires_at=now + timedelta(days=pending_days + expires_in) if expires_in else None,  # type: ignore[operator]
+            RULES,
+            available_at=now + timedelta(days=pending_days) if pending_days else None,
+            expires_at=now + timedelta(days=pending_days + expires_in) if expires_in else None,
         )
-        repaid = min(row.debt, amount)  # type: ignore[call-overload]
-        return {f"{user}:live": amount - repaid}  # type: ignore[operator]
+        return {f"{user}:live": amount - min(row.debt, amount)}
     if kind in ("spend", "hold"):
-        _, user, amount = step
         row = await Account.get(user_id=user)
         if kind == "spend":
-            await entries.spend(row.id, amount, request(key))  # type: ignore[arg-type]
-            return {f"{user}:live": -amount, f"{user}:spendable": -amount}  # type: ignore[operator]
-        await holds.hold(row.id, amount, request(key))  # type: ignore[arg-type]
-        return {f"{user}:live": -amount, f"{user}:spendable": -amount, f"{user}:held": amount}  # type: ignore[operator]
+            await entries.spend(row.id, amount, request(key))
+            return {f"{user}:live": -amount, f"{user}:spendable": -amount}
+        await holds.hold(row.id, amount, request(key))
+        return {f"{user}:live": -amount, f"{user}:spendable": -amount, f"{user}:held": amount}
     if kind in ("capture", "release"):
         open_holds = (
             await Hold.filter(status=HoldStatus.HELD).order_by("id").prefetch_related("account")
         )
         if not open_holds:
             return {}
-        held = open_holds[int(step[1]) % len(open_holds)]  # type: ignore[call-overload]
-        user = held.account.user_id
+        held = open_holds[step.pick % len(open_holds)]
+        owner = held.account.user_id
         if kind == "capture":
             await holds.capture(held.id, request(key))
-            return {f"{user}:held": -held.amount}
+            return {f"{owner}:held": -held.amount}
         await holds.release(held.id, request(key), RULES)
-        return {f"{user}:held": -held.amount, f"{user}:live": held.amount}
+        return {f"{owner}:held": -held.amount, f"{owner}:live": held.amount}
     if kind == "reverse":
         debits = (
             await Entry.filter(
@@ -114,24 +131,22 @@ async def apply(step: tuple[object, ...], clock: MovableClock, key: str) -> dict
         )
         if not debits:
             return {}
-        entry = debits[int(step[1]) % len(debits)]  # type: ignore[call-overload]
-        reversal = await reversals.reverse(entry.id, request(key), RULES, amount=step[2])  # type: ignore[arg-type]
+        entry = debits[step.pick % len(debits)]
+        reversal = await reversals.reverse(entry.id, request(key), RULES, amount=step.part)
         return {f"{entry.account.user_id}:live": reversal.amount}
     if kind == "adjust":
-        _, user, amount = step
         row = await Account.get(user_id=user)
-        await corrections.adjust(row.id, amount, request(key), RULES)  # type: ignore[arg-type]
-        return {f"{user}:live": amount}  # type: ignore[dict-item]
+        await corrections.adjust(row.id, amount, request(key), RULES)
+        return {f"{user}:live": amount}
     if kind == "clawback":
-        _, user, amount = step
         row = await Account.get(user_id=user)
-        taken = await corrections.clawback(row.id, amount, request(key))  # type: ignore[arg-type]
+        taken = await corrections.clawback(row.id, amount, request(key))
         return {f"{user}:live": taken.amount}
     if kind == "expire":
         await expire_due_points(batch_size=1)
         return {"swept": 1}
     assert kind == "advance"
-    clock.advance(timedelta(hours=int(step[1])))  # type: ignore[call-overload]
+    clock.advance(timedelta(hours=step.hours))
     return {"moved": 1}
 
 
@@ -155,23 +170,22 @@ async def check_invariants(swept: bool) -> None:
 @given(steps=st.lists(operation, min_size=1, max_size=25))
 @example(  # a refund owed more than was left, then paid off by the next earning
     steps=[
-        ("spend", "alice", 238),
-        ("adjust", "alice", -299),
-        ("clawback", "alice", 400),
-        ("earn", "alice", 1, 0, None),
-        ("earn", "alice", 500, 0, None),
+        Step("spend", "alice", 238),
+        Step("adjust", "alice", -299),
+        Step("clawback", "alice", 400),
+        Step("earn", "alice", 1),
+        Step("earn", "alice", 500),
     ]
 )
 async def test_random_operations_keep_the_ledger_invariants(
-    db: str, empty_database: Callable[[], Awaitable[None]], steps: list[tuple[object, ...]]
+    db: str, empty_database: Callable[[], Awaitable[None]], steps: list[Step]
 ) -> None:
     await empty_database()
     clock = MovableClock(START)
     previous = service_clock.use_clock(clock)
     try:
-        for (
-            user
-        ) in USERS:  # something to spend from the start: some of it pending, some short-lived
+        # Something to spend from the start: some of it pending, some short-lived.
+        for user in USERS:
             row = await account(user)
             await entries.earn(
                 row.id, 500, request("seed"), RULES, expires_at=START + timedelta(days=9)

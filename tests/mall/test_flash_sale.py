@@ -37,9 +37,10 @@ async def outcomes(api: Api, attempts: list[tuple[str, str]], item_id: str) -> C
     async def attempt(user: str, key: str) -> str:
         async with limit:
             payload = await redeem(api, user, item_id, key)
-        return (
+        told = (
             payload["errors"][0]["code"] if payload["errors"] else payload["redemption"]["status"]
         )
+        return str(told)
 
     return Counter(await asyncio.gather(*(attempt(user, key) for user, key in attempts)))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -87,7 +88,7 @@ async def test_every_refusal_has_its_code_and_takes_nothing(api: Api, clock: Mov
     later = await create_item(api, saleStartsAt=(clock.now() + timedelta(days=1)).isoformat())
     physical = await create_item(api, kind="PHYSICAL", virtualRight=None, pricePoints=10)
     assert (await redeem(api, "mei", cheap["id"], "a"))["errors"] == []
-    cases = [
+    cases: list[tuple[str, str, dict[str, Any], str]] = [
         (dear["id"], "b", {}, "INSUFFICIENT_POINTS"),
         (cheap["id"], "c", {}, "OUT_OF_STOCK"),
         (later["id"], "d", {}, "NOT_ON_SALE"),

@@ -28,11 +28,12 @@ class Loaders:
 
     @classmethod
     def create(cls, runtime: Runtime) -> Loaders:
+        ledger = LedgerLoaders.create()
         return cls(
-            ledger=LedgerLoaders.create(),
+            ledger=ledger,
             mall=MallLoaders.create(),
             engagement=EngagementLoaders.create(
-                runtime.rules, runtime.engagement, runtime.leaderboards
+                ledger.account, runtime.rules, runtime.engagement, runtime.leaderboards
             ),
             notifications=NotificationLoaders.create(),
         )

@@ -19,22 +19,6 @@ async def _accounts(ids: Sequence[int]) -> list[Account | None]:
     return [found.get(account_id) for account_id in ids]
 
 
-async def _summaries(ids: Sequence[int]) -> list[PointsSummary]:
-    accounts = {account.id: account for account in await Account.filter(id__in=list(ids))}
-    lots = await live_lots(ids)
-    now = clock.now()
-    return [
-        summarize(
-            lots[account_id],
-            held=accounts[account_id].held,
-            frozen=accounts[account_id].frozen,
-            at=now,
-            owed=accounts[account_id].debt,
-        )
-        for account_id in ids
-    ]
-
-
 @dataclass(frozen=True)
 class EntriesPage:
     account_id: int
@@ -54,10 +38,24 @@ class AccountById(DataLoader[int, Account | None]):
 
 
 class PointsByAccount(DataLoader[int, PointsSummary]):
-    """Balances from live lots plus the account row (held, frozen, owed)."""
+    """Balances from live lots plus the account row (held, frozen, owed), the row through
+    the operation's account loader (so the caller's own row, already read, is not read again)."""
 
-    def __init__(self) -> None:
-        super().__init__(load_fn=_summaries)
+    def __init__(self, accounts: AccountById) -> None:
+        super().__init__(load_fn=self._summaries)
+        self.accounts = accounts
+
+    async def _summaries(self, ids: Sequence[int]) -> list[PointsSummary]:
+        rows = await self.accounts.load_many(ids)
+        lots = await live_lots(ids)
+        now = clock.now()
+        summaries = []
+        for account_id, row in zip(ids, rows, strict=True):
+            assert row is not None, f"account {account_id} has points but no row"
+            summaries.append(
+                summarize(lots[account_id], held=row.held, frozen=row.frozen, at=now, owed=row.debt)
+            )
+        return summaries
 
 
 class EntryPages(DataLoader[EntriesPage, list[Entry]]):
@@ -75,4 +73,5 @@ class LedgerLoaders:
 
     @classmethod
     def create(cls) -> LedgerLoaders:
-        return cls(AccountById(), PointsByAccount(), EntryPages())
+        accounts = AccountById()
+        return cls(accounts, PointsByAccount(accounts), EntryPages())

@@ -41,6 +41,11 @@ class Broker(Protocol):
 
     async def stop(self) -> None: ...
 
+    @property
+    def subscribers(self) -> int:
+        """Subscriptions open in this process."""
+        ...
+
 
 class LocalBroker:
     """Fan-out to the subscribers of this process."""

@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+from pointsmall.clock import MovableClock
 from tests.api import Api
 
 ME = """
@@ -28,7 +29,7 @@ mutation Grant($input: GrantPointsInput!) {
 """
 
 
-async def test_first_call_opens_an_empty_account(api: Api, clock) -> None:
+async def test_first_call_opens_an_empty_account(api: Api, clock: MovableClock) -> None:
     data = await api.data(ME, api.user("new-user", nickname="Ada", timezone="Asia/Shanghai"))
     assert data["me"]["nickname"] == "Ada"
     assert data["me"]["timezone"] == "Asia/Shanghai"
@@ -36,7 +37,7 @@ async def test_first_call_opens_an_empty_account(api: Api, clock) -> None:
     assert data["me"]["ledger"]["edges"] == []
 
 
-async def test_granted_points_show_in_balance_and_ledger(api: Api, clock) -> None:
+async def test_granted_points_show_in_balance_and_ledger(api: Api, clock: MovableClock) -> None:
     result = await api.data(
         GRANT,
         api.service(),
@@ -51,7 +52,7 @@ async def test_granted_points_show_in_balance_and_ledger(api: Api, clock) -> Non
     assert edge["node"]["balanceAfter"] == 500
 
 
-async def test_expiring_soon_looks_30_days_ahead_unless_told(api: Api, clock) -> None:
+async def test_expiring_soon_looks_30_days_ahead_unless_told(api: Api, clock: MovableClock) -> None:
     for days in (10, 40):
         expires = (clock.now() + timedelta(days=days)).isoformat()
         await api.data(

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
 
 from tests.api import Api
 
@@ -70,8 +71,8 @@ async def test_a_user_sees_their_points_change_live(
 
 async def test_a_bad_token_is_refused_at_connection_init(api: Api, live_server: str) -> None:
     async with connect(
-        f"ws://{live_server}/graphql", subprotocols=["graphql-transport-ws"]
-    ) as socket:  # type: ignore[list-item]
+        f"ws://{live_server}/graphql", subprotocols=[Subprotocol("graphql-transport-ws")]
+    ) as socket:
         await socket.send(
             json.dumps({"type": "connection_init", "payload": {"authorization": "Bearer forged"}})
         )

@@ -22,7 +22,8 @@ def _dialect_sql(sql: str) -> str:
 
 
 async def fetch(sql: str, *params: Any) -> list[dict[str, Any]]:
-    _, rows = await get_connection("default").execute_query(_dialect_sql(sql), list(params))
+    """The rows a statement returns (a SELECT, or any statement with RETURNING)."""
+    rows = await get_connection("default").execute_query_dict(_dialect_sql(sql), list(params))
     return [dict(row) for row in rows]
 
 

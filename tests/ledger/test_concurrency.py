@@ -6,10 +6,12 @@ import asyncio
 from datetime import timedelta
 
 import pytest
+from tortoise.transactions import in_transaction
 
 from pointsmall.clock import MovableClock
 from pointsmall.domain.errors import DomainError, InsufficientPoints
 from pointsmall.domain.ledger import audit, entries
+from pointsmall.domain.ledger.accounts import lock_account
 from pointsmall.domain.ledger.expiry import expire_due_points
 from pointsmall.models import Allocation, Entry, EntryKind, Lot
 from tests.ledger.helpers import RULES, account, reload, request
@@ -92,4 +94,34 @@ async def test_the_sweep_racing_spends_never_spends_an_expired_point_nor_expires
         await Allocation.filter(entry__kind=EntryKind.EXPIRE).values_list("lot_id", flat=True)
     )
     assert spend_lots.isdisjoint(expire_lots)
+    assert (await audit.audit_ledger()).clean
+
+
+async def test_the_sweep_passes_over_an_account_in_use_and_takes_it_next_time(
+    db: str, clock: MovableClock
+) -> None:
+    users = [await account(f"u{n}") for n in range(3)]
+    for user in users:
+        await entries.earn(
+            user.id, 50, request("e"), RULES, expires_at=clock.now() + timedelta(hours=1)
+        )
+    clock.advance(timedelta(hours=1))
+    busy = asyncio.Event()
+    done = asyncio.Event()
+
+    async def a_long_spend_in_flight() -> None:
+        async with in_transaction():
+            await lock_account(users[1].id)
+            busy.set()
+            await done.wait()
+
+    holder = asyncio.create_task(a_long_spend_in_flight())
+    await busy.wait()
+    report = await asyncio.wait_for(expire_due_points(batch_size=2), 10)  # it does not wait
+    assert report.accounts == 2
+    assert [(await reload(user)).ledger_balance for user in users] == [0, 50, 0]
+    done.set()
+    await holder
+    assert (await expire_due_points()).accounts == 1
+    assert (await reload(users[1])).ledger_balance == 0
     assert (await audit.audit_ledger()).clean

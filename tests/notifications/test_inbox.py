@@ -85,6 +85,36 @@ async def test_expiry_warnings_go_out_once_per_date_and_threshold(
     ]
 
 
+async def test_warnings_go_out_in_batches_each_user_once_per_day_frozen_ones_not(
+    api: Api, clock: MovableClock, runtime: Runtime
+) -> None:
+    users = [f"user-{number}" for number in range(5)]
+    for number, user in enumerate(users):
+        for day in (1, 2):  # expiring on two dates (within 1 day, within 3): two warnings
+            expires = clock.now() + timedelta(hours=20 * day, minutes=number)
+            await grant(
+                api, user, 10 * day + number, f"{user}-{day}", expiresAt=expires.isoformat()
+            )
+    await api.data(
+        """mutation($input: FreezeAccountInput!) { freezeAccount(input: $input) {
+      errors { code } } }""",
+        api.admin(),
+        input={"userId": "user-4", "reason": "review"},
+    )
+    assert await warn_expiring(runtime.rules, batch_size=2) == 8  # user-4 is frozen
+    assert await warn_expiring(runtime.rules, batch_size=2) == 0
+    for number, user in enumerate(users[:4]):
+        warnings = [
+            (node["amount"], node["withinDays"])
+            for node in (
+                edge["node"] for edge in (await inbox(api, user))["notifications"]["edges"]
+            )
+            if node["__typename"] == "PointsExpiringSoon"
+        ]
+        assert warnings == [(20 + number, 3), (10 + number, 1)]  # newest first
+    assert "PointsExpiringSoon" not in kinds(await inbox(api, "user-4"))
+
+
 async def test_pending_order_points_are_announced_when_they_mature(
     api: Api, clock: MovableClock
 ) -> None:

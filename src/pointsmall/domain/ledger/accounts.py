@@ -6,6 +6,7 @@ We store a nickname (leaderboards), a time zone (local days), a registration tim
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -38,6 +39,18 @@ async def lock_account(account_id: int) -> Account:
     if account is None:
         raise NotFound("no such account")
     return account
+
+
+async def lock_accounts(account_ids: Sequence[int], *, skip_locked: bool = False) -> list[Account]:
+    """Many account rows, locked in id order (the order every multi-account lock takes, so
+    two of them never deadlock). Ids without an account are left out; with `skip_locked`,
+    so are accounts another transaction holds (a batch job comes back for them later)."""
+    # Whole rows: tortoise drops FOR UPDATE from values()/values_list() queries.
+    return await (
+        Account.filter(id__in=list(account_ids))
+        .order_by("id")
+        .select_for_update(no_key=True, skip_locked=skip_locked)
+    )
 
 
 async def find_account(shop_user_id: str) -> Account:

@@ -5,9 +5,10 @@ EXPIRE entries so history sums to the balance again, and tells the notifications
 lost what. It works on a batch of accounts per transaction with a fixed number of
 set-based statements, whatever the batch holds:
 
-1. pick up to `batch_size` accounts that have expired lots with points left;
-2. lock those account rows in id order (so it cannot deadlock with other sweeps, and it
-   waits for, rather than interleaves with, any spend in flight on them);
+1. pick the next `batch_size` accounts (by id, after the last batch's) that have expired
+   lots with points left;
+2. lock those account rows in id order, skipping any a spend in flight holds (the
+   sweep never waits for users, nor they for it; the next run takes what it skipped);
 3. insert one EXPIRE entry per account, one allocation per lot, move the accounts'
    running totals, and zero the lots.
 
@@ -23,7 +24,8 @@ from dataclasses import dataclass
 from pointsmall import clock, sql
 from pointsmall.domain import events
 from pointsmall.domain.actors import SYSTEM, Actor
-from pointsmall.models import Account, Counterparty, EntryKind
+from pointsmall.domain.ledger.accounts import lock_accounts
+from pointsmall.models import Counterparty, EntryKind
 
 REASON = "points expired"
 
@@ -44,32 +46,37 @@ class SweepReport:
 async def expire_due_points(*, batch_size: int = 500, actor: Actor = SYSTEM) -> SweepReport:
     """Expire everything due at the clock's now, batch after batch, until nothing is left."""
     report = SweepReport()
+    after = 0
     while True:
-        expired = await _expire_batch(batch_size, actor)
-        if not expired:
+        batch = await _expire_batch(batch_size, actor, after)
+        if batch is None:
             return report
+        after, expired = batch
         report.batches += 1
         report.accounts += len(expired)
         report.points += sum(item.amount for item in expired)
 
 
-async def _expire_batch(batch_size: int, actor: Actor) -> list[ExpiredPoints]:
+async def _expire_batch(
+    batch_size: int, actor: Actor, after: int
+) -> tuple[int, list[ExpiredPoints]] | None:
+    """The batch of accounts after `after`: (the last account id looked at, what expired),
+    or None when no account is left."""
     async with events.atomic():
         now = clock.now()
         due = await sql.fetch(
-            'SELECT DISTINCT "account_id" FROM "points_lot" '
-            'WHERE "remaining" > 0 AND "expires_at" <= $1 ORDER BY "account_id" LIMIT $2',
+            'SELECT DISTINCT "account_id" FROM "points_lot" WHERE "remaining" > 0 '
+            'AND "expires_at" <= $1 AND "account_id" > $2 ORDER BY "account_id" LIMIT $3',
             now,
+            after,
             batch_size,
         )
         if not due:
-            return []
-        candidates = [row["account_id"] for row in due]
-        # Whole rows: tortoise drops FOR UPDATE from values()/values_list() queries.
-        locked = await (
-            Account.filter(id__in=candidates).order_by("id").select_for_update(no_key=True)
-        )
-        ids = [account.id for account in locked]
+            return None
+        candidates = [int(row["account_id"]) for row in due]
+        ids = [account.id for account in await lock_accounts(candidates, skip_locked=True)]
+        if not ids:
+            return candidates[-1], []
         batch_reference = f"expiry:{uuid.uuid4().hex}"
         await sql.execute(
             'INSERT INTO "ledger_entry" ("account_id", "kind", "amount", "balance_after", '
@@ -123,4 +130,4 @@ async def _expire_batch(batch_size: int, actor: Actor) -> list[ExpiredPoints]:
         expired = [ExpiredPoints(int(row["account_id"]), -int(row["amount"])) for row in rows]
         for item in expired:
             events.after_commit(events.AccountChanged(item.account_id))
-        return expired
+        return candidates[-1], expired

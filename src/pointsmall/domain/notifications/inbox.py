@@ -10,14 +10,15 @@ every warning once-only, however often and on however many workers the jobs run.
 
 from __future__ import annotations
 
-from collections import defaultdict
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pointsmall import clock
+from pointsmall import clock, sql
 from pointsmall.domain import events
-from pointsmall.domain.ledger.accounts import lock_account, zone_of
-from pointsmall.domain.ledger.balances import points_of
+from pointsmall.domain.ledger.accounts import lock_accounts, zone_of
+from pointsmall.domain.ledger.balances import live_lots, summarize
 from pointsmall.domain.ledger.rules import LedgerRules
 from pointsmall.domain.notifications.notices import (
     ExpiryWarning,
@@ -25,7 +26,7 @@ from pointsmall.domain.notifications.notices import (
     PointsEarnedNotice,
     payload_of,
 )
-from pointsmall.models import Account, Allocation, Lot, Notification
+from pointsmall.models import Allocation, Lot, Notification
 
 
 async def notify(
@@ -62,6 +63,75 @@ async def notify(
         )
     )
     return stored
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A notification a job sends, once: `dedupe_key` is unique per user."""
+
+    account_id: int
+    notice: Notice
+    dedupe_key: str
+
+
+async def notify_many(outgoing: Sequence[Outgoing]) -> int:
+    """`notify` for many users at once, in a fixed number of statements: inside the
+    caller's transaction, with every account named already locked (`lock_accounts`).
+    What a user was told already (the same `dedupe_key`) is left out. Returns how many
+    were stored; each is published after the commit, naming the one before it."""
+    if not outgoing:
+        return 0
+    account_ids = sorted({item.account_id for item in outgoing})
+    told = set(
+        await Notification.filter(
+            account_id__in=account_ids, dedupe_key__in={item.dedupe_key for item in outgoing}
+        ).values_list("account_id", "dedupe_key")
+    )
+    fresh = {
+        (item.account_id, item.dedupe_key): item
+        for item in outgoing
+        if (item.account_id, item.dedupe_key) not in told
+    }
+    if not fresh:
+        return 0
+    newest = {
+        int(row["account_id"]): int(row["newest"])
+        for row in await sql.fetch(
+            'SELECT "account_id", MAX("id") AS "newest" FROM "notification" '
+            f'WHERE "account_id" IN ({sql.placeholders(account_ids, 1)}) GROUP BY "account_id"',
+            *account_ids,
+        )
+    }
+    now = clock.now()
+    values: list[object] = []
+    for item in fresh.values():
+        values += [
+            item.account_id,
+            item.notice.kind.value,
+            json.dumps(payload_of(item.notice)),
+            item.dedupe_key,
+            now,
+        ]
+    rows = await sql.fetch(
+        'INSERT INTO "notification" ("account_id", "kind", "payload", "dedupe_key", '
+        '"created_at") VALUES '
+        + ", ".join(f"({sql.placeholders(range(5), 5 * row + 1)})" for row in range(len(fresh)))
+        + ' RETURNING "id", "account_id", "dedupe_key"',
+        *values,
+    )
+    for row in sorted(rows, key=lambda row: int(row["id"])):
+        account_id, stored_id = int(row["account_id"]), int(row["id"])
+        events.after_commit(
+            events.NotificationCreated(
+                account_id=account_id,
+                notification_id=stored_id,
+                previous_id=newest.get(account_id, 0),
+                notice=fresh[(account_id, str(row["dedupe_key"]))].notice,
+                created_at=now,
+            )
+        )
+        newest[account_id] = stored_id
+    return len(rows)
 
 
 async def mark_read(account_id: int, ids: list[int] | None) -> int:
@@ -108,59 +178,84 @@ class Due:
     amount: int
 
 
-async def warn_expiring(rules: LedgerRules, thresholds: tuple[int, ...] = (3, 1)) -> int:
+async def warn_expiring(
+    rules: LedgerRules, thresholds: tuple[int, ...] = (3, 1), *, batch_size: int = 500
+) -> int:
     """Warn users whose points expire within each threshold (days): once per user, expiry
-    date (in their time zone) and threshold. Returns how many warnings went out."""
+    date (in their time zone) and threshold. Returns how many warnings went out.
+
+    Set-based: a batch of users costs a fixed handful of statements (their lots, their
+    rows locked in id order, the warnings they had, one insert), whatever it holds."""
     now = clock.now()
     horizon = now + timedelta(days=max(thresholds))
-    lots = await Lot.filter(
-        remaining__gt=0, expires_at__gt=now, expires_at__lte=horizon, available_at__lte=now
-    ).only("account_id", "remaining", "expires_at")
-    if not lots:
-        return 0
-    accounts = {
-        account.id: account
-        for account in await Account.filter(id__in={lot.account_id for lot in lots})
-    }
-    by_day: dict[tuple[int, str], Due] = {}
-    for lot in lots:
-        account = accounts[lot.account_id]
-        zone = zone_of(account, rules.zone)
-        day = lot.expires_at.astimezone(zone).date().isoformat()
-        key = (lot.account_id, day)
-        earlier = by_day.get(key)
-        by_day[key] = Due(
-            lot.account_id,
-            min(earlier.expires_at, lot.expires_at) if earlier else lot.expires_at,
-            (earlier.amount if earlier else 0) + lot.remaining,
-        )
     sent = 0
-    per_account: dict[int, list[tuple[str, Due]]] = defaultdict(list)
-    for (account_id, day), due in by_day.items():
-        per_account[account_id].append((day, due))
-    for account_id, dues in per_account.items():
-        if accounts[account_id].frozen:
-            continue
-        async with events.atomic():
-            await lock_account(account_id)  # ids in commit order, per user
-            for day, due in sorted(dues, key=lambda pair: pair[1].expires_at):
-                threshold = min(
-                    days for days in thresholds if due.expires_at <= now + timedelta(days=days)
-                )
-                stored = await notify(
+    after = 0
+    while True:
+        rows = await sql.fetch(
+            'SELECT DISTINCT "account_id" FROM "points_lot" WHERE "remaining" > 0 '
+            'AND "expires_at" > $1 AND "expires_at" <= $2 AND "available_at" <= $1 '
+            'AND "account_id" > $3 ORDER BY "account_id" LIMIT $4',
+            now,
+            horizon,
+            after,
+            batch_size,
+        )
+        if not rows:
+            return sent
+        account_ids = [int(row["account_id"]) for row in rows]
+        after = account_ids[-1]
+        sent += await _warn_batch(account_ids, rules, thresholds, now, horizon)
+
+
+async def _warn_batch(
+    account_ids: list[int],
+    rules: LedgerRules,
+    thresholds: tuple[int, ...],
+    now: datetime,
+    horizon: datetime,
+) -> int:
+    async with events.atomic():
+        accounts = {account.id: account for account in await lock_accounts(account_ids)}
+        lots = await Lot.filter(
+            account_id__in=[account_id for account_id, row in accounts.items() if not row.frozen],
+            remaining__gt=0,
+            expires_at__gt=now,
+            expires_at__lte=horizon,
+            available_at__lte=now,
+        ).only("account_id", "remaining", "expires_at")
+        by_day: dict[tuple[int, str], Due] = {}
+        for lot in lots:
+            zone = zone_of(accounts[lot.account_id], rules.zone)
+            day = lot.expires_at.astimezone(zone).date().isoformat()
+            earlier = by_day.get((lot.account_id, day))
+            by_day[(lot.account_id, day)] = Due(
+                lot.account_id,
+                min(earlier.expires_at, lot.expires_at) if earlier else lot.expires_at,
+                (earlier.amount if earlier else 0) + lot.remaining,
+            )
+        warnings = []
+        for (account_id, day), due in sorted(by_day.items(), key=lambda pair: pair[1].expires_at):
+            threshold = min(
+                days for days in thresholds if due.expires_at <= now + timedelta(days=days)
+            )
+            warnings.append(
+                Outgoing(
                     account_id,
                     ExpiryWarning(due.amount, due.expires_at, threshold),
-                    dedupe_key=f"expiring:{day}:{threshold}",
+                    f"expiring:{day}:{threshold}",
                 )
-                sent += stored is not None
-    return sent
+            )
+        return await notify_many(warnings)
 
 
-async def announce_matured(lookback: timedelta = timedelta(days=3)) -> int:
+async def announce_matured(
+    lookback: timedelta = timedelta(days=3), *, batch_size: int = 500
+) -> int:
     """Tell users their pending points (an order's return window) became spendable, with
     what is left of them (a partial refund took its share). Lots told about already are
-    left out by a set-based read, so a run costs a transaction per new announcement only;
-    a lot that matured while the jobs were down for up to `lookback` is still announced."""
+    left out by a set-based read; the rest go out a batch of users at a time, in a fixed
+    number of statements a batch. A lot that matured while the jobs were down for up to
+    `lookback` is still announced."""
     now = clock.now()
     lots = await Lot.filter(
         available_at__gt=now - lookback, available_at__lte=now, remaining__gt=0
@@ -176,24 +271,42 @@ async def announce_matured(lookback: timedelta = timedelta(days=3)) -> int:
         .prefetch_related("entry")
         .order_by("id")
     }
+    account_ids = sorted({lot.account_id for lot in matured})
     sent = 0
-    for lot in matured:
-        async with events.atomic():
-            account = await lock_account(lot.account_id)
-            lot = await Lot.get(id=lot.id)  # as it is now, the account locked
-            if account.frozen or lot.remaining == 0:
-                continue
-            stored = await notify(
-                lot.account_id,
-                PointsEarnedNotice(
-                    lot.remaining,
-                    reasons.get(lot.id) or "points now available",
-                    await _spendable(lot.account_id, now),
-                ),
-                dedupe_key=f"matured:{lot.id}",
-            )
-            sent += stored is not None
+    for start in range(0, len(account_ids), batch_size):
+        batch = set(account_ids[start : start + batch_size])
+        sent += await _announce_batch(
+            [lot for lot in matured if lot.account_id in batch], reasons, now
+        )
     return sent
+
+
+async def _announce_batch(matured: list[Lot], reasons: dict[int, str | None], now: datetime) -> int:
+    async with events.atomic():
+        account_ids = sorted({lot.account_id for lot in matured})
+        accounts = {account.id: account for account in await lock_accounts(account_ids)}
+        # As they are now, the accounts locked: a refund may have taken what was left.
+        left = dict(
+            await Lot.filter(id__in=[lot.id for lot in matured]).values_list("id", "remaining")
+        )
+        live = await live_lots(account_ids)
+        announcements = []
+        for lot in matured:
+            account = accounts[lot.account_id]
+            if account.frozen or not left.get(lot.id):
+                continue
+            spendable = summarize(
+                live[account.id],
+                held=account.held,
+                frozen=account.frozen,
+                at=now,
+                owed=account.debt,
+            ).balance
+            notice = PointsEarnedNotice(
+                int(left[lot.id]), reasons.get(lot.id) or "points now available", spendable
+            )
+            announcements.append(Outgoing(account.id, notice, f"matured:{lot.id}"))
+        return await notify_many(announcements)
 
 
 async def _not_told(lots: list[Lot], chunk: int = 1_000) -> list[Lot]:
@@ -206,7 +319,3 @@ async def _not_told(lots: list[Lot], chunk: int = 1_000) -> list[Lot]:
         ).values_list("dedupe_key", flat=True)
         told.update(str(key) for key in rows)
     return [lot for lot in lots if f"matured:{lot.id}" not in told]
-
-
-async def _spendable(account_id: int, now: datetime) -> int:
-    return (await points_of(account_id, now)).balance

@@ -38,7 +38,7 @@ from pointsmall.clock import MovableClock
 from pointsmall.config import Settings
 from pointsmall.db import apply_migrations, open_database
 from pointsmall.domain.mall.cards import forget_catalogue
-from pointsmall.redis_client import redis_for
+from pointsmall.redis_client import RedisClient, redis_for
 from pointsmall.runtime import Runtime, open_runtime
 from pointsmall.serving import server_options
 from tests.api import Api
@@ -186,7 +186,7 @@ def repo_root() -> Path:
 
 
 @pytest_asyncio.fixture
-async def redis() -> AsyncIterator[Redis]:
+async def redis() -> AsyncIterator[RedisClient]:
     """The pass's Redis, emptied: the stand-in, or TEST_REDIS_URL's database in the server pass."""
     url = None if BACKEND == "embedded" else server_url("TEST_REDIS_URL")
     client = redis_for(url)

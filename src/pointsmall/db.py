@@ -16,10 +16,15 @@ from tortoise.migrations.api import migrate
 APP = "pointsmall"
 
 
-def tortoise_config(database_url: str, *, pool_size: int = 10) -> dict[str, Any]:
+def tortoise_config(
+    database_url: str, *, pool_size: int = 10, statement_cache_size: int = 100
+) -> dict[str, Any]:
+    """`statement_cache_size` (PostgreSQL): prepared statements asyncpg keeps per
+    connection; 0 behind a transaction-mode pooler (PgBouncer), where a connection's
+    prepared statements may belong to another client's session."""
     connection: str | dict[str, Any] = database_url
     if database_url.startswith(("postgres://", "postgresql://", "asyncpg://")):
-        connection = _postgres_connection(database_url, pool_size)
+        connection = _postgres_connection(database_url, pool_size, statement_cache_size)
     elif database_url.startswith("sqlite://"):
         connection = _sqlite_connection(database_url)
     return {
@@ -36,7 +41,9 @@ def tortoise_config(database_url: str, *, pool_size: int = 10) -> dict[str, Any]
     }
 
 
-def _postgres_connection(database_url: str, pool_size: int) -> dict[str, Any]:
+def _postgres_connection(
+    database_url: str, pool_size: int, statement_cache_size: int
+) -> dict[str, Any]:
     from tortoise.backends.base.config_generator import expand_db_url
 
     url = database_url.replace("postgresql://", "postgres://", 1).replace(
@@ -46,6 +53,7 @@ def _postgres_connection(database_url: str, pool_size: int) -> dict[str, Any]:
     config["engine"] = "pointsmall.backends.postgres"  # tortoise's, fixed: see there
     config["credentials"].setdefault("minsize", 1)
     config["credentials"].setdefault("maxsize", pool_size)
+    config["credentials"]["statement_cache_size"] = statement_cache_size
     return config
 
 
@@ -76,7 +84,11 @@ async def apply_migrations(database_url: str) -> None:
 
 @asynccontextmanager
 async def open_database(
-    database_url: str, *, pool_size: int = 10, global_fallback: bool = False
+    database_url: str,
+    *,
+    pool_size: int = 10,
+    statement_cache_size: int = 100,
+    global_fallback: bool = False,
 ) -> AsyncIterator[TortoiseContext]:
     """Connect for the duration of the block.
 
@@ -87,7 +99,9 @@ async def open_database(
     ensure_sqlite_directory(database_url)
     async with TortoiseContext() as context:
         await context.init(
-            config=tortoise_config(database_url, pool_size=pool_size),
+            config=tortoise_config(
+                database_url, pool_size=pool_size, statement_cache_size=statement_cache_size
+            ),
             _enable_global_fallback=global_fallback,
         )
         yield context

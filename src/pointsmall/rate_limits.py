@@ -17,11 +17,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
 
-from redis.asyncio import Redis
-
 from pointsmall.auth import Principal, Role
 from pointsmall.config import Rate, RateLimits
-from pointsmall.redis_client import RedisGuard
+from pointsmall.redis_client import RedisClient, RedisGuard
 
 PREFIX = "pointsmall:rate"
 REDEEM_FIELDS = frozenset({"redeem"})
@@ -57,7 +55,7 @@ class Draw:
 
 
 class RateLimiter:
-    def __init__(self, redis: Redis, guard: RedisGuard, limits: RateLimits | None) -> None:
+    def __init__(self, redis: RedisClient, guard: RedisGuard, limits: RateLimits | None) -> None:
         self.limits = limits
         self._guard = guard
         self._take = redis.register_script(TAKE)

@@ -19,9 +19,12 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
-from typing import TypeVar
+from typing import TypeAlias, TypeVar
+from urllib.parse import unquote, urlsplit
 
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.sentinel import Sentinel
 from redis.exceptions import RedisError
 
 log = logging.getLogger("pointsmall.redis")
@@ -29,32 +32,73 @@ MAX_CONNECTIONS = 256  # per process; a burst beyond it waits for a connection
 CONNECTION_WAIT_SECONDS = 5.0
 PROBE_EVERY_SECONDS = 1.0
 RECOVERY_LOCK = "pointsmall:recovery"
+# One client type for a single Redis (or one a Sentinel names) and for a Redis Cluster.
+RedisClient: TypeAlias = Redis | RedisCluster
 RECOVERY_LOCK_SECONDS = 30
 T = TypeVar("T")
 Recovery = Callable[[], Awaitable[object]]
 
 
-def redis_for(url: str | None) -> Redis:
-    if url:
-        # A blocking pool: under a burst, requests wait briefly for a free connection
-        # instead of failing with "Too many connections" (redis-py's default pool).
-        pool = BlockingConnectionPool.from_url(
-            url,
-            max_connections=MAX_CONNECTIONS,
-            timeout=CONNECTION_WAIT_SECONDS,
-            decode_responses=True,
-            health_check_interval=10,
-            socket_connect_timeout=2,
-            retry_on_timeout=True,
-        )
-        return Redis(connection_pool=pool)
-    from fakeredis import FakeAsyncRedis
+def redis_for(url: str | None) -> RedisClient:
+    """The client REDIS_URL names:
 
-    return FakeAsyncRedis(decode_responses=True)
+    - `redis://host:6379/0` (or `rediss://`, `unix://`): one Redis;
+    - `redis+cluster://host:7000` (or `rediss+cluster://`): a Redis Cluster, found from any
+      of its nodes;
+    - `redis+sentinel://[:password@]host:26379,host2:26379/service[/db]`: the primary that
+      the Sentinels name for `service`, followed through failovers;
+    - unset: an in-process stand-in (one embedded process only).
+    """
+    if not url:
+        from fakeredis import FakeAsyncRedis
+
+        return FakeAsyncRedis(decode_responses=True)
+    scheme, _, rest = url.partition("://")
+    if scheme in ("redis+cluster", "rediss+cluster"):
+        return RedisCluster.from_url(
+            f"{scheme.removesuffix('+cluster')}://{rest}",
+            decode_responses=True,
+            socket_connect_timeout=2,
+            max_connections=MAX_CONNECTIONS,
+        )
+    if scheme == "redis+sentinel":
+        return _sentinel_primary(url)
+    # A blocking pool: under a burst, requests wait briefly for a free connection
+    # instead of failing with "Too many connections" (redis-py's default pool).
+    pool = BlockingConnectionPool.from_url(
+        url,
+        max_connections=MAX_CONNECTIONS,
+        timeout=CONNECTION_WAIT_SECONDS,
+        decode_responses=True,
+        health_check_interval=10,
+        socket_connect_timeout=2,
+        retry_on_timeout=True,
+    )
+    return Redis(connection_pool=pool)
+
+
+def _sentinel_primary(url: str) -> Redis:
+    parts = urlsplit(url)
+    hosts = parts.netloc.rpartition("@")[2]
+    sentinels = []
+    for host in hosts.split(","):
+        name, _, port = host.rpartition(":")
+        sentinels.append((name, int(port or 26379)))
+    service, _, db = parts.path.strip("/").partition("/")
+    if not service:
+        raise ValueError("REDIS_URL redis+sentinel://hosts/<service>[/db] must name the service")
+    password = unquote(parts.password) if parts.password else None
+    sentinel = Sentinel(  # type: ignore[no-untyped-call]
+        sentinels, socket_connect_timeout=2, sentinel_kwargs={"password": password}
+    )
+    primary: Redis = sentinel.master_for(
+        service, db=int(db or 0), password=password, decode_responses=True, socket_connect_timeout=2
+    )
+    return primary
 
 
 @asynccontextmanager
-async def connect_redis(url: str | None) -> AsyncIterator[Redis]:
+async def connect_redis(url: str | None) -> AsyncIterator[RedisClient]:
     client = redis_for(url)
     try:
         yield client
@@ -65,7 +109,7 @@ async def connect_redis(url: str | None) -> AsyncIterator[Redis]:
 class RedisGuard:
     """This process's view of whether Redis answers, and what to do when it comes back."""
 
-    def __init__(self, redis: Redis, *, probe_every: float = PROBE_EVERY_SECONDS) -> None:
+    def __init__(self, redis: RedisClient, *, probe_every: float = PROBE_EVERY_SECONDS) -> None:
         self._redis = redis
         self._probe_every = probe_every
         self._down_since: float | None = None

@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
-from redis.asyncio import Redis
-
 from pointsmall import clock
 from pointsmall.config import Settings
 from pointsmall.db import open_database
@@ -21,7 +19,7 @@ from pointsmall.domain.mall.flash_gate import FlashGate, reconcile_all
 from pointsmall.domain.mall.sale_windows import quota_is_zone_free
 from pointsmall.models import Account, Item
 from pointsmall.rate_limits import RateLimiter
-from pointsmall.redis_client import RedisGuard, connect_redis
+from pointsmall.redis_client import RedisClient, RedisGuard, connect_redis
 from pointsmall.subscriptions import messages
 from pointsmall.subscriptions.broker import Broker, LocalBroker, RedisBroker
 from pointsmall.subscriptions.messages import NotificationStored, PointsMoved
@@ -31,7 +29,7 @@ from pointsmall.subscriptions.messages import NotificationStored, PointsMoved
 class Runtime:
     settings: Settings
     rules: LedgerRules
-    redis: Redis
+    redis: RedisClient
     broker: Broker
     guard: RedisGuard
     gate: FlashGate
@@ -72,7 +70,7 @@ def account_channel(account_id: int) -> str:
 
 @asynccontextmanager
 async def open_runtime(
-    settings: Settings, *, database: bool = True, redis: Redis | None = None
+    settings: Settings, *, database: bool = True, redis: RedisClient | None = None
 ) -> AsyncIterator[Runtime]:
     """Connect what the process needs for the duration of the block.
 
@@ -99,6 +97,7 @@ async def open_runtime(
                 open_database(
                     settings.database_url,
                     pool_size=settings.database_pool_size,
+                    statement_cache_size=settings.database_statement_cache_size,
                     global_fallback=True,
                 )
             )

@@ -18,9 +18,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from redis.asyncio import Redis
-
-from pointsmall.redis_client import RedisGuard
+from pointsmall.redis_client import RedisClient, RedisGuard
 
 log = logging.getLogger("pointsmall.jobs")
 
@@ -40,7 +38,7 @@ class Ticket:
     last_run: float = -1e18
 
 
-async def run_once_per_interval(redis: Redis, guard: RedisGuard, ticket: Ticket) -> bool:
+async def run_once_per_interval(redis: RedisClient, guard: RedisGuard, ticket: Ticket) -> bool:
     """Run the job if no worker has run it within its interval; True when this one did."""
     job = ticket.job
     interval = job.every.total_seconds()
@@ -61,7 +59,7 @@ async def run_once_per_interval(redis: Redis, guard: RedisGuard, ticket: Ticket)
 
 
 async def _loop(
-    redis: Redis, guard: RedisGuard, job: Job, tick: float, stopping: asyncio.Event
+    redis: RedisClient, guard: RedisGuard, job: Job, tick: float, stopping: asyncio.Event
 ) -> None:
     ticket = Ticket(job)
     while not stopping.is_set():
@@ -75,7 +73,7 @@ async def _loop(
 
 @contextlib.asynccontextmanager
 async def running(
-    redis: Redis, guard: RedisGuard, jobs: list[Job], tick: float = 30.0, grace: float = 10.0
+    redis: RedisClient, guard: RedisGuard, jobs: list[Job], tick: float = 30.0, grace: float = 10.0
 ) -> AsyncIterator[None]:
     """Keep the jobs ticking for the duration of the block.
 

@@ -21,10 +21,9 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from pointsmall.redis_client import RedisGuard
+from pointsmall.redis_client import RedisClient, RedisGuard
 from pointsmall.subscriptions.messages import RESYNC
 
 log = logging.getLogger("pointsmall.broker")
@@ -101,7 +100,7 @@ def _put(queue: asyncio.Queue[str], message: str) -> None:
 class RedisBroker(LocalBroker):
     """Publish through Redis; one reader per process feeds the local subscribers."""
 
-    def __init__(self, redis: Redis, guard: RedisGuard, *, retry_delay: float = 0.5) -> None:
+    def __init__(self, redis: RedisClient, guard: RedisGuard, *, retry_delay: float = 0.5) -> None:
         super().__init__()
         self._redis = redis
         self._guard = guard
@@ -131,8 +130,10 @@ class RedisBroker(LocalBroker):
     async def _read_forever(self) -> None:
         lost = False
         while True:
-            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            pubsub = None
             try:
+                await self._redis.initialize()  # a cluster client learns its slots here
+                pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
                 await pubsub.psubscribe(PREFIX + "*")
                 self.connected.set()
                 if lost:  # what was published while we were away never reached us
@@ -149,5 +150,6 @@ class RedisBroker(LocalBroker):
                 log.warning("broker lost Redis (%s); reconnecting", error)
                 await asyncio.sleep(self._retry_delay)
             finally:
-                with contextlib.suppress(RedisError, OSError):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+                if pubsub is not None:
+                    with contextlib.suppress(RedisError, OSError):
+                        await pubsub.aclose()  # type: ignore[no-untyped-call]

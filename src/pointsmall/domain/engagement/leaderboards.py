@@ -22,13 +22,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from redis.asyncio import Redis
-
 from pointsmall import sql
 from pointsmall.models import Account
-from pointsmall.redis_client import RedisGuard
+from pointsmall.redis_client import RedisClient, RedisGuard
 
-PREFIX = "pointsmall:leaderboard"
+PREFIX = "pointsmall:{leaderboard}"  # one hash tag: a script moves every period's board
 EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 TIME_SPAN = 2.0**32  # seconds the tie-breaking fraction can tell apart (~136 years)
 KEEP = {"DAILY": 3 * 86_400, "WEEKLY": 15 * 86_400, "MONTHLY": 62 * 86_400}
@@ -101,7 +99,7 @@ class Leaderboards:
     skipped, and the boards are rebuilt from the ledger when it is back. Reads raise
     `RedisError` when Redis does not answer."""
 
-    def __init__(self, redis: Redis, zone: ZoneInfo, guard: RedisGuard) -> None:
+    def __init__(self, redis: RedisClient, zone: ZoneInfo, guard: RedisGuard) -> None:
         self._redis = redis
         self._zone = zone
         self._guard = guard

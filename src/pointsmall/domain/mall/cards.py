@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from redis.asyncio import Redis
 from tortoise.expressions import Q
 from tortoise.functions import Count
 
@@ -33,7 +32,7 @@ from pointsmall.models import (
     RedemptionStatus,
     SaleRecurrence,
 )
-from pointsmall.redis_client import RedisGuard
+from pointsmall.redis_client import RedisClient, RedisGuard
 
 CARD_SIZE = 10
 SNAPSHOT_SECONDS = 5.0
@@ -98,7 +97,9 @@ def _available(item: Item, now: datetime) -> bool:
     return window is not None and window.is_open(now) and in_stock
 
 
-async def hot_item_counts(redis: Redis, guard: RedisGuard, now: datetime) -> list[tuple[int, int]]:
+async def hot_item_counts(
+    redis: RedisClient, guard: RedisGuard, now: datetime
+) -> list[tuple[int, int]]:
     """(item id, redemptions in the last 7 days), most first; recomputed at most each minute
     (each time while Redis is away)."""
     cached = await guard.call("hot list", lambda: redis.get(HOT_KEY), None)
@@ -151,7 +152,7 @@ async def viewer_of(account: Account, points: PointsSummary, expiring_within: ti
 
 
 async def mall_cards(
-    viewer: Viewer | None, redis: Redis, guard: RedisGuard, now: datetime, zone: ZoneInfo
+    viewer: Viewer | None, redis: RedisClient, guard: RedisGuard, now: datetime, zone: ZoneInfo
 ) -> list[Card]:
     """The cards, with times in the reader's `zone` (the user's, or the programme's)."""
     catalogue = await active_catalogue()
@@ -189,7 +190,7 @@ async def _expiring_soon(viewer: Viewer | None, on_sale: list[Item], zone: ZoneI
     )
 
 
-async def _hot(redis: Redis, guard: RedisGuard, on_sale: list[Item], now: datetime) -> Card:
+async def _hot(redis: RedisClient, guard: RedisGuard, on_sale: list[Item], now: datetime) -> Card:
     by_id = {item.id: item for item in on_sale}
     counts = await hot_item_counts(redis, guard, now)
     hot = [item_id for item_id, _ in counts if item_id in by_id]

@@ -8,7 +8,7 @@ through (they then fail there and give their unit back), never sell what is not 
 what it takes for an attempt that ends up creating nothing (a refusal, a replayed retry)
 goes back to it.
 
-A gate that is not primed (no stock key: Redis was flushed, or the item is new) says
+A gate that is not primed (no stock key: RedisClient was flushed, or the item is new) says
 UNKNOWN and the database decides alone; `prime` and `reconcile` set it from the database.
 Concurrent retries of one idempotency key pass straight to the database, which replays.
 
@@ -22,11 +22,9 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
-
 from pointsmall.domain.errors import OutOfStock, QuotaExceeded
 from pointsmall.models import Account, Item, ItemStatus, QuotaUsage
-from pointsmall.redis_client import RedisGuard
+from pointsmall.redis_client import RedisClient, RedisGuard
 
 PREFIX = "pointsmall:gate"
 IN_FLIGHT_SECONDS = 600
@@ -82,16 +80,29 @@ class Pass:
     quota_gated: bool
 
 
+# Every key of an item carries the item's hash tag ({42}), so a script that touches
+# several of them runs on one node of a Redis Cluster.
+
+
+def item_keys(item_id: int) -> str:
+    return f"{PREFIX}:{{{item_id}}}"
+
+
 def stock_key(item_id: int) -> str:
-    return f"{PREFIX}:{item_id}:stock"
+    return f"{item_keys(item_id)}:stock"
 
 
 def quota_key(item_id: int, period: str, user_id: str) -> str:
-    return f"{PREFIX}:{item_id}:quota:{period}:{user_id}"
+    return f"{item_keys(item_id)}:quota:{period}:{user_id}"
+
+
+def unused_key(item_id: int) -> str:
+    """A key a script is handed but does not touch (a give-back of stock alone)."""
+    return f"{item_keys(item_id)}:unused"
 
 
 class FlashGate:
-    def __init__(self, redis: Redis, guard: RedisGuard) -> None:
+    def __init__(self, redis: RedisClient, guard: RedisGuard) -> None:
         self._redis = redis
         self._guard = guard
         self._take = redis.register_script(TAKE)
@@ -105,8 +116,8 @@ class FlashGate:
         quota_gated = period is not None and item.per_user_quota is not None
         keys = (
             stock_key(item.id),
-            quota_key(item.id, period or "-", user_id),
-            f"{PREFIX}:{item.id}:inflight:{user_id}:{idempotency_key}",
+            quota_key(item.id, period, user_id) if period else unused_key(item.id),
+            f"{item_keys(item.id)}:inflight:{user_id}:{idempotency_key}",
         )
         limit = item.per_user_quota if quota_gated and item.per_user_quota is not None else -1
         verdict = await self._guard.call(
@@ -147,7 +158,10 @@ class FlashGate:
         """Units came back or were added in the database (after it committed)."""
         await self._guard.call(
             "flash-sale gate",
-            lambda: self._give_back(keys=[stock_key(item_id), "-", "-"], args=[quantity, "0", "1"]),
+            lambda: self._give_back(
+                keys=[stock_key(item_id), unused_key(item_id), unused_key(item_id)],
+                args=[quantity, "0", "1"],
+            ),
             None,
         )
 
@@ -155,7 +169,9 @@ class FlashGate:
         key = quota_key(item_id, period, user_id)
         await self._guard.call(
             "flash-sale gate",
-            lambda: self._give_back(keys=["-", key, "-"], args=[quantity, "1", "0"]),
+            lambda: self._give_back(
+                keys=[unused_key(item_id), key, unused_key(item_id)], args=[quantity, "1", "0"]
+            ),
             None,
         )
 
@@ -175,7 +191,7 @@ class FlashGate:
 
     async def reconcile(self, item: Item) -> None:
         """Reset an item's stock and quota counters to what the database says."""
-        async for key in self._redis.scan_iter(match=f"{PREFIX}:{item.id}:quota:*", count=500):
+        async for key in self._redis.scan_iter(match=f"{item_keys(item.id)}:quota:*", count=500):
             await self._redis.delete(key)
         await self.prime(item)
         if item.per_user_quota is None:

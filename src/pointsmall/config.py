@@ -165,7 +165,9 @@ class Settings:
             graphiql=_flag(env, "GRAPHIQL", default=environment != "production"),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
             database_pool_size=_int(env, "DATABASE_POOL_SIZE", 10, 1, 500),
-            database_statement_cache_size=_int(env, "DATABASE_STATEMENT_CACHE_SIZE", 100, 0, 10_000),
+            database_statement_cache_size=_int(
+                env, "DATABASE_STATEMENT_CACHE_SIZE", 100, 0, 10_000
+            ),
             mall_expiring_days=_int(env, "MALL_EXPIRING_DAYS", 30, 1, 366),
             currency=_currency(env),
             points_per_currency_unit=_int(env, "POINTS_PER_CURRENCY_UNIT", 100, 1, 10_000),

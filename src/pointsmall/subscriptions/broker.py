@@ -31,10 +31,49 @@ PREFIX = "pointsmall:"
 QUEUE_SIZE = 256
 
 
+class Mailbox:
+    """One subscriber's messages, in order, at most QUEUE_SIZE of them (beyond: one resync).
+
+    A worker holds one a subscription, thousands of them: a list and, while its reader
+    waits, a future (asyncio.Queue would cost some 3 KiB each: three deques and an event).
+    """
+
+    __slots__ = ("_messages", "_waiter")
+
+    def __init__(self) -> None:
+        self._messages: list[str] = []
+        self._waiter: asyncio.Future[None] | None = None
+
+    def put(self, message: str) -> None:
+        if len(self._messages) >= QUEUE_SIZE:
+            # The subscriber fell behind: it gets one "resync" instead of the backlog and
+            # rereads what it missed from the durable inbox.
+            self._messages.clear()
+            message = RESYNC
+        self._messages.append(message)
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def get(self) -> str:
+        """The next message, waiting for one."""
+        while not self._messages:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self._messages.pop(0)
+
+    def take_all(self) -> list[str]:
+        """Every message waiting, without waiting."""
+        messages, self._messages = self._messages, []
+        return messages
+
+
 class Broker(Protocol):
     async def publish(self, channel: str, message: str) -> None: ...
 
-    def subscribe(self, channel: str) -> AbstractAsyncContextManager[asyncio.Queue[str]]: ...
+    def subscribe(self, channel: str) -> AbstractAsyncContextManager[Mailbox]: ...
 
     async def start(self) -> None: ...
 
@@ -50,51 +89,41 @@ class LocalBroker:
     """Fan-out to the subscribers of this process."""
 
     def __init__(self) -> None:
-        self._queues: dict[str, set[asyncio.Queue[str]]] = defaultdict(set)
+        self._mailboxes: dict[str, set[Mailbox]] = defaultdict(set)
 
     async def publish(self, channel: str, message: str) -> None:
         self.deliver(channel, message)
 
     def deliver(self, channel: str, message: str) -> None:
-        for queue in self._queues.get(channel, ()):
-            _put(queue, message)
+        for mailbox in self._mailboxes.get(channel, ()):
+            mailbox.put(message)
 
     def resync_all(self) -> None:
         """Tell every local subscriber to reread the inbox: messages may have been lost."""
-        for queues in self._queues.values():
-            for queue in queues:
-                _put(queue, RESYNC)
+        for queues in self._mailboxes.values():
+            for mailbox in queues:
+                mailbox.put(RESYNC)
 
     @contextlib.asynccontextmanager
-    async def subscribe(self, channel: str) -> AsyncIterator[asyncio.Queue[str]]:
-        queue: asyncio.Queue[str] = asyncio.Queue(maxsize=QUEUE_SIZE)
-        self._queues[channel].add(queue)
+    async def subscribe(self, channel: str) -> AsyncIterator[Mailbox]:
+        mailbox = Mailbox()
+        self._mailboxes[channel].add(mailbox)
         try:
-            yield queue
+            yield mailbox
         finally:
-            self._queues[channel].discard(queue)
-            if not self._queues[channel]:
-                del self._queues[channel]
+            self._mailboxes[channel].discard(mailbox)
+            if not self._mailboxes[channel]:
+                del self._mailboxes[channel]
 
     @property
     def subscribers(self) -> int:
-        return sum(len(queues) for queues in self._queues.values())
+        return sum(len(queues) for queues in self._mailboxes.values())
 
     async def start(self) -> None:
         return None
 
     async def stop(self) -> None:
         return None
-
-
-def _put(queue: asyncio.Queue[str], message: str) -> None:
-    if queue.full():
-        # The subscriber fell behind: it gets one "resync" instead of the backlog and
-        # rereads what it missed from the durable inbox.
-        while not queue.empty():
-            queue.get_nowait()
-        message = RESYNC
-    queue.put_nowait(message)
 
 
 class RedisBroker(LocalBroker):

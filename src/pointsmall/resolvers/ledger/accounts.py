@@ -58,8 +58,7 @@ async def points_changed(info: Info) -> AsyncGenerator[Points, None]:
         yield Points.from_summary(summary)
         while True:
             await changes.get()
-            while not changes.empty():  # a burst of changes is one update
-                changes.get_nowait()
+            changes.take_all()  # a burst of changes is one update
             summary = await points_of(viewer.id, clock.now())
             if summary.figures != shown:  # a notification alone, or no net change: nothing
                 shown = summary.figures

@@ -16,7 +16,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -101,7 +101,17 @@ Event = (
 )
 Listener = Callable[[Event], Awaitable[None]]
 _listeners: list[Listener] = []
-_pending: ContextVar[list[Event] | None] = ContextVar("pointsmall_pending_events", default=None)
+
+
+@dataclass
+class _Pending:
+    """A transaction's events, and the accounts already said to have changed."""
+
+    events: list[Event] = field(default_factory=list)
+    changed: set[int] = field(default_factory=set)
+
+
+_pending: ContextVar[_Pending | None] = ContextVar("pointsmall_pending_events", default=None)
 
 
 def listen(listener: Listener) -> Callable[[], None]:
@@ -117,11 +127,12 @@ async def atomic() -> AsyncIterator[None]:
         async with in_transaction():
             yield
         return
-    token = _pending.set([])
+    pending = _Pending()
+    token = _pending.set(pending)
     try:
         async with in_transaction():
             yield
-        committed = list(_pending.get() or ())
+        committed = pending.events
     finally:
         _pending.reset(token)
     await _emit(committed)
@@ -131,9 +142,11 @@ def after_commit(event: Event) -> None:
     pending = _pending.get()
     if pending is None:
         raise RuntimeError("after_commit() outside atomic()")
-    if isinstance(event, AccountChanged) and event in pending:
-        return  # one "something changed" per account and transaction is enough
-    pending.append(event)
+    if isinstance(event, AccountChanged):
+        if event.account_id in pending.changed:
+            return  # one "something changed" per account and transaction is enough
+        pending.changed.add(event.account_id)
+    pending.events.append(event)
 
 
 async def _emit(events: list[Event]) -> None:

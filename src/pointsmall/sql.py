@@ -15,10 +15,13 @@ from tortoise.connection import get_connection
 _PLACEHOLDER = re.compile(r"\$(\d+)")
 
 
+def on_sqlite() -> bool:
+    """Whether the database is the embedded SQLite one (no row locks, no arrays)."""
+    return bool(get_connection("default").capabilities.dialect == "sqlite")
+
+
 def _dialect_sql(sql: str) -> str:
-    if get_connection("default").capabilities.dialect == "sqlite":
-        return _PLACEHOLDER.sub(r"?\1", sql)
-    return sql
+    return _PLACEHOLDER.sub(r"?\1", sql) if on_sqlite() else sql
 
 
 async def fetch(sql: str, *params: Any) -> list[dict[str, Any]]:
@@ -33,5 +36,14 @@ async def execute(sql: str, *params: Any) -> int:
 
 
 def placeholders(values: Sequence[object], first: int) -> str:
-    """`$first, $first+1, ...` for an IN list of `values`."""
+    """`$first, $first+1, ...` for a row of `values`."""
     return ", ".join(f"${index}" for index in range(first, first + len(values)))
+
+
+def among(column: str, ids: Sequence[int], first: int) -> tuple[str, list[object]]:
+    """The condition "`column` is one of `ids`" and its parameters, numbered from `first`
+    (put them last): on PostgreSQL one array parameter, so the statement has one plan
+    whatever the count and probes the column's index; on SQLite an IN list."""
+    if on_sqlite():
+        return f"{column} IN ({placeholders(ids, first)})", list(ids)
+    return f"{column} = ANY(${first}::bigint[])", [list(ids)]

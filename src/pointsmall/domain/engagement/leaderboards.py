@@ -183,8 +183,9 @@ async def _scores(since: datetime | None, account_ids: list[int] | None) -> dict
         params.append(since)
         clauses.append(f'e."created_at" >= ${len(params)}')
     if account_ids:
-        clauses.append(f'e."account_id" IN ({sql.placeholders(account_ids, len(params) + 1)})')
-        params += account_ids
+        among, among_params = sql.among('e."account_id"', account_ids, len(params) + 1)
+        clauses.append(among)
+        params += among_params
     rows = await sql.fetch(
         'SELECT e."account_id" AS account_id, SUM(e."amount") AS points, '
         'MAX(e."created_at") AS reached FROM "ledger_entry" e '

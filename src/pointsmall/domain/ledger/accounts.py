@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from pointsmall import clock
+from pointsmall import clock, sql
 from pointsmall.domain import events, validation
 from pointsmall.domain.errors import InvalidValue, NotFound
 from pointsmall.domain.replay import first_wins
@@ -41,16 +41,17 @@ async def lock_account(account_id: int) -> Account:
     return account
 
 
-async def lock_accounts(account_ids: Sequence[int], *, skip_locked: bool = False) -> list[Account]:
-    """Many account rows, locked in id order (the order every multi-account lock takes, so
-    two of them never deadlock). Ids without an account are left out; with `skip_locked`,
-    so are accounts another transaction holds (a batch job comes back for them later)."""
-    # Whole rows: tortoise drops FOR UPDATE from values()/values_list() queries.
-    return await (
-        Account.filter(id__in=list(account_ids))
-        .order_by("id")
-        .select_for_update(no_key=True, skip_locked=skip_locked)
-    )
+async def lock_accounts(account_ids: Sequence[int], *, skip_locked: bool = False) -> list[int]:
+    """Lock many account rows in id order (the order every multi-account lock takes, so
+    two of them never deadlock) and return the ids locked: ids without an account are
+    left out; with `skip_locked`, so are accounts another transaction holds (a batch job
+    comes back for them later). On SQLite the transaction itself is the lock."""
+    if not account_ids:
+        return []
+    among, params = sql.among('"id"', sorted(set(account_ids)), 1)
+    lock = "" if sql.on_sqlite() else " FOR NO KEY UPDATE" + (" SKIP LOCKED" if skip_locked else "")
+    rows = await sql.fetch(f'SELECT "id" FROM "account" WHERE {among} ORDER BY "id"{lock}', *params)
+    return [int(row["id"]) for row in rows]
 
 
 async def find_account(shop_user_id: str) -> Account:

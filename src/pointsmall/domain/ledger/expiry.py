@@ -9,8 +9,9 @@ set-based statements, whatever the batch holds:
    lots with points left;
 2. lock those account rows in id order, skipping any a spend in flight holds (the
    sweep never waits for users, nor they for it; the next run takes what it skipped);
-3. insert one EXPIRE entry per account, one allocation per lot, move the accounts'
-   running totals, and zero the lots.
+3. insert one EXPIRE entry per account (returning their ids: every later statement finds
+   its rows through primary keys and the lots' account index, never a scan), one
+   allocation per lot, move the accounts' running totals, and zero the lots.
 
 Safe to rerun (a swept lot has nothing left), safe while users spend (same row locks),
 safe with several workers (the locks serialise them; the job lock usually keeps to one).
@@ -74,60 +75,53 @@ async def _expire_batch(
         if not due:
             return None
         candidates = [int(row["account_id"]) for row in due]
-        ids = [account.id for account in await lock_accounts(candidates, skip_locked=True)]
+        ids = await lock_accounts(candidates, skip_locked=True)
         if not ids:
             return candidates[-1], []
-        batch_reference = f"expiry:{uuid.uuid4().hex}"
-        await sql.execute(
+        among, among_params = sql.among('"account_id"', ids, 8)
+        entries = await sql.fetch(
             'INSERT INTO "ledger_entry" ("account_id", "kind", "amount", "balance_after", '
             '"counterparty", "reference", "reason", "actor", "actor_role", "request_id", '
             '"created_at") '
             'SELECT a."id", $1, -due."total", a."ledger_balance" - due."total", $2, $3, $4, '
             '$5, $6, NULL, $7 FROM "account" a JOIN ('
             '  SELECT "account_id", SUM("remaining") AS "total" FROM "points_lot"'
-            '  WHERE "remaining" > 0 AND "expires_at" <= $7'
-            f'  AND "account_id" IN ({sql.placeholders(ids, 8)}) GROUP BY "account_id"'
-            ') due ON due."account_id" = a."id"',
+            f'  WHERE "remaining" > 0 AND "expires_at" <= $7 AND {among} GROUP BY "account_id"'
+            ') due ON due."account_id" = a."id" RETURNING "id", "account_id", "amount"',
             EntryKind.EXPIRE.value,
             Counterparty.EXPIRED.value,
-            batch_reference,
+            f"expiry:{uuid.uuid4().hex}",
             REASON,
             actor.user_id,
             actor.role,
             now,
-            *ids,
+            *among_params,
         )
+        entry_ids = [int(row["id"]) for row in entries]
+        new_entries, entry_params = sql.among('e."id"', entry_ids, 2)
         await sql.execute(
             'INSERT INTO "points_allocation" ("entry_id", "lot_id", "amount") '
             'SELECT e."id", l."id", -l."remaining" FROM "points_lot" l '
-            'JOIN "ledger_entry" e ON e."account_id" = l."account_id" AND e."reference" = $1 '
-            'WHERE l."remaining" > 0 AND l."expires_at" <= $2 '
-            f'AND l."account_id" IN ({sql.placeholders(ids, 3)})',
-            batch_reference,
+            'JOIN "ledger_entry" e ON e."account_id" = l."account_id" '
+            f'WHERE l."remaining" > 0 AND l."expires_at" <= $1 AND {new_entries}',
             now,
-            *ids,
+            *entry_params,
         )
         await sql.execute(
-            'UPDATE "account" SET "ledger_balance" = "ledger_balance" - COALESCE(('
-            '  SELECT SUM("remaining") FROM "points_lot" l WHERE l."account_id" = "account"."id"'
-            '  AND l."remaining" > 0 AND l."expires_at" <= $1'
-            f'), 0), "updated_at" = $1 WHERE "id" IN ({sql.placeholders(ids, 2)})',
+            'UPDATE "account" SET "ledger_balance" = "ledger_balance" + e."amount", '
+            '"updated_at" = $1 FROM "ledger_entry" e '
+            f'WHERE e."account_id" = "account"."id" AND {new_entries}',
             now,
-            *ids,
+            *entry_params,
         )
+        among, among_params = sql.among('"account_id"', ids, 2)
         await sql.execute(
-            'UPDATE "points_lot" SET "remaining" = 0 WHERE "remaining" > 0 AND "expires_at" <= $1 '
-            f'AND "account_id" IN ({sql.placeholders(ids, 2)})',
+            'UPDATE "points_lot" SET "remaining" = 0 WHERE "remaining" > 0 '
+            f'AND "expires_at" <= $1 AND {among}',
             now,
-            *ids,
+            *among_params,
         )
-        rows = await sql.fetch(
-            'SELECT "account_id", "amount" FROM "ledger_entry" WHERE "reference" = $1 '
-            f'AND "account_id" IN ({sql.placeholders(ids, 2)})',
-            batch_reference,
-            *ids,
-        )
-        expired = [ExpiredPoints(int(row["account_id"]), -int(row["amount"])) for row in rows]
+        expired = [ExpiredPoints(int(row["account_id"]), -int(row["amount"])) for row in entries]
         for item in expired:
             events.after_commit(events.AccountChanged(item.account_id))
         return candidates[-1], expired

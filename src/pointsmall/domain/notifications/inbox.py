@@ -26,7 +26,7 @@ from pointsmall.domain.notifications.notices import (
     PointsEarnedNotice,
     payload_of,
 )
-from pointsmall.models import Allocation, Lot, Notification
+from pointsmall.models import Account, Allocation, Lot, Notification
 
 
 async def notify(
@@ -94,12 +94,13 @@ async def notify_many(outgoing: Sequence[Outgoing]) -> int:
     }
     if not fresh:
         return 0
+    among, among_params = sql.among('"account_id"', account_ids, 1)
     newest = {
         int(row["account_id"]): int(row["newest"])
         for row in await sql.fetch(
             'SELECT "account_id", MAX("id") AS "newest" FROM "notification" '
-            f'WHERE "account_id" IN ({sql.placeholders(account_ids, 1)}) GROUP BY "account_id"',
-            *account_ids,
+            f'WHERE {among} GROUP BY "account_id"',
+            *among_params,
         )
     }
     now = clock.now()
@@ -215,7 +216,8 @@ async def _warn_batch(
     horizon: datetime,
 ) -> int:
     async with events.atomic():
-        accounts = {account.id: account for account in await lock_accounts(account_ids)}
+        locked = await lock_accounts(account_ids)
+        accounts = {account.id: account for account in await Account.filter(id__in=locked)}
         lots = await Lot.filter(
             account_id__in=[account_id for account_id, row in accounts.items() if not row.frozen],
             remaining__gt=0,
@@ -284,7 +286,8 @@ async def announce_matured(
 async def _announce_batch(matured: list[Lot], reasons: dict[int, str | None], now: datetime) -> int:
     async with events.atomic():
         account_ids = sorted({lot.account_id for lot in matured})
-        accounts = {account.id: account for account in await lock_accounts(account_ids)}
+        locked = await lock_accounts(account_ids)
+        accounts = {account.id: account for account in await Account.filter(id__in=locked)}
         # As they are now, the accounts locked: a refund may have taken what was left.
         left = dict(
             await Lot.filter(id__in=[lot.id for lot in matured]).values_list("id", "remaining")

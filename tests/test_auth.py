@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -9,7 +10,14 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from pointsmall.auth import AuthenticationError, Role, bearer_token, decode_token, issue_token
+from pointsmall.auth import (
+    AuthenticationError,
+    Role,
+    TokenVerifier,
+    bearer_token,
+    decode_token,
+    issue_token,
+)
 from pointsmall.config import Settings
 
 
@@ -80,3 +88,34 @@ def test_bearer_header_parsing() -> None:
     assert bearer_token("bearer  abc ") == "abc"
     with pytest.raises(AuthenticationError):
         bearer_token("Token abc")
+
+
+def test_a_remembered_token_still_expires_and_a_forgery_of_it_is_still_refused() -> None:
+    settings = Settings()
+    verifier = TokenVerifier(settings)
+    expires = datetime.now(UTC) + timedelta(seconds=1)
+    token = jwt.encode(claims(exp=expires), settings.jwt_secret, algorithm="HS256")
+    assert verifier.principal(token).user_id == "user-1"
+    assert verifier.principal(token).user_id == "user-1"  # remembered
+    forged = token[: token.rindex(".") + 1] + "A" * 43
+    with pytest.raises(AuthenticationError, match="invalid token"):
+        verifier.principal(forged)
+    assert verifier.principal(token).user_id == "user-1"  # the genuine one is unharmed
+    time.sleep(max(0.0, (expires - datetime.now(UTC)).total_seconds()) + 0.01)
+    with pytest.raises(AuthenticationError, match="token expired"):
+        verifier.principal(token)
+
+
+def test_the_verifier_remembers_at_most_its_capacity_and_the_newest_first() -> None:
+    settings = Settings()
+    verifier = TokenVerifier(settings, capacity=2)
+    tokens = [
+        jwt.encode(claims(sub=f"user-{n}"), settings.jwt_secret, algorithm="HS256")
+        for n in range(3)
+    ]
+    for token in tokens:
+        verifier.principal(token)
+    assert [principal.user_id for principal in verifier._verified.values()] == [
+        "user-1",
+        "user-2",
+    ]

@@ -17,6 +17,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
 from pointsmall.app import create_app
+from pointsmall.auth import TokenVerifier
 from pointsmall.clock import MovableClock
 from pointsmall.runtime import Runtime
 from tests.api import Api
@@ -142,7 +143,9 @@ async def test_a_query_over_the_legacy_socket_is_a_request_problem(
 
 async def test_production_hides_the_schema_from_strangers(api: Api, runtime: Runtime) -> None:
     production = replace(runtime.settings, environment="production", jwt_secret=RANDOM_SECRET)
-    app = create_app(production, replace(runtime, settings=production))
+    app = create_app(
+        production, replace(runtime, settings=production, tokens=TokenVerifier(production))
+    )
     strangers = Api(
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t"), production
     )

@@ -25,6 +25,7 @@ from strawberry.http import GraphQLHTTPResponse, process_result
 from strawberry.types import ExecutionResult
 from tortoise.connection import get_connection
 
+from pointsmall.auth import AuthenticationError, bearer_token
 from pointsmall.config import Settings
 from pointsmall.graphiql import STATIC, graphiql_page
 from pointsmall.jobs.expiry import EXPIRY_SWEEP
@@ -33,11 +34,13 @@ from pointsmall.jobs.notifications import MATURED_POINTS, expiry_warnings
 from pointsmall.jobs.redemptions import payment_lapse
 from pointsmall.jobs.scheduler import Job, running
 from pointsmall.logs import configure_logging
+from pointsmall.rate_limits import costs_of, draws_for
+from pointsmall.response_cache import Question
 from pointsmall.runtime import Runtime, open_runtime
 from pointsmall.schema.context import Context
 from pointsmall.schema.errors import Unauthenticated, with_codes
 from pointsmall.schema.schema import schema
-from pointsmall.serving import BodyLimit
+from pointsmall.serving import BodyLimit, settle_collector
 from pointsmall.subscriptions.protocols import GuardedGraphQLWSHandler
 
 log = logging.getLogger("pointsmall")
@@ -81,9 +84,51 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 timer.cancel()
 
     async def _answer(self, request: Request) -> Response:
-        """The response to an HTTP request. A request strawberry refuses before executing
-        it (no query, bad JSON, an unknown operation name) gets a GraphQL error body, as
-        clients such as GraphiQL expect, rather than plain text."""
+        """The response to an HTTP request: from the response cache when it may answer
+        (see `pointsmall.response_cache`), else executed."""
+        runtime: Runtime = request.app.state.runtime
+        question = await self._question(runtime, request)
+        if question is None:
+            return await self._execute(request)
+        assert runtime.responses is not None
+        remembered = await runtime.responses.answer(question)
+        if remembered is not None and await self._within_limits(runtime, request, question):
+            return Response(remembered, media_type="application/json")
+        versions = await runtime.responses.versions(question)
+        response = await self._execute(request)
+        context: Context | None = getattr(request.state, "context", None)
+        if context is not None and getattr(request.state, "clean", False):
+            account_id = context.viewer.id if context.viewer is not None else None
+            runtime.responses.remember(question, account_id, versions, bytes(response.body))
+        return response
+
+    async def _question(self, runtime: Runtime, request: Request) -> Question | None:
+        if runtime.responses is None or request.method != "POST":
+            return None
+        try:
+            token = bearer_token(request.headers.get("authorization"))
+            principal = runtime.tokens.principal(token) if token is not None else None
+        except AuthenticationError:
+            return None  # executed: the error is the answer
+        body = await request.body()  # kept by the request for strawberry to read again
+        return runtime.responses.question(principal.user_id if principal else "", body)
+
+    async def _within_limits(self, runtime: Runtime, request: Request, question: Question) -> bool:
+        """Draw a cached answer's tokens as its execution would (when refused, the request
+        is executed, and refused there with the usual answer)."""
+        limits = runtime.rate_limiter.limits
+        if limits is None:
+            return True
+        token = bearer_token(request.headers.get("authorization"))
+        principal = runtime.tokens.principal(token) if token is not None else None
+        address = request.client.host if request.client is not None else None
+        draws = draws_for(limits, principal, address, costs_of("query", list(question.fields)))
+        return not await runtime.rate_limiter.take(draws)
+
+    async def _execute(self, request: Request) -> Response:
+        """A request strawberry refuses before executing it (no query, bad JSON, an unknown
+        operation name) gets a GraphQL error body, as clients such as GraphiQL expect,
+        rather than plain text."""
         try:
             response: Response = await self.run(request)
         except HTTPException as error:
@@ -99,7 +144,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         runtime: Runtime = request.app.state.runtime
-        return Context.for_request(runtime, request, response)
+        context = Context.for_request(runtime, request, response)
+        request.state.context = context
+        return context
 
     async def process_result(
         self, request: Request | WebSocket, result: ExecutionResult
@@ -107,6 +154,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         response = process_result(result)
         if "errors" in response:
             with_codes(response["errors"])  # type: ignore[arg-type]
+        else:
+            request.state.clean = True  # an answer the response cache may keep
         return response
 
     async def on_ws_connect(self, context: Context) -> None:
@@ -192,6 +241,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
             running(opened.redis, opened.guard, scheduled_jobs(opened)),
         ):
             app.state.runtime = opened
+            settle_collector()
             yield
 
     graphql = GraphQLEndpoint(

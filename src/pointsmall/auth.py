@@ -75,6 +75,30 @@ def decode_token(settings: Settings, token: str) -> Principal:
     return _principal(claims)
 
 
+class TokenVerifier:
+    """`decode_token` with a memory: a token verified once is trusted until it expires
+    without checking its signature again (an app sends the same token with every request
+    for its whole life, and the check is most of a small request's cost). Only tokens that
+    passed are remembered; at most `capacity` of them, the oldest forgotten first."""
+
+    def __init__(self, settings: Settings, capacity: int = 10_000) -> None:
+        self._settings = settings
+        self._capacity = capacity
+        self._verified: dict[str, Principal] = {}
+
+    def principal(self, token: str) -> Principal:
+        known = self._verified.get(token)
+        if known is None:
+            known = decode_token(self._settings, token)
+            if len(self._verified) >= self._capacity:
+                del self._verified[next(iter(self._verified))]
+            self._verified[token] = known
+        elif known.expires_at is not None and known.expires_at <= datetime.now(UTC):
+            del self._verified[token]
+            raise AuthenticationError("token expired")
+        return known
+
+
 def _principal(claims: dict[str, object]) -> Principal:
     user_id = claims.get("sub")
     problem = user_id_problem(user_id)

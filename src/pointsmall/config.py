@@ -105,6 +105,9 @@ class Settings:
     public_url: str = "http://127.0.0.1:8000"
     websocket_init_timeout_seconds: int = 10
     rate_limits: RateLimits | None = field(default_factory=RateLimits)  # None: off
+    response_cache: bool = True
+    response_cache_seconds: int = 5
+    response_cache_bytes: int = 64 * 1024 * 1024
 
     @property
     def mall_expiring_window(self) -> timedelta:
@@ -186,6 +189,9 @@ class Settings:
             public_url=_public_url(env),
             websocket_init_timeout_seconds=_int(env, "WEBSOCKET_INIT_TIMEOUT_SECONDS", 10, 1, 300),
             rate_limits=_rate_limits(env),
+            response_cache=_flag(env, "RESPONSE_CACHE", default=True),
+            response_cache_seconds=_int(env, "RESPONSE_CACHE_SECONDS", 5, 1, 300),
+            response_cache_bytes=_int(env, "RESPONSE_CACHE_MB", 64, 1, 65_536) * 1024 * 1024,
         )
 
 

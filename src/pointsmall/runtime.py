@@ -9,6 +9,7 @@ from datetime import timedelta
 from functools import partial
 
 from pointsmall import clock
+from pointsmall.auth import TokenVerifier
 from pointsmall.config import Settings
 from pointsmall.db import open_database
 from pointsmall.domain import events
@@ -20,6 +21,7 @@ from pointsmall.domain.mall.sale_windows import quota_is_zone_free
 from pointsmall.models import Account, Item
 from pointsmall.rate_limits import RateLimiter
 from pointsmall.redis_client import RedisClient, RedisGuard, connect_redis
+from pointsmall.response_cache import ResponseCache
 from pointsmall.subscriptions import messages
 from pointsmall.subscriptions.broker import Broker, LocalBroker, RedisBroker
 from pointsmall.subscriptions.messages import NotificationStored, PointsMoved
@@ -36,6 +38,8 @@ class Runtime:
     engagement: EngagementRules
     leaderboards: Leaderboards
     rate_limiter: RateLimiter
+    tokens: TokenVerifier
+    responses: ResponseCache | None  # None: RESPONSE_CACHE=off
 
 
 def ledger_rules(settings: Settings) -> LedgerRules:
@@ -91,7 +95,17 @@ async def open_runtime(
         # Back from an outage: what Redis missed (or lost, restarted empty) is made whole.
         guard.on_recovery(partial(reconcile_all, gate))
         guard.on_recovery(lambda: boards.rebuild(clock.now()))
-        stack.callback(events.listen(partial(announce, broker, gate, boards)))
+        responses = (
+            ResponseCache(
+                redis,
+                guard,
+                seconds=settings.response_cache_seconds,
+                max_bytes=settings.response_cache_bytes,
+            )
+            if settings.response_cache
+            else None
+        )
+        stack.callback(events.listen(partial(announce, broker, gate, boards, responses)))
         if database:
             await stack.enter_async_context(
                 open_database(
@@ -114,13 +128,26 @@ async def open_runtime(
             engagement=engagement_rules(settings),
             leaderboards=boards,
             rate_limiter=RateLimiter(redis, guard, settings.rate_limits),
+            tokens=TokenVerifier(settings),
+            responses=responses,
         )
 
 
 async def announce(
-    broker: Broker, gate: FlashGate, boards: Leaderboards, event: events.Event
+    broker: Broker,
+    gate: FlashGate,
+    boards: Leaderboards,
+    responses: ResponseCache | None,
+    event: events.Event,
 ) -> None:
-    """After a commit: tell the user's live connections; keep Redis's gates and boards."""
+    """After a commit: tell the user's live connections; keep Redis's gates, boards and the
+    versions of cached answers."""
+    if responses is not None:
+        match event:
+            case events.AccountChanged(account_id=account_id):
+                await responses.account_changed(account_id)
+            case events.StockAdded() | events.CatalogueChanged():
+                await responses.catalogue_changed()
     match event:
         case events.PointsIssued(account_id=account_id, amount=amount, at=at):
             await boards.add(account_id, amount, at)

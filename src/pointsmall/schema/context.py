@@ -19,7 +19,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.types import Info as StrawberryInfo
 
-from pointsmall.auth import AuthenticationError, Principal, Role, bearer_token, decode_token
+from pointsmall.auth import AuthenticationError, Principal, Role, bearer_token
 from pointsmall.dataloaders import Loaders
 from pointsmall.domain.actors import Actor
 from pointsmall.domain.ledger.accounts import zone_of
@@ -99,7 +99,7 @@ class Context:
             try:
                 token = bearer_token(self.authorization)
                 self._principal = (
-                    decode_token(self.runtime.settings, token) if token is not None else None
+                    self.runtime.tokens.principal(token) if token is not None else None
                 )
             except AuthenticationError as error:
                 raise Unauthenticated(str(error)) from None

@@ -1,0 +1,182 @@
+"""Whole answers to the home screen, kept per user while nothing they show has changed.
+
+A user opening the app asks the same home query again and again, and its data changes far
+less often than it is read; executing it (a few queries, then 600-odd fields through
+GraphQL) costs thirty times a trivial request. So a query whose root fields are all in
+`CACHED_FIELDS` is answered from memory when:
+
+- the same user (by verified token) sent the same request body before, and that answer
+  had no error;
+- the versions it was computed under are still current: the catalogue's (bumped after
+  any change to an item or its stock by ops, a restock or a returned unit) and the user's
+  account's (bumped after anything that moves their points: an earning, a redemption, an
+  expiry), read from Redis so that every worker sees every bump; a version is read
+  *before* the answer is computed, so a change committed meanwhile makes it stale at once;
+- it is younger than `RESPONSE_CACHE_SECONDS` (default 5): what other users do (stock
+  sold in a flash sale, the hot list) and the passage of time (a sale opening) show within
+  that, as the catalogue snapshot of `domain.mall.cards` already allowed.
+
+Without Redis nothing is cached (versions cannot be read). Rate limits are drawn as for
+any query. Memory is bounded by bytes (`RESPONSE_CACHE_BYTES`), least recently used out
+first. A user's first home query is always computed: it teaches the cache their account.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import orjson
+from graphql import FieldNode, GraphQLError, OperationType, get_operation_ast, parse
+
+from pointsmall import clock
+from pointsmall.redis_client import RedisClient, RedisGuard
+
+CACHED_FIELDS = frozenset({"mall"})
+CATALOGUE_VERSION = "pointsmall:version:catalogue"
+VERSION_SECONDS = 86_400  # an account's version outlives every answer computed under it
+MAX_PLANS = 1_000
+MAX_ACCOUNTS = 100_000
+
+
+def account_version(account_id: int) -> str:
+    return f"pointsmall:version:account:{account_id}"
+
+
+@dataclass(frozen=True)
+class Question:
+    """A request the cache may answer: who asks ("" when anonymous) and what (the body's
+    digest), with the operation's root fields (for the rate limits)."""
+
+    user_id: str
+    digest: bytes
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Answer:
+    body: bytes
+    versions: tuple[object, ...]
+    account_id: int | None
+    expires: datetime
+
+
+class ResponseCache:
+    def __init__(
+        self, redis: RedisClient, guard: RedisGuard, *, seconds: float, max_bytes: int
+    ) -> None:
+        self._redis = redis
+        self._guard = guard
+        self._lifetime = timedelta(seconds=seconds)
+        self._max_bytes = max_bytes
+        self._bytes = 0
+        self._answers: OrderedDict[tuple[str, bytes], _Answer] = OrderedDict()
+        self._plans: dict[bytes, tuple[str, ...] | None] = {}
+        self._accounts: dict[str, int] = {}
+
+    def question(self, user_id: str, body: bytes) -> Question | None:
+        """The question this request body asks, if the cache may answer it."""
+        digest = hashlib.blake2b(body, digest_size=16).digest()
+        if digest not in self._plans:
+            if len(self._plans) >= MAX_PLANS:
+                del self._plans[next(iter(self._plans))]
+            self._plans[digest] = _cached_fields(body)
+        fields = self._plans[digest]
+        return Question(user_id, digest, fields) if fields is not None else None
+
+    async def versions(self, question: Question) -> tuple[object, ...] | None:
+        """The current versions the question's answer depends on; None when they cannot be
+        known (Redis away, or a user whose account the cache has not met yet)."""
+        keys = [CATALOGUE_VERSION]
+        if question.user_id:
+            account_id = self._accounts.get(question.user_id)
+            if account_id is None:
+                return None
+            keys.append(account_version(account_id))
+        values: Sequence[object] | None = await self._guard.call(
+            "response cache", lambda: self._redis.mget(keys), None
+        )
+        return tuple(values) if values is not None else None
+
+    async def answer(self, question: Question) -> bytes | None:
+        """A remembered answer that is still true, or None."""
+        key = (question.user_id, question.digest)
+        known = self._answers.get(key)
+        if known is None:
+            return None
+        if known.expires <= clock.now() or await self.versions(question) != known.versions:
+            self._forget(key)
+            return None
+        self._answers.move_to_end(key)
+        return known.body
+
+    def remember(
+        self,
+        question: Question,
+        account_id: int | None,
+        versions: tuple[object, ...] | None,
+        body: bytes,
+    ) -> None:
+        """Keep an answer computed under `versions` (read before it was computed; None:
+        unknown, and the answer is not kept), and which account the user has."""
+        if question.user_id and account_id is not None:
+            if len(self._accounts) >= MAX_ACCOUNTS:
+                del self._accounts[next(iter(self._accounts))]
+            self._accounts[question.user_id] = account_id
+        if versions is None or len(body) > self._max_bytes // 4:
+            return
+        key = (question.user_id, question.digest)
+        self._forget(key)
+        self._answers[key] = _Answer(body, versions, account_id, clock.now() + self._lifetime)
+        self._bytes += len(body)
+        while self._bytes > self._max_bytes:
+            self._forget(next(iter(self._answers)))
+
+    def _forget(self, key: tuple[str, bytes]) -> None:
+        gone = self._answers.pop(key, None)
+        if gone is not None:
+            self._bytes -= len(gone.body)
+
+    async def account_changed(self, account_id: int) -> None:
+        await self._bump(account_version(account_id))
+
+    async def catalogue_changed(self) -> None:
+        await self._bump(CATALOGUE_VERSION)
+
+    async def _bump(self, key: str) -> None:
+        async def bump() -> None:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.incr(key)
+                pipe.expire(key, VERSION_SECONDS)
+                await pipe.execute()
+
+        await self._guard.call("response cache", bump, None)
+
+
+def _cached_fields(body: bytes) -> tuple[str, ...] | None:
+    """The root fields of the request's operation when it is a query the cache may answer:
+    every root field in `CACHED_FIELDS` (or `__typename`), no fragment at the root."""
+    try:
+        request = orjson.loads(body)
+        if not isinstance(request, dict) or not isinstance(request.get("query"), str):
+            return None
+        name = request.get("operationName")
+        document = parse(request["query"])
+        operation = get_operation_ast(document, name if isinstance(name, str) else None)
+    except (orjson.JSONDecodeError, GraphQLError):
+        return None
+    if operation is None or operation.operation is not OperationType.QUERY:
+        return None
+    fields = []
+    for selection in operation.selection_set.selections:
+        if not isinstance(selection, FieldNode) or selection.directives:
+            return None
+        fields.append(selection.name.value)
+    if not any(name in CACHED_FIELDS for name in fields):
+        return None
+    if not all(name in CACHED_FIELDS or name == "__typename" for name in fields):
+        return None
+    return tuple(fields)

@@ -1,0 +1,132 @@
+"""The response cache: a repeated home query is answered from memory, and never once it
+would be wrong for its reader (their own points moved, ops changed the catalogue, another
+user asks, the answer had an error, the time is up)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import httpx
+
+from pointsmall.app import create_app
+from pointsmall.clock import MovableClock
+from pointsmall.config import Rate, RateLimits
+from pointsmall.runtime import Runtime
+from tests.api import Api
+from tests.conftest import SqlLog
+from tests.mall.helpers import create_item, grant, redeem
+from tests.mall.test_cards import MALL, cards_of
+from tests.test_rate_limits import limited
+
+UPDATE_ITEM = """mutation($input: UpdateItemInput!) {
+  updateItem(input: $input) { errors { code message } }
+}"""
+
+
+async def test_a_repeated_home_query_is_answered_without_the_database(
+    api: Api, clock: MovableClock, sql_log: SqlLog
+) -> None:
+    await create_item(api, title="Mug")
+    first = await api.data(MALL, api.user("mei"))  # opens mei's account: not kept yet
+    second = await api.data(MALL, api.user("mei"))
+    sql_log.statements.clear()
+    third = await api.data(MALL, api.user("mei"))
+    assert first == second == third
+    assert sql_log.statements == []
+
+
+async def test_the_readers_own_points_show_at_once(api: Api, clock: MovableClock) -> None:
+    await create_item(api, title="Mug", pricePoints=10)
+    for _ in range(2):
+        assert "EXPIRING_SOON" not in cards_of(await api.data(MALL, api.user("mei")))
+    soon = (clock.now() + timedelta(days=3)).isoformat()
+    await grant(api, "mei", 500, "soon", expiresAt=soon)
+    assert cards_of(await api.data(MALL, api.user("mei")))["EXPIRING_SOON"] == ["Mug"]
+
+
+async def test_ops_changes_show_at_once_everywhere(api: Api, clock: MovableClock) -> None:
+    mug = await create_item(api, title="Mug")
+    for _ in range(2):
+        assert cards_of(await api.data(MALL, api.user("mei")))["NEW"] == ["Mug"]
+        assert cards_of(await api.data(MALL))["NEW"] == ["Mug"]
+    changed = await api.data(
+        UPDATE_ITEM, api.admin(), input={"itemId": mug["id"], "title": "Big mug"}
+    )
+    assert changed["updateItem"]["errors"] == []
+    assert cards_of(await api.data(MALL, api.user("mei")))["NEW"] == ["Big mug"]
+    assert cards_of(await api.data(MALL))["NEW"] == ["Big mug"]
+
+
+async def test_each_reader_gets_their_own_answer(api: Api, clock: MovableClock) -> None:
+    await create_item(api, title="Mug", pricePoints=10)
+    soon = (clock.now() + timedelta(days=3)).isoformat()
+    await grant(api, "mei", 500, "soon", expiresAt=soon)
+    for _ in range(3):
+        assert "EXPIRING_SOON" in cards_of(await api.data(MALL, api.user("mei")))
+        assert "EXPIRING_SOON" not in cards_of(await api.data(MALL, api.user("bob")))
+        assert "EXPIRING_SOON" not in cards_of(await api.data(MALL))
+
+
+async def test_what_others_do_shows_once_the_answer_is_old_enough(
+    api: Api, clock: MovableClock, runtime: Runtime
+) -> None:
+    """Another user's redemption (stock, the hot list) bumps no version of this reader's."""
+    await grant(api, "ana", 1_000)
+    mug = await create_item(api, title="Mug", pricePoints=10, stock=5)
+    stock = f'{{ node(id: "{mug["id"]}") {{ ... on Item {{ remainingStock }} }} }}'
+    query = "{ mall { cards { items { title remainingStock } } } }"
+    for _ in range(2):
+        before = await api.data(query, api.user("mei"))
+    await redeem(api, "ana", mug["id"], "one")
+    assert (await api.data(stock, api.user("mei")))["node"]["remainingStock"] == 4  # not cached
+    assert await api.data(query, api.user("mei")) == before
+    clock.advance(timedelta(seconds=runtime.settings.response_cache_seconds))
+    after = await api.data(query, api.user("mei"))
+    shown = {item["remainingStock"] for card in after["mall"]["cards"] for item in card["items"]}
+    assert shown == {4}
+
+
+async def test_answers_with_errors_and_other_operations_are_never_kept(
+    api: Api, clock: MovableClock, sql_log: SqlLog
+) -> None:
+    broken = "{ mall { cards { kind nope } } }"
+    for _ in range(3):
+        assert await api.error_code(broken, api.user("mei")) == "BAD_USER_INPUT"
+    points = "{ me { points { balance } } }"
+    await grant(api, "mei", 10)
+    for _ in range(2):
+        await api.data(points, api.user("mei"))
+    sql_log.statements.clear()
+    assert (await api.data(points, api.user("mei")))["me"]["points"]["balance"] == 10
+    assert sql_log.statements  # `me` is executed every time
+
+
+async def test_without_the_cache_every_home_query_is_executed(
+    runtime: Runtime, clock: MovableClock, sql_log: SqlLog
+) -> None:
+    settings = replace(runtime.settings, response_cache=False)
+    app = create_app(settings, replace(runtime, settings=settings, responses=None))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        api = Api(http, settings)
+        await create_item(api, title="Mug")
+        for _ in range(2):
+            await api.data(MALL, api.user("mei"))
+        sql_log.statements.clear()
+        await api.data(MALL, api.user("mei"))
+        assert sql_log.statements
+
+
+async def test_a_kept_answer_still_draws_from_the_rate_limit(
+    runtime: Runtime, clock: MovableClock
+) -> None:
+    async with limited(runtime, RateLimits(read=Rate(4, 60))) as api:
+        for _ in range(4):
+            await api.data(MALL, api.user("mei"))
+        response = await api.http.post(
+            "/graphql", json={"query": MALL}, headers={"authorization": f"Bearer {api.user('mei')}"}
+        )
+        assert response.status_code == 429
+        [error] = response.json()["errors"]
+        assert error["extensions"]["code"] == "RATE_LIMITED"

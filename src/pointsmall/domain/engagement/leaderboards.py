@@ -12,6 +12,11 @@ million points per period, and approximately (to the minute, then hour) beyond.
 
 Only nicknames and points are ever shown, and frozen accounts are left out: freezing takes
 an account off every board, unfreezing puts it back with its scores recomputed.
+
+A board's top entries (with their nicknames) are kept in the process for `TOP_SECONDS`:
+the page is read far more often than it changes, and a second is live enough for a
+ranking. This process's own writes drop them at once; a caller's own standing is always
+read fresh.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ PREFIX = "pointsmall:{leaderboard}"  # one hash tag: a script moves every period
 EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 TIME_SPAN = 2.0**32  # seconds the tie-breaking fraction can tell apart (~136 years)
 KEEP = {"DAILY": 3 * 86_400, "WEEKLY": 15 * 86_400, "MONTHLY": 62 * 86_400}
+TOP_SECONDS = timedelta(seconds=1)
+MAX_TOPS = 64  # (board, size) pairs kept: four periods, a few page sizes
 
 ADD = """
 -- KEYS: the period sets; ARGV: member, points to add, fraction for now, TTLs per key
@@ -104,9 +111,11 @@ class Leaderboards:
         self._zone = zone
         self._guard = guard
         self._add = redis.register_script(ADD)
+        self._tops: dict[tuple[str, int], tuple[datetime, list[BoardEntry]]] = {}
 
     async def add(self, account_id: int, points: int, at: datetime) -> None:
         """Move the account's scores in the periods containing `at` (after a commit)."""
+        self._tops.clear()
         keys = [board_key(period, at, self._zone) for period in Period]
         ttls = [KEEP.get(period.value, 0) for period in Period]
         await self._guard.call(
@@ -116,6 +125,8 @@ class Leaderboards:
         )
 
     async def remove(self, account_id: int, now: datetime) -> None:
+        self._tops.clear()
+
         async def remove_everywhere() -> None:
             for period in Period:
                 await self._redis.zrem(board_key(period, now, self._zone), str(account_id))
@@ -128,6 +139,9 @@ class Leaderboards:
 
     async def top(self, period: Period, first: int, now: datetime) -> list[BoardEntry]:
         key = board_key(period, now, self._zone)
+        kept = self._tops.get((key, first))
+        if kept is not None and now < kept[0]:
+            return kept[1]
         # Ranked: a positive net score (a refund in a later period can leave one below 0).
         rows = await self._redis.zrevrangebyscore(
             key, "+inf", 1, start=0, num=first, withscores=True
@@ -135,10 +149,14 @@ class Leaderboards:
         scores = [(int(row[0]), math.floor(float(row[1]))) for row in rows]
         accounts = await Account.filter(id__in=[account_id for account_id, _ in scores])
         nicknames = {account.id: account.nickname for account in accounts}
-        return [
+        entries = [
             BoardEntry(rank, nicknames.get(account_id) or "Anonymous", points)
             for rank, (account_id, points) in enumerate(scores, 1)
         ]
+        if len(self._tops) >= MAX_TOPS:
+            self._tops.clear()
+        self._tops[(key, first)] = (now + TOP_SECONDS, entries)
+        return entries
 
     async def standing(self, period: Period, account_id: int, now: datetime) -> Standing | None:
         key = board_key(period, now, self._zone)
@@ -156,6 +174,7 @@ class Leaderboards:
 
     async def rebuild(self, now: datetime, account_ids: list[int] | None = None) -> int:
         """Recompute the current periods' boards (or some accounts' scores) from the ledger."""
+        self._tops.clear()
         written = 0
         for period in Period:
             key = board_key(period, now, self._zone)

@@ -1,5 +1,5 @@
 """What the benchmarks share: a fresh database, Redis, a `pointsmall serve`, wrk, a minimal
-HTTP/1.1 client, the table.
+HTTP/1.1 client, the table, the server process's CPU and py-spy profiles of it.
 
 Each benchmark names its own database, Redis database and port, so they never meet.
 """
@@ -15,9 +15,11 @@ import statistics
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -64,6 +66,7 @@ class WrkRun:
     requests: int
     non_2xx: int
     socket_errors: dict[str, int]
+    output: str = field(default="", repr=False)  # wrk's, with what its script printed
 
 
 # --- setup and teardown ---------------------------------------------------------------
@@ -148,15 +151,25 @@ def server(
     port: int, workers: int, env: dict[str, str], log_path: Path
 ) -> Iterator[subprocess.Popen[bytes]]:
     """`pointsmall serve` on `port` until the block ends; always stopped."""
+    command = [pointsmall_command(), "serve", "--host", HOST, "--port", str(port)]
+    with serving([*command, "--workers", str(workers)], port, env, log_path) as process:
+        yield process
+
+
+@contextmanager
+def serving(
+    command: Sequence[str], port: int, env: dict[str, str], log_path: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A server `command` listening on `port`, ready (GET /readyz answers 200), until the
+    block ends; always stopped, with the processes it started."""
     deadline = time.monotonic() + 10
     while port_in_use(port):
         if time.monotonic() > deadline:
             raise BenchError(f"port {port} is in use by another process")
         time.sleep(0.2)
-    command = [pointsmall_command(), "serve", "--host", HOST, "--port", str(port)]
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [*command, "--workers", str(workers)],
+            command,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -222,7 +235,7 @@ class Connection:
     For many concurrent clients from one process: httpx costs 1-3 ms of CPU a request at
     200 connections (its pool's bookkeeping grows with them), enough to set the pace on a
     machine the server shares; this costs some 20 us. The server answers with a
-    Content-Length, never chunked. (bench/mall.py has its own copy, bound to its port.)
+    Content-Length, never chunked.
     """
 
     def __init__(self, port: int) -> None:
@@ -273,18 +286,30 @@ def read_tokens(path: Path) -> list[str]:
     return re.findall(r'^\s+"([^"]+)",$', path.read_text(encoding="utf-8"), re.MULTILINE)
 
 
-def run_wrk(port: int, seconds: int, requests_file: Path, clients: int = CLIENTS) -> WrkRun:
+def run_wrk(
+    port: int,
+    seconds: int,
+    requests_file: Path,
+    clients: int = CLIENTS,
+    script: Path = QUERY_LUA,
+    script_args: Sequence[str] = (),
+    timeout: int | None = None,
+) -> WrkRun:
+    """wrk against /graphql with `script`, given `requests_file` and `script_args`;
+    `timeout`: seconds before wrk gives up on an answer (its own default: 2)."""
     command = [
         "wrk",
         f"-t{WRK_THREADS}",
         f"-c{clients}",
         f"-d{seconds}s",
+        *([f"--timeout={timeout}s"] if timeout else []),
         "--latency",
         "-s",
-        str(QUERY_LUA),
+        str(script),
         f"{base_url(port)}/graphql",
         "--",
         str(requests_file),
+        *script_args,
     ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
@@ -313,6 +338,7 @@ def parse_wrk(output: str) -> WrkRun:
         output,
     )
     return WrkRun(
+        output=output,
         requests_per_second=float(number(r"^Requests/sec:\s+([\d.]+)").group(1)),
         p50_ms=percentile("50"),
         p99_ms=percentile("99"),
@@ -380,4 +406,181 @@ def format_rows(rows: Sequence[Row]) -> list[str]:
         )
         line = f"{row.label:<{width}} : {rate}  p50 {row.p50_ms:6.1f} ms  p99 {row.p99_ms:7.1f} ms"
         lines.append(f"{line}  {row.note}" if row.note else line)
+    return lines
+
+
+# --- the server's process -------------------------------------------------------------
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def proc_fields(pid: int) -> list[str]:
+    """/proc/<pid>/stat from field 3 (state) on: the command's name may hold spaces."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def worker_pid(leader: int) -> int:
+    """The process serving requests: with one worker, uvicorn serves in its main process;
+    otherwise its children in the server's process group would."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == leader:
+            continue
+        try:
+            fields = proc_fields(int(entry.name))
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(fields[2]) == leader and b"resource_tracker" not in command:
+            children.append(int(entry.name))
+    if len(children) > 1:
+        raise BenchError(f"the server runs {len(children)} worker processes, not one")
+    return children[0] if children else leader
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = proc_fields(pid)
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+
+
+# --- py-spy ---------------------------------------------------------------------------
+
+PROFILE_RATE = 100
+# where a file's path is cut: what follows names the package (`strawberry/...`,
+# `pointsmall/...`, `asyncio/...`)
+PATH_MARKERS = ("/site-packages/", "/dist-packages/", "/src/", "/lib/python3.11/", "/lib/python3/")
+
+
+def py_spy() -> str:
+    spy = ROOT / ".venv" / "bin" / "py-spy"
+    return str(spy if spy.exists() else "py-spy")
+
+
+def profile_command(pid: int, path: Path, native: bool = True) -> list[str]:
+    """`py-spy record` of process `pid` into `path`, collapsed stacks (--format raw), until
+    it gets SIGINT; --native: the C frames too (the garbage collector's, orjson's)."""
+    return [
+        py_spy(),
+        "record",
+        *(["--native"] if native else []),
+        "--pid",
+        str(pid),
+        "--rate",
+        str(PROFILE_RATE),
+        "--format",
+        "raw",
+        "--output",
+        str(path),
+    ]
+
+
+def short_frame(frame: str) -> str:
+    """`function (/a/b/site-packages/pkg/module.py:line)` or `function (pkg/module.py:line)`
+    -> `function (pkg/module.py)`."""
+    name, _, where = frame.partition(" (")
+    where = where.removesuffix(")")
+    file, _, line = where.rpartition(":")
+    if not line.isdigit():
+        file = where
+    for marker in PATH_MARKERS:
+        if marker in file:
+            file = file.rsplit(marker, 1)[1]
+            break
+    else:
+        if file.startswith("/"):  # py-spy names packages' files from their package already
+            file = file.rsplit("/", 1)[-1]
+    return f"{name} ({file})" if file else name
+
+
+def package_of(frame: str) -> str:
+    """`name (pkg/module.py)` -> `pkg`; native code by its file: `C (loop.c)`."""
+    where = frame.rpartition(" (")[2].removesuffix(")")
+    if where.endswith((".py", ">")):
+        return where.split("/", 1)[0]
+    return f"C ({where})" if where else "C"
+
+
+@dataclass
+class Profile:
+    """A --format raw profile, frames shortened: samples by frame, own and inclusive."""
+
+    total: int = 0
+    own: Counter[str] = field(default_factory=Counter)
+    inclusive: Counter[str] = field(default_factory=Counter)
+    # (caller, callee) of Python frames, adjacent once native frames are left out
+    calls: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    @classmethod
+    def read(cls, path: Path) -> Profile:
+        profile = cls()
+        for line in path.read_text(errors="replace").splitlines():
+            stack, _, count = line.rpartition(" ")
+            if not stack or not count.isdigit():
+                continue
+            samples = int(count)
+            profile.total += samples
+            frames = [short_frame(frame) for frame in stack.split(";")]
+            profile.own[frames[-1]] += samples
+            for frame in set(frames):
+                profile.inclusive[frame] += samples
+            python = [frame for frame in frames if frame.endswith(".py)")]
+            for call in set(pairwise(python)):
+                profile.calls[call] += samples
+        return profile
+
+    def wrappers(self, share: float = 0.95) -> set[str]:
+        """Frames that hand nearly all their time to one callee (middleware, a chain of
+        awaits): they repeat what that callee says."""
+        busiest: Counter[str] = Counter()
+        for (caller, _), samples in self.calls.items():
+            busiest[caller] = max(busiest[caller], samples)
+        return {
+            frame for frame, samples in busiest.items() if samples >= share * self.inclusive[frame]
+        }
+
+    def by_package(self, top: int = 10) -> str:
+        packages: Counter[str] = Counter()
+        for frame, samples in self.own.items():
+            packages[package_of(frame)] += samples
+        return ", ".join(
+            f"{name} {count / self.total:.0%}" for name, count in packages.most_common(top)
+        )
+
+
+def summarise_profile(
+    path: Path,
+    status: int | None,
+    top: int = 12,
+    inclusive_top: int | None = None,
+    by_package: bool = False,
+    skip_wrappers: bool = False,
+) -> list[str]:
+    """The busiest frames of a --format raw profile: `top` by own time, `inclusive_top`
+    (default twice `top`) Python frames by the samples they are in (with their callees),
+    those under 90% of them; `by_package`: own time summed by package too;
+    `skip_wrappers`: without the frames that pass nearly all their time to one callee."""
+    if not path.exists():
+        return [f"py-spy wrote nothing (exit {status})"]
+    profile = Profile.read(path)
+    total = profile.total
+    if not total:
+        return ["py-spy: no samples"]
+    lines = [f"py-spy: {total:,} samples at {PROFILE_RATE} Hz ({path})"]
+    if by_package:
+        lines.append(f"  own time by package: {profile.by_package()}")
+    lines.append("  own time:")
+    lines += [f"    {count / total:6.1%}  {frame}" for frame, count in profile.own.most_common(top)]
+    # the frames under every stack (the event loop, uvicorn's start-up) say nothing
+    skipped = profile.wrappers() if skip_wrappers else set()
+    below = [
+        (frame, count)
+        for frame, count in profile.inclusive.most_common()
+        if count < 0.9 * total and frame.endswith(".py)") and frame not in skipped
+    ]
+    lines.append(
+        "  including callees (Python frames in under 90% of the samples"
+        + (", wrappers left out):" if skip_wrappers else "):")
+    )
+    shown = below[: top * 2 if inclusive_top is None else inclusive_top]
+    lines += [f"    {count / total:6.1%}  {frame}" for frame, count in shown]
     return lines

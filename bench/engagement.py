@@ -522,9 +522,16 @@ def prepare_board(account_ids: dict[str, int], now: datetime) -> tuple[Board, di
     """Who goes where on the board, and every member's score."""
     top_ids = [account_ids[top_user_id(n)] for n in range(TOP_EARNERS)]
     user_ids = [account_ids[user_id_of(1, n)] for n in range(BOARD_USERS)]
+    return plan_board(top_ids, user_ids, now)
+
+
+def plan_board(
+    top_ids: Sequence[int], user_ids: Sequence[int], now: datetime
+) -> tuple[Board, dict[str, float]]:
+    """The board of `board_scores`, and every member's score."""
     members, real = board_scores(top_ids, user_ids, now)
     descending = sorted(-value for value in members.values())
-    return Board(top_ids, user_ids, real, descending), members
+    return Board(list(top_ids), list(user_ids), real, descending), members
 
 
 def load_board(redis_url: str, key: str, members: dict[str, float]) -> None:
@@ -542,14 +549,16 @@ def expected_rank(board: Board, account_id: int) -> int:
     return bisect.bisect_left(board.descending, -board.scores[account_id]) + 1
 
 
-def verify_board(board: Board, tokens: Sequence[str], nicknames: dict[int, str]) -> str:
+def verify_board(
+    board: Board, tokens: Sequence[str], nicknames: dict[int, str], port: int = PORT
+) -> str:
     """Each answer: 200, no errors, the top 20 as filled, `me` where its user was put."""
     shown = ""
     top = [
         (rank, nicknames[account_id], int(board.scores[account_id]))
         for rank, account_id in enumerate(board.top_ids[:20], 1)
     ]
-    with httpx.Client(base_url=base_url(PORT), timeout=10) as client:
+    with httpx.Client(base_url=base_url(port), timeout=10) as client:
         for token, account_id in zip(tokens, board.user_ids[: len(tokens)], strict=True):
             response = client.post(
                 "/graphql",

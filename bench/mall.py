@@ -40,7 +40,6 @@ import base64
 import json
 import os
 import random
-import re
 import shutil
 import statistics
 import subprocess
@@ -63,9 +62,9 @@ from redis.asyncio import Redis
 from common import (
     CLIENTS,
     DEFAULT_ADMIN_URL,
-    HOST,
     WRK_RUNS,
     BenchError,
+    Connection,
     Row,
     asyncpg_url,
     base_url,
@@ -75,6 +74,7 @@ from common import (
     format_rows,
     nearest_rank,
     pointsmall_command,
+    post_request,
     recreate_database,
     server,
     server_environment,
@@ -194,63 +194,104 @@ async def in_parallel(jobs: Iterable[Callable[[], Awaitable[None]]]) -> None:
 async def seed(bench_url: str, rules: LedgerRules, zone: ZoneInfo, sales: int) -> Seeded:
     await apply_migrations(bench_url)
     async with open_database(bench_url, pool_size=SEED_POOL):
-        account_ids: dict[int, int] = {}
-
-        async def fund(number: int) -> None:
-            account = await open_account(user_id_of(number), nickname=f"Bench User {number:04d}")
-            request = LedgerRequest(actor=SHOP, idempotency_key="fund", reason="bench funds")
-            await entries.earn(account.id, FUND, request, rules)
-            account_ids[number] = account.id
-
-        await in_parallel(partial(fund, number) for number in range(USERS))
+        users = [(user_id_of(number), f"Bench User {number:04d}") for number in range(USERS)]
+        account_ids = await fund_accounts(users, FUND, rules)
         now = clock.now()
-        catalogue = [await create_item(catalogue_item(number, now)) for number in range(CATALOGUE)]
-        for item in catalogue:
-            if item.kind == ItemKind.COUPON:
-                codes = [f"BENCH-{item.id}-{code:04d}" for code in range(COUPON_CODES)]
-                await add_coupon_codes(item.id, codes)
-        flash = [(await create_item(flash_item(sale, now))).id for sale in range(sales)]
-
+        catalogue = await seed_catalogue(now)
+        flash = await seed_flash_items(sales, now)
         hot = [item for item in catalogue if hot_candidate(item, now)]
-        made = 0
-
-        async def redeem_one(number: int, pick: int) -> None:
-            nonlocal made
-            item = hot[pick % len(hot)]
-            await redeem(
-                RedeemRequest(
-                    user_id=user_id_of(number),
-                    item_id=item.id,
-                    quantity=1,
-                    idempotency_key=f"seed-{pick}",
-                    actor=Actor(user_id_of(number), "user", "bench-seed"),
-                    shipping_address=ADDRESS if item.kind == ItemKind.PHYSICAL else None,
-                ),
-                gate=None,
-                open_account=partial(Account.get, id=account_ids[number]),
-                rules=rules,
-            )
-            made += 1
-
         # 1,000 users redeem once, the 200 mall users a second time; skewed to the first items
         picks = [(number, hot_pick(number, len(hot))) for number in range(1_000)]
         picks += [(number, hot_pick(number, len(hot)) + 1) for number in range(MALL_USERS)]
-        await in_parallel(partial(redeem_one, number, pick) for number, pick in picks)
+        made = await seed_redemptions(
+            [(users[number][0], account_ids[number], item) for number, item in picks], hot, rules
+        )
+        await seed_tags([(users[number][0], number) for number in range(MALL_USERS)])
+        await seed_expiring([(account_ids[number], number) for number in range(MALL_USERS)], rules)
+    return Seeded(account_ids=account_ids, flash_item_ids=flash, redemptions=made)
 
-        async def profile(number: int) -> None:
-            tags = [TAGS[number % len(TAGS)], TAGS[(number // len(TAGS)) % len(TAGS)]]
-            await upsert_profile(ProfileUpdate(user_id_of(number), tags=tags))
-            request = LedgerRequest(actor=SHOP, idempotency_key="soon", reason="bench expiring")
-            expires = clock.now() + timedelta(days=3 + number % 25)
-            amount = 300 + 50 * (number % 5)
-            await entries.earn(account_ids[number], amount, request, rules, expires_at=expires)
 
-        await in_parallel(partial(profile, number) for number in range(MALL_USERS))
-    return Seeded(
-        account_ids=[account_ids[number] for number in range(USERS)],
-        flash_item_ids=flash,
-        redemptions=made,
-    )
+async def fund_accounts(
+    users: Sequence[tuple[str, str]], fund: int, rules: LedgerRules
+) -> list[int]:
+    """An account for each (user id, nickname), `fund` points earned; their ids, in order."""
+    account_ids: dict[int, int] = {}
+
+    async def open_one(number: int) -> None:
+        user_id, nickname = users[number]
+        account = await open_account(user_id, nickname=nickname)
+        request = LedgerRequest(actor=SHOP, idempotency_key="fund", reason="bench funds")
+        await entries.earn(account.id, fund, request, rules)
+        account_ids[number] = account.id
+
+    await in_parallel(partial(open_one, number) for number in range(len(users)))
+    return [account_ids[number] for number in range(len(users))]
+
+
+async def seed_catalogue(now: datetime) -> list[Item]:
+    """The CATALOGUE items (see `catalogue_item`), the coupon items with their codes."""
+    catalogue = [await create_item(catalogue_item(number, now)) for number in range(CATALOGUE)]
+    for item in catalogue:
+        if item.kind == ItemKind.COUPON:
+            codes = [f"BENCH-{item.id}-{code:04d}" for code in range(COUPON_CODES)]
+            await add_coupon_codes(item.id, codes)
+    return catalogue
+
+
+async def seed_flash_items(sales: int, now: datetime) -> list[int]:
+    return [(await create_item(flash_item(sale, now))).id for sale in range(sales)]
+
+
+async def seed_redemptions(
+    picks: Sequence[tuple[str, int, int]], hot: Sequence[Item], rules: LedgerRules
+) -> int:
+    """For each (user id, account id, pick), the user redeems hot[pick % len(hot)] once;
+    how many redemptions were made."""
+    made = 0
+
+    async def redeem_one(number: int) -> None:
+        nonlocal made
+        user_id, account_id, pick = picks[number]
+        item = hot[pick % len(hot)]
+        await redeem(
+            RedeemRequest(
+                user_id=user_id,
+                item_id=item.id,
+                quantity=1,
+                idempotency_key=f"seed-{pick}",
+                actor=Actor(user_id, "user", "bench-seed"),
+                shipping_address=ADDRESS if item.kind == ItemKind.PHYSICAL else None,
+            ),
+            gate=None,
+            open_account=partial(Account.get, id=account_id),
+            rules=rules,
+        )
+        made += 1
+
+    await in_parallel(partial(redeem_one, number) for number in range(len(picks)))
+    return made
+
+
+async def seed_tags(users: Sequence[tuple[str, int]]) -> None:
+    """For each (user id, number): two profile tags drawn from the number."""
+
+    async def tag(user_id: str, number: int) -> None:
+        tags = [TAGS[number % len(TAGS)], TAGS[(number // len(TAGS)) % len(TAGS)]]
+        await upsert_profile(ProfileUpdate(user_id, tags=tags))
+
+    await in_parallel(partial(tag, *user) for user in users)
+
+
+async def seed_expiring(accounts: Sequence[tuple[int, int]], rules: LedgerRules) -> None:
+    """For each (account id, number): points expiring within 30 days, drawn from the number."""
+
+    async def earn(account_id: int, number: int) -> None:
+        request = LedgerRequest(actor=SHOP, idempotency_key="soon", reason="bench expiring")
+        expires = clock.now() + timedelta(days=3 + number % 25)
+        amount = 300 + 50 * (number % 5)
+        await entries.earn(account_id, amount, request, rules, expires_at=expires)
+
+    await in_parallel(partial(earn, *account) for account in accounts)
 
 
 def catalogue_item(number: int, now: datetime) -> ItemFields:
@@ -371,54 +412,6 @@ def global_id(type_name: str, key: int) -> str:
     return base64.b64encode(f"{type_name}:{key}".encode()).decode()
 
 
-def post(path: str, token: str, body: str) -> bytes:
-    """An HTTP/1.1 keep-alive POST of a JSON body, ready to write."""
-    data = body.encode()
-    head = (
-        f"POST {path} HTTP/1.1\r\nHost: {HOST}:{PORT}\r\nContent-Type: application/json\r\n"
-        f"Authorization: Bearer {token}\r\nContent-Length: {len(data)}\r\n\r\n"
-    )
-    return head.encode() + data
-
-
-class Connection:
-    """One keep-alive connection to the server, one request at a time.
-
-    The flash sale's client: httpx costs 1-3 ms of CPU a request at 200 connections (its
-    pool's bookkeeping grows with them), enough to set the pace on a machine the server
-    shares; this costs some 20 us. The server answers with a Content-Length, never chunked.
-    """
-
-    def __init__(self) -> None:
-        self.streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
-
-    async def exchange(self, request: bytes) -> tuple[int, bytes]:
-        """(status, body) of the request; on a broken connection, the next call reconnects."""
-        if self.streams is None:
-            self.streams = await asyncio.open_connection(HOST, PORT)
-        reader, writer = self.streams
-        try:
-            writer.write(request)
-            await writer.drain()
-            head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").lower()
-            status = int(head.split(" ", 2)[1])
-            length = re.search(r"\r\ncontent-length: *(\d+)", head)
-            if length is None:
-                raise BenchError(f"a response without a Content-Length: {head!r}")
-            body = await reader.readexactly(int(length.group(1)))
-            if "\r\nconnection: close" in head:
-                self.close()
-        except BaseException:
-            self.close()
-            raise
-        return status, body
-
-    def close(self) -> None:
-        if self.streams is not None:
-            self.streams[1].close()
-            self.streams = None
-
-
 def outcome_of(status: int, body: bytes) -> str:
     if status != 200:
         return f"HTTP {status}"
@@ -431,13 +424,15 @@ def outcome_of(status: int, body: bytes) -> str:
     return str(payload["redemption"]["status"])
 
 
-async def flash_sale(item_id: int, tokens: Sequence[str], seed: int) -> Sale:
-    """Every user tries once, in a shuffled order, on FLASH_CLIENTS warm connections."""
-    order = list(range(USERS))
+async def flash_sale(port: int, item_id: int, tokens: Sequence[str], seed: int) -> Sale:
+    """Every user (token) tries once, in a shuffled order, on FLASH_CLIENTS warm connections
+    to the server on `port`."""
+    order = list(range(len(tokens)))
     random.Random(seed).shuffle(order)
     item = global_id("Item", item_id)
     requests = [
-        post(
+        post_request(
+            port,
             "/graphql",
             tokens[number],
             json.dumps(
@@ -451,14 +446,15 @@ async def flash_sale(item_id: int, tokens: Sequence[str], seed: int) -> Sale:
         )
         for number in order
     ]
-    connections = [Connection() for _ in range(FLASH_CLIENTS)]
+    connections = [Connection(port) for _ in range(FLASH_CLIENTS)]
     try:
         warm_ups = iter(range(WARM_UP_QUERIES))
 
         async def warm_up(connection: Connection) -> None:
             for number in warm_ups:
                 token = tokens[order[-1 - number]]
-                status, body = await connection.exchange(post("/graphql", token, WARM_UP_BODY))
+                request = post_request(port, "/graphql", token, WARM_UP_BODY)
+                status, body = await connection.exchange(request)
                 if status != 200 or "errors" in json.loads(body):
                     raise BenchError(f"the warm-up query failed ({status}): {body[:500]!r}")
 
@@ -512,7 +508,7 @@ def bench_flash_sale(
     """The sale's rows of the table, and what went wrong (if anything)."""
     label = f"flash sale redeem, {FLASH_CLIENTS} clients, {workers_label(workers)}"
     print(f"{label}: {USERS:,} attempts for a stock of {FLASH_STOCK}", flush=True)
-    sale = uvloop.run(flash_sale(item_id, tokens, seed=workers))
+    sale = uvloop.run(flash_sale(PORT, item_id, tokens, seed=workers))
     counts = Counter(attempt.outcome for attempt in sale.attempts)
     redemptions, stock, gate = asyncio.run(sale_in_database(bench_url, redis_url, item_id))
     confirmed = [a for a in sale.attempts if a.outcome == "CONFIRMED"]
@@ -574,14 +570,14 @@ def bench_flash_sale(
 # --- the mall query -------------------------------------------------------------------
 
 
-def verify_mall(tokens: Sequence[str]) -> str:
+def verify_mall(port: int, tokens: Sequence[str], body: str = MALL_BODY) -> str:
     """Each user's mall answers 200, no errors, 5 cards with items; one user's, in short."""
     summary = ""
-    with httpx.Client(base_url=base_url(PORT), timeout=10) as client:
+    with httpx.Client(base_url=base_url(port), timeout=10) as client:
         for token in tokens:
             response = client.post(
                 "/graphql",
-                content=MALL_BODY,
+                content=body,
                 headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
             )
             if response.status_code != 200:
@@ -603,9 +599,9 @@ def verify_mall(tokens: Sequence[str]) -> str:
 
 def bench_mall(workers: int, requests_file: Path, tokens: Sequence[str]) -> Row:
     label = f"mall query, {CLIENTS} clients, {workers_label(workers)}"
-    print(f"{label}: items per card {verify_mall(tokens)}", flush=True)
+    print(f"{label}: items per card {verify_mall(PORT, tokens)}", flush=True)
     runs = wrk_runs(PORT, requests_file)
-    verify_mall(tokens[:5])  # still answering correctly after the load
+    verify_mall(PORT, tokens[:5])  # still answering correctly after the load
     return wrk_row(label, runs)
 
 

@@ -79,20 +79,25 @@ from websockets.typing import Subprotocol
 from common import (
     DEFAULT_ADMIN_URL,
     HOST,
-    ROOT,
+    PROFILE_RATE,
     BenchError,
     Connection,
     asyncpg_url,
     clear_redis,
+    cpu_seconds,
     database_url,
     drop_database,
     nearest_rank,
     pointsmall_command,
     post_request,
+    profile_command,
+    py_spy,
     recreate_database,
     server,
     server_environment,
+    summarise_profile,
     tail,
+    worker_pid,
 )
 from pointsmall import clock
 from pointsmall.auth import Role, issue_token
@@ -136,7 +141,6 @@ SAMPLES = 200  # one-user deliveries
 DELIVERY_TIMEOUT = 10.0
 QUIET_LIMIT = 10.0  # the burst is over when nothing arrived for this long after the job
 CLOSE_CONCURRENCY = 500
-PROFILE_RATE = 100
 
 PROTOCOL = Subprotocol("graphql-transport-ws")
 SUBSCRIPTION = (
@@ -149,7 +153,6 @@ GRANT = (
     "mutation($input: GrantPointsInput!) { grantPoints(input: $input) { "
     "entry { id } errors { code } } }"
 )
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -248,35 +251,6 @@ async def hold_back_job(redis_url: str) -> None:
 
 
 # --- the server process ---------------------------------------------------------------
-
-
-def proc_fields(pid: int) -> list[str]:
-    """/proc/<pid>/stat from field 3 (state) on: the command's name may hold spaces."""
-    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-
-
-def worker_pid(leader: int) -> int:
-    """The process serving requests: with one worker, uvicorn serves in its main process;
-    otherwise its children in the server's process group would."""
-    children = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == leader:
-            continue
-        try:
-            fields = proc_fields(int(entry.name))
-            command = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if int(fields[2]) == leader and b"resource_tracker" not in command:
-            children.append(int(entry.name))
-    if len(children) > 1:
-        raise BenchError(f"the server runs {len(children)} worker processes, not one")
-    return children[0] if children else leader
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = proc_fields(pid)
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
 
 
 def rss_kib(pid: int) -> int:
@@ -487,11 +461,6 @@ async def one_user_deliveries(
     return delays, answers, misses
 
 
-def py_spy() -> str:
-    spy = ROOT / ".venv" / "bin" / "py-spy"
-    return str(spy if spy.exists() else "py-spy")
-
-
 async def run_job(env: dict[str, str], *job: str, profile: Path | None = None) -> tuple[float, str]:
     """`pointsmall jobs ...` with the server's environment: wall seconds, its output (the
     last line). With `profile`, under py-spy (--idle: waiting on the network too)."""
@@ -517,17 +486,7 @@ async def run_job(env: dict[str, str], *job: str, profile: Path | None = None) -
 
 async def start_profile(pid: int, path: Path) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        py_spy(),
-        "record",
-        "--native",
-        "--pid",
-        str(pid),
-        "--rate",
-        str(PROFILE_RATE),
-        "--format",
-        "raw",
-        "--output",
-        str(path),
+        *profile_command(pid, path),
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
     )
@@ -544,44 +503,6 @@ async def stop_profile(process: asyncio.subprocess.Process, path: Path) -> list[
         await process.wait()
         return ["py-spy did not stop"]
     return summarise_profile(path, process.returncode)
-
-
-def short_frame(frame: str) -> str:
-    """`function (path/to/module.py:line)` -> `function (module.py)`."""
-    name, _, where = frame.partition(" (")
-    module = where.rsplit("/", 1)[-1].split(":", 1)[0].rstrip(")")
-    return f"{name} ({module})" if module else name
-
-
-def summarise_profile(path: Path, status: int | None, top: int = 12) -> list[str]:
-    if not path.exists():
-        return [f"py-spy wrote nothing (exit {status})"]
-    own: Counter[str] = Counter()
-    inclusive: Counter[str] = Counter()
-    total = 0
-    for line in path.read_text(errors="replace").splitlines():
-        stack, _, count = line.rpartition(" ")
-        if not stack or not count.isdigit():
-            continue
-        samples = int(count)
-        total += samples
-        frames = [short_frame(frame) for frame in stack.split(";")]
-        own[frames[-1]] += samples
-        for frame in set(frames):
-            inclusive[frame] += samples
-    if not total:
-        return ["py-spy: no samples"]
-    lines = [f"py-spy: {total:,} samples at {PROFILE_RATE} Hz ({path})", "  own time:"]
-    lines += [f"    {count / total:6.1%}  {frame}" for frame, count in own.most_common(top)]
-    # the frames under every stack (the event loop, uvicorn's start-up) say nothing
-    below = [
-        (frame, count)
-        for frame, count in inclusive.most_common()
-        if count < 0.9 * total and frame.endswith(".py)")
-    ]
-    lines.append("  including callees (Python frames in under 90% of the samples):")
-    lines += [f"    {count / total:6.1%}  {frame}" for frame, count in below[: top * 2]]
-    return lines
 
 
 async def stored_at(bench_url: str) -> dict[str, float]:

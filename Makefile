@@ -40,6 +40,8 @@ bench: $(INSTALLED)
 	$(BIN)/python bench/mall.py
 	$(BIN)/python bench/engagement.py
 	$(BIN)/python bench/notifications.py
+	$(BIN)/python bench/expiry.py
+	$(BIN)/python bench/ratios.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import httpx
 
@@ -68,23 +69,33 @@ async def test_each_reader_gets_their_own_answer(api: Api, clock: MovableClock) 
         assert "EXPIRING_SOON" not in cards_of(await api.data(MALL))
 
 
-async def test_what_others_do_shows_once_the_answer_is_old_enough(
-    api: Api, clock: MovableClock, runtime: Runtime
-) -> None:
-    """Another user's redemption (stock, the hot list) bumps no version of this reader's."""
+async def test_stock_another_user_takes_shows_at_once(api: Api, clock: MovableClock) -> None:
     await grant(api, "ana", 1_000)
     mug = await create_item(api, title="Mug", pricePoints=10, stock=5)
-    stock = f'{{ node(id: "{mug["id"]}") {{ ... on Item {{ remainingStock }} }} }}'
     query = "{ mall { cards { items { title remainingStock } } } }"
+
+    def stock_shown(data: dict[str, Any]) -> set[int]:
+        return {item["remainingStock"] for card in data["mall"]["cards"] for item in card["items"]}
+
     for _ in range(2):
-        before = await api.data(query, api.user("mei"))
+        assert stock_shown(await api.data(query, api.user("mei"))) == {5}
     await redeem(api, "ana", mug["id"], "one")
-    assert (await api.data(stock, api.user("mei")))["node"]["remainingStock"] == 4  # not cached
-    assert await api.data(query, api.user("mei")) == before
+    assert stock_shown(await api.data(query, api.user("mei"))) == {4}
+
+
+async def test_a_sale_opening_shows_within_the_answers_lifetime(
+    api: Api, clock: MovableClock, runtime: Runtime
+) -> None:
+    """No write announces the passage of time: an answer lives RESPONSE_CACHE_SECONDS."""
+    await create_item(api, title="Mug")
+    opens = clock.now() + timedelta(seconds=2)
+    await create_item(api, title="Lamp", saleStartsAt=opens.isoformat())
+    for _ in range(2):
+        assert cards_of(await api.data(MALL, api.user("mei")))["NEW"] == ["Mug"]
+    clock.advance(timedelta(seconds=2))
+    assert cards_of(await api.data(MALL, api.user("mei")))["NEW"] == ["Mug"]  # kept
     clock.advance(timedelta(seconds=runtime.settings.response_cache_seconds))
-    after = await api.data(query, api.user("mei"))
-    shown = {item["remainingStock"] for card in after["mall"]["cards"] for item in card["items"]}
-    assert shown == {4}
+    assert sorted(cards_of(await api.data(MALL, api.user("mei")))["NEW"]) == ["Lamp", "Mug"]
 
 
 async def test_answers_with_errors_and_other_operations_are_never_kept(

@@ -8,13 +8,14 @@ GraphQL) costs thirty times a trivial request. So a query whose root fields are 
 - the same user (by verified token) sent the same request body before, and that answer
   had no error;
 - the versions it was computed under are still current: the catalogue's (bumped after
-  any change to an item or its stock by ops, a restock or a returned unit) and the user's
-  account's (bumped after anything that moves their points: an earning, a redemption, an
-  expiry), read from Redis so that every worker sees every bump; a version is read
-  *before* the answer is computed, so a change committed meanwhile makes it stale at once;
-- it is younger than `RESPONSE_CACHE_SECONDS` (default 5): what other users do (stock
-  sold in a flash sale, the hot list) and the passage of time (a sale opening) show within
-  that, as the catalogue snapshot of `domain.mall.cards` already allowed.
+  any change to an item or its stock: ops' edits, a unit sold or returned, a restock) and
+  the user's account's (bumped after anything that moves their points: an earning, a
+  redemption, an expiry), read from Redis so that every worker sees every bump; a version
+  is read *before* the answer is computed, so a change committed meanwhile makes it stale
+  at once;
+- it is younger than `RESPONSE_CACHE_SECONDS` (default 5), for what no write announces:
+  the passage of time (a sale window opening or closing) and the hot list, itself
+  recomputed once a minute.
 
 Without Redis nothing is cached (versions cannot be read). Rate limits are drawn as for
 any query. Memory is bounded by bytes (`RESPONSE_CACHE_BYTES`), least recently used out

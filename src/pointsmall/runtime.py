@@ -146,7 +146,7 @@ async def announce(
         match event:
             case events.AccountChanged(account_id=account_id):
                 await responses.account_changed(account_id)
-            case events.StockAdded() | events.CatalogueChanged():
+            case events.StockAdded() | events.StockTaken() | events.CatalogueChanged():
                 await responses.catalogue_changed()
     match event:
         case events.PointsIssued(account_id=account_id, amount=amount, at=at):

@@ -73,6 +73,13 @@ class StockAdded:
 
 
 @dataclass(frozen=True)
+class StockTaken:
+    """Units of an item were sold: the stock every reader sees moved."""
+
+    item_id: int
+
+
+@dataclass(frozen=True)
 class CatalogueChanged:
     """Ops created or changed an item."""
 
@@ -96,6 +103,7 @@ Event = (
     | AccountStanding
     | NotificationCreated
     | StockAdded
+    | StockTaken
     | QuotaReturned
     | CatalogueChanged
 )

@@ -330,6 +330,7 @@ async def _take_stock(item: Item, quantity: int) -> None:
     )
     if changed != 1:
         raise OutOfStock("sold out", field="itemId")
+    events.after_commit(events.StockTaken(item.id))
 
 
 async def deliver(redemption: Redemption, item: Item, now: datetime) -> None:

@@ -50,9 +50,23 @@ MAX_SUBSCRIPTIONS_PER_CONNECTION = 20
 TOKEN_EXPIRED = 4401  # graphql-transport-ws: Unauthorized
 
 
-async def close_when_expired(websocket: WebSocket, expires_at: datetime) -> None:
-    """A socket lives no longer than the token it was opened with."""
-    await asyncio.sleep(max(0.0, (expires_at - datetime.now(UTC)).total_seconds()))
+_closing: set[asyncio.Task[None]] = set()  # closes under way (the loop keeps weak refs)
+
+
+def close_when_expired(websocket: WebSocket, expires_at: datetime) -> asyncio.TimerHandle:
+    """A socket lives no longer than the token it was opened with. A timer, not a task
+    sleeping until then: a waiting socket should cost little (10,000 wait at once)."""
+
+    def close() -> None:
+        task = asyncio.ensure_future(_close_expired(websocket))
+        _closing.add(task)
+        task.add_done_callback(_closing.discard)
+
+    delay = max(0.0, (expires_at - datetime.now(UTC)).total_seconds())
+    return asyncio.get_running_loop().call_later(delay, close)
+
+
+async def _close_expired(websocket: WebSocket) -> None:
     with contextlib.suppress(RuntimeError, OSError):
         await websocket.close(code=TOKEN_EXPIRED, reason="token expired: reconnect with a new one")
 
@@ -69,7 +83,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             connection_init_wait_timeout=init_timeout,
             max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION,
         )
-        self._expiry_timers: dict[int, asyncio.Task[None]] = {}
+        self._expiry_timers: dict[int, asyncio.TimerHandle] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -177,8 +191,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             ) from None
         websocket = context.request
         if principal is not None and principal.expires_at and isinstance(websocket, WebSocket):
-            self._expiry_timers[id(websocket.scope)] = asyncio.create_task(
-                close_when_expired(websocket, principal.expires_at)
+            self._expiry_timers[id(websocket.scope)] = close_when_expired(
+                websocket, principal.expires_at
             )
 
     def encode_json(self, data: object) -> str:

@@ -2,8 +2,9 @@
 
 An HTTP request has one context. A websocket has one context for its whole life (strawberry
 builds it at the handshake), but its loaders belong to one operation: a subscription starts
-fresh ones for each event it sends (`start_event`), so every event reports fresh data and
-no cache outlives it.
+fresh ones for each event it sends (`start_event`) and lets them go once the event is sent
+(`end_event`), so every event reports fresh data, no cache outlives it, and a socket
+waiting for its next event holds no loaders (10,000 sockets wait at once).
 """
 
 from __future__ import annotations
@@ -30,9 +31,18 @@ if TYPE_CHECKING:
     from pointsmall.models import Account as AccountModel
 
 MAX_REQUEST_ID_LENGTH = 64
-# The loaders of the subscription event being resolved: each subscription runs in a task
-# of its own, and the event's fields resolve in that task right after the event is yielded.
-_event_loaders: ContextVar[Loaders | None] = ContextVar("pointsmall_event_loaders", default=None)
+
+
+@dataclass
+class _Event:
+    """A subscription event being resolved; its loaders are made when first asked for."""
+
+    loaders: Loaders | None = None
+
+
+# The subscription event being resolved: each subscription runs in a task of its own, and
+# the event's fields resolve in that task right after the event is yielded.
+_event: ContextVar[_Event | None] = ContextVar("pointsmall_event", default=None)
 
 
 @dataclass
@@ -69,9 +79,11 @@ class Context:
     @property
     def loaders(self) -> Loaders:
         """This operation's loaders: the request's, or the subscription event's."""
-        event = _event_loaders.get()
+        event = _event.get()
         if event is not None:
-            return event
+            if event.loaders is None:
+                event.loaders = Loaders.create(self.runtime)
+            return event.loaders
         if self._request_loaders is None:
             self._request_loaders = Loaders.create(self.runtime)
         return self._request_loaders
@@ -84,13 +96,21 @@ class Context:
 
     def forget_loaded(self) -> None:
         """Something changed: what this operation loaded so far is loaded again if asked."""
-        if _event_loaders.get() is not None:
-            _event_loaders.set(Loaders.create(self.runtime))
+        event = _event.get()
+        if event is not None:
+            event.loaders = None
         self._request_loaders = None
 
     def start_event(self) -> None:
-        """A subscription is about to send an event: it gets loaders of its own."""
-        _event_loaders.set(Loaders.create(self.runtime))
+        """A subscription is about to send an event: it gets loaders of its own (and what
+        its setup loaded, on a websocket's context, is let go)."""
+        self._request_loaders = None
+        _event.set(_Event())
+
+    def end_event(self) -> None:
+        """The subscription waits (its setup done, or an event sent): it holds no loaders."""
+        self._request_loaders = None
+        _event.set(None)
 
     @property
     def principal(self) -> Principal | None:

@@ -56,6 +56,7 @@ async def points_changed(info: Info) -> AsyncGenerator[Points, None]:
         shown = summary.figures
         info.context.start_event()
         yield Points.from_summary(summary)
+        info.context.end_event()
         while True:
             await changes.get()
             changes.take_all()  # a burst of changes is one update
@@ -64,6 +65,7 @@ async def points_changed(info: Info) -> AsyncGenerator[Points, None]:
                 shown = summary.figures
                 info.context.start_event()
                 yield Points.from_summary(summary)
+                info.context.end_event()
 
 
 async def upsert_user(info: Info, input: UpsertUserInput) -> UpsertUserPayload:

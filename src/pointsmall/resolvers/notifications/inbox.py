@@ -43,6 +43,7 @@ async def notifications(
             last = missed.id
             info.context.start_event()
             yield missed
+        info.context.end_event()
         while True:
             message = decode(await queue.get())
             if isinstance(message, NotificationStored) and message.id <= last:
@@ -56,11 +57,13 @@ async def notifications(
                     last = missed.id
                     info.context.start_event()
                     yield missed
+                    info.context.end_event()
                 continue
             if isinstance(message, NotificationStored):
                 last = message.id
                 info.context.start_event()
                 yield Notification.of(message.id, message.notice, message.created_at)
+                info.context.end_event()
 
 
 async def _since(account_id: int, after_id: int) -> AsyncGenerator[Notification, None]:

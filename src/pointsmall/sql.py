@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from tortoise.connection import get_connection
@@ -47,3 +48,8 @@ def among(column: str, ids: Sequence[int], first: int) -> tuple[str, list[object
     if on_sqlite():
         return f"{column} IN ({placeholders(ids, first)})", list(ids)
     return f"{column} = ANY(${first}::bigint[])", [list(ids)]
+
+
+def moment(value: datetime | str) -> datetime:
+    """A timestamp column as read by `fetch`: SQLite hands back the stored text."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value

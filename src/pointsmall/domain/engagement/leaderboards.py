@@ -214,8 +214,5 @@ async def _scores(since: datetime | None, account_ids: list[int] | None) -> dict
     )
     scores: dict[str, float] = {}
     for row in rows:
-        reached = row["reached"]
-        if isinstance(reached, str):  # SQLite hands back the stored text
-            reached = datetime.fromisoformat(reached)
-        scores[str(row["account_id"])] = int(row["points"]) + fraction(reached)
+        scores[str(row["account_id"])] = int(row["points"]) + fraction(sql.moment(row["reached"]))
     return scores

@@ -83,19 +83,38 @@ async def test_stock_another_user_takes_shows_at_once(api: Api, clock: MovableCl
     assert stock_shown(await api.data(query, api.user("mei"))) == {4}
 
 
-async def test_a_sale_opening_shows_within_the_answers_lifetime(
+async def test_what_time_changes_shows_on_time(
     api: Api, clock: MovableClock, runtime: Runtime
 ) -> None:
-    """No write announces the passage of time: an answer lives RESPONSE_CACHE_SECONDS."""
-    await create_item(api, title="Mug")
+    """No write announces the passage of time: an answer ends when time would change it."""
+    await create_item(api, title="Mug", pricePoints=10)
     opens = clock.now() + timedelta(seconds=2)
     await create_item(api, title="Lamp", saleStartsAt=opens.isoformat())
+    soon = clock.now() + timedelta(seconds=40)
+    await grant(api, "mei", 500, "soon", expiresAt=soon.isoformat())
     for _ in range(2):
-        assert cards_of(await api.data(MALL, api.user("mei")))["NEW"] == ["Mug"]
-    clock.advance(timedelta(seconds=2))
-    assert cards_of(await api.data(MALL, api.user("mei")))["NEW"] == ["Mug"]  # kept
-    clock.advance(timedelta(seconds=runtime.settings.response_cache_seconds))
+        home = cards_of(await api.data(MALL, api.user("mei")))
+        assert home["NEW"] == ["Mug"]
+        assert home["EXPIRING_SOON"] == ["Mug"]
+    clock.advance(timedelta(seconds=2))  # the lamp's sale opens
     assert sorted(cards_of(await api.data(MALL, api.user("mei")))["NEW"]) == ["Lamp", "Mug"]
+    clock.advance(timedelta(seconds=38))  # mei's points expire
+    assert "EXPIRING_SOON" not in cards_of(await api.data(MALL, api.user("mei")))
+
+
+async def test_an_answer_lives_no_longer_than_its_seconds(
+    api: Api, clock: MovableClock, runtime: Runtime, sql_log: SqlLog
+) -> None:
+    await create_item(api, title="Mug")
+    for _ in range(2):
+        await api.data(MALL, api.user("mei"))
+    clock.advance(timedelta(seconds=runtime.settings.response_cache_seconds - 1))
+    sql_log.statements.clear()
+    await api.data(MALL, api.user("mei"))
+    assert sql_log.statements == []
+    clock.advance(timedelta(seconds=1))
+    await api.data(MALL, api.user("mei"))
+    assert sql_log.statements  # computed again: the hot list may have moved
 
 
 async def test_answers_with_errors_and_other_operations_are_never_kept(

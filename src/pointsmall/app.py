@@ -113,7 +113,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         context: Context | None = getattr(request.state, "context", None)
         if context is not None and getattr(request.state, "clean", False):
             account_id = context.viewer.id if context.viewer is not None else None
-            runtime.responses.remember(question, account_id, versions, bytes(response.body))
+            runtime.responses.remember(
+                question, account_id, versions, bytes(response.body), context.changes_at
+            )
         return response
 
     async def _question(self, runtime: Runtime, request: Request) -> Question | None:

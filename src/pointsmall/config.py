@@ -106,7 +106,7 @@ class Settings:
     websocket_init_timeout_seconds: int = 10
     rate_limits: RateLimits | None = field(default_factory=RateLimits)  # None: off
     response_cache: bool = True
-    response_cache_seconds: int = 5
+    response_cache_seconds: int = 60
     response_cache_bytes: int = 64 * 1024 * 1024
 
     @property
@@ -190,7 +190,7 @@ class Settings:
             websocket_init_timeout_seconds=_int(env, "WEBSOCKET_INIT_TIMEOUT_SECONDS", 10, 1, 300),
             rate_limits=_rate_limits(env),
             response_cache=_flag(env, "RESPONSE_CACHE", default=True),
-            response_cache_seconds=_int(env, "RESPONSE_CACHE_SECONDS", 5, 1, 300),
+            response_cache_seconds=_int(env, "RESPONSE_CACHE_SECONDS", 60, 1, 3600),
             response_cache_bytes=_int(env, "RESPONSE_CACHE_MB", 64, 1, 65_536) * 1024 * 1024,
         )
 

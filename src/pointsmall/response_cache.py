@@ -13,9 +13,11 @@ GraphQL) costs thirty times a trivial request. So a query whose root fields are 
   redemption, an expiry), read from Redis so that every worker sees every bump; a version
   is read *before* the answer is computed, so a change committed meanwhile makes it stale
   at once;
-- it is younger than `RESPONSE_CACHE_SECONDS` (default 5), for what no write announces:
-  the passage of time (a sale window opening or closing) and the hot list, itself
-  recomputed once a minute.
+- time has not changed it: no later than the moment its resolvers said it would change
+  with no write (the home screen: a sale window opening or closing, an item leaving NEW,
+  the reader's quota day turning, their points becoming spendable or expiring), and no
+  older than `RESPONSE_CACHE_SECONDS` (default 60) for the hot list, itself recomputed
+  once a minute.
 
 Without Redis nothing is cached (versions cannot be read). Rate limits are drawn as for
 any query. Memory is bounded by bytes (`RESPONSE_CACHE_BYTES`), least recently used out
@@ -120,9 +122,11 @@ class ResponseCache:
         account_id: int | None,
         versions: tuple[object, ...] | None,
         body: bytes,
+        changes_at: datetime | None = None,
     ) -> None:
         """Keep an answer computed under `versions` (read before it was computed; None:
-        unknown, and the answer is not kept), and which account the user has."""
+        unknown, and the answer is not kept) until `changes_at` at the latest (when time
+        alone changes it), and which account the user has."""
         if question.user_id and account_id is not None:
             if len(self._accounts) >= MAX_ACCOUNTS:
                 del self._accounts[next(iter(self._accounts))]
@@ -131,7 +135,10 @@ class ResponseCache:
             return
         key = (question.user_id, question.digest)
         self._forget(key)
-        self._answers[key] = _Answer(body, versions, account_id, clock.now() + self._lifetime)
+        expires = clock.now() + self._lifetime
+        if changes_at is not None:
+            expires = min(expires, changes_at)
+        self._answers[key] = _Answer(body, versions, account_id, expires)
         self._bytes += len(body)
         while self._bytes > self._max_bytes:
             self._forget(next(iter(self._answers)))

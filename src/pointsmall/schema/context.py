@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -54,6 +55,9 @@ class Context:
     connection_params: dict[str, object] | None = None  # a websocket's connection_init payload
     viewer: AccountModel | None = None  # the calling user's account, once a resolver opened it
     http_response: Response | None = None  # status and headers of an HTTP answer
+    # When the answer may change with no write (time passing): the response cache keeps
+    # it no longer. None: nothing said.
+    changes_at: datetime | None = None
     _request_loaders: Loaders | None = None
     _principal: Principal | None = None
     _checked: bool = False
@@ -87,6 +91,11 @@ class Context:
         if self._request_loaders is None:
             self._request_loaders = Loaders.create(self.runtime)
         return self._request_loaders
+
+    def changes_by(self, moment: datetime | None) -> None:
+        """The answer may change at `moment` with no write (a resolver says why)."""
+        if moment is not None and (self.changes_at is None or moment < self.changes_at):
+            self.changes_at = moment
 
     def refuse_http(self, status: int, headers: dict[str, str]) -> None:
         """An HTTP request is refused: its status and headers say so too."""

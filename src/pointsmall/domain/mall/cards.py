@@ -167,6 +167,29 @@ async def mall_cards(
     return [card for card in cards if card is not None and card.item_ids]
 
 
+def next_change(
+    viewer: Viewer | None, catalogue: list[Item], now: datetime, zone: ZoneInfo
+) -> datetime | None:
+    """The next moment the cards (and their items' facts) would change with no write: a
+    sale window opening or closing or coming within `LIMITED_AHEAD`, an item leaving NEW,
+    a quota day turning (the reader's midnight), the reader's points becoming spendable,
+    expiring or coming within the EXPIRING_SOON window. A kept answer lives no longer."""
+    moments: list[datetime | None] = []
+    for item in catalogue:
+        window = sale_window(item, now)
+        if window is not None:
+            opens = window.starts_at
+            moments += [opens, window.ends_at, opens - LIMITED_AHEAD if opens else None]
+        moments.append(item.created_at + NEW_PERIOD)
+    local = now.astimezone(zone)
+    midnight = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), zone)
+    moments.append(midnight)
+    if viewer is not None:
+        for lot in viewer.points.lots:
+            moments += [lot.available_at, lot.expires_at, lot.expires_at - viewer.expiring_within]
+    return min((moment for moment in moments if moment is not None and moment > now), default=None)
+
+
 async def _expiring_soon(viewer: Viewer | None, on_sale: list[Item], zone: ZoneInfo) -> Card | None:
     if viewer is None:
         return None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pointsmall import access, clock
-from pointsmall.domain.mall.cards import mall_cards, viewer_of
+from pointsmall.domain.mall.cards import active_catalogue, mall_cards, next_change, viewer_of
 from pointsmall.schema.context import Info
 from pointsmall.schema.mall.cards import Mall, MallCard
 from pointsmall.schema.mall.items import items_for
@@ -19,7 +19,9 @@ async def mall(info: Info) -> Mall:
     if account is not None:
         summary = await loaders.ledger.points.load(account.id)
         viewer = await viewer_of(account, summary, runtime.settings.mall_expiring_window)
-    cards = await mall_cards(viewer, runtime.redis, runtime.guard, now, info.context.viewer_zone)
+    zone = info.context.viewer_zone
+    cards = await mall_cards(viewer, runtime.redis, runtime.guard, now, zone)
+    info.context.changes_by(next_change(viewer, await active_catalogue(), now, zone))
     wanted = sorted({item_id for card in cards for item_id in card.item_ids})
     models = [model for model in await loaders.mall.item.load_many(wanted) if model is not None]
     by_id = {item.id: item for item in await items_for(info, models)}

@@ -17,7 +17,7 @@ from pointsmall.runtime import Runtime
 from tests.api import Api
 from tests.conftest import SqlLog
 from tests.mall.helpers import create_item, grant, redeem
-from tests.mall.test_cards import MALL, cards_of
+from tests.mall.test_cards import MALL, UPSERT, cards_of
 from tests.test_rate_limits import limited
 
 UPDATE_ITEM = """mutation($input: UpdateItemInput!) {
@@ -44,6 +44,14 @@ async def test_the_readers_own_points_show_at_once(api: Api, clock: MovableClock
     soon = (clock.now() + timedelta(days=3)).isoformat()
     await grant(api, "mei", 500, "soon", expiresAt=soon)
     assert cards_of(await api.data(MALL, api.user("mei")))["EXPIRING_SOON"] == ["Mug"]
+
+
+async def test_the_shops_profile_changes_show_at_once(api: Api, clock: MovableClock) -> None:
+    await create_item(api, title="Mug", tags=["gamer"])
+    for _ in range(2):
+        assert "FOR_YOU" not in cards_of(await api.data(MALL, api.user("mei")))
+    await api.data(UPSERT, api.service(), input={"userId": "mei", "tags": ["gamer"]})
+    assert cards_of(await api.data(MALL, api.user("mei")))["FOR_YOU"] == ["Mug"]
 
 
 async def test_ops_changes_show_at_once_everywhere(api: Api, clock: MovableClock) -> None:

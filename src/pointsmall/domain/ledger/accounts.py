@@ -139,7 +139,10 @@ async def upsert_profile(update: ProfileUpdate) -> Account:
         changes["tags"] = tags
     if changes:
         changes["updated_at"] = clock.now()
-        await Account.filter(id=account.id).update(**changes)
+        async with events.atomic():
+            await Account.filter(id=account.id).update(**changes)
+            # What the user is shown depends on it too (their cards, their local days).
+            events.after_commit(events.AccountChanged(account.id))
         await account.refresh_from_db()
     return account
 

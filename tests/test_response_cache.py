@@ -131,13 +131,13 @@ async def test_answers_with_errors_and_other_operations_are_never_kept(
     broken = "{ mall { cards { kind nope } } }"
     for _ in range(3):
         assert await api.error_code(broken, api.user("mei")) == "BAD_USER_INPUT"
-    points = "{ me { points { balance } } }"
+    tasks = "{ me { points { balance } tasks { id } } }"
     await grant(api, "mei", 10)
     for _ in range(2):
-        await api.data(points, api.user("mei"))
+        await api.data(tasks, api.user("mei"))
     sql_log.statements.clear()
-    assert (await api.data(points, api.user("mei")))["me"]["points"]["balance"] == 10
-    assert sql_log.statements  # `me` is executed every time
+    assert (await api.data(tasks, api.user("mei")))["me"]["points"]["balance"] == 10
+    assert sql_log.statements  # tasks are not among what the cache may answer
 
 
 async def test_without_the_cache_every_home_query_is_executed(
@@ -168,3 +168,25 @@ async def test_a_kept_answer_still_draws_from_the_rate_limit(
         assert response.status_code == 429
         [error] = response.json()["errors"]
         assert error["extensions"]["code"] == "RATE_LIMITED"
+
+
+POINTS = "{ me { nickname points { balance pending } } }"
+
+
+async def test_the_points_summary_is_kept_and_never_late(
+    api: Api, clock: MovableClock, sql_log: SqlLog
+) -> None:
+    await grant(api, "mei", 100)
+    later = (clock.now() + timedelta(seconds=30)).isoformat()
+    await grant(api, "mei", 50, "pending", availableAt=later)
+    for _ in range(2):
+        points = (await api.data(POINTS, api.user("mei")))["me"]["points"]
+        assert points == {"balance": 100, "pending": 50}
+    sql_log.statements.clear()
+    assert (await api.data(POINTS, api.user("mei")))["me"]["points"]["balance"] == 100
+    assert sql_log.statements == []
+    await grant(api, "mei", 5, "more")  # the reader's own points move: shown at once
+    assert (await api.data(POINTS, api.user("mei")))["me"]["points"]["balance"] == 105
+    clock.advance(timedelta(seconds=30))  # the pending points become spendable: on time
+    points = (await api.data(POINTS, api.user("mei")))["me"]["points"]
+    assert points == {"balance": 155, "pending": 0}

@@ -1,23 +1,28 @@
-"""Whole answers to the home screen, kept per user while nothing they show has changed.
+"""Whole answers to the home screen and the points summary, kept per user while nothing
+they show has changed.
 
 A user opening the app asks the same home query again and again, and its data changes far
 less often than it is read; executing it (a few queries, then 600-odd fields through
-GraphQL) costs thirty times a trivial request. So a query whose root fields are all in
-`CACHED_FIELDS` is answered from memory when:
+GraphQL) costs thirty times a trivial request. So a query that asks only what `CACHED`
+allows (the whole `mall`; of `me`, the profile and the points figures) is answered from
+memory when:
 
 - the same user (by verified token) sent the same request body before, and that answer
   had no error;
 - the versions it was computed under are still current: the catalogue's (bumped after
   any change to an item or its stock: ops' edits, a unit sold or returned, a restock) and
-  the user's account's (bumped after anything that moves their points: an earning, a
-  redemption, an expiry), read from Redis so that every worker sees every bump; a version
-  is read *before* the answer is computed, so a change committed meanwhile makes it stale
-  at once;
+  the user's account's (bumped after anything that moves their points, holds or standing,
+  and after a profile update), read from Redis so that every worker sees every bump; a
+  version is read *before* the answer is computed, so a change committed meanwhile makes
+  it stale at once;
 - time has not changed it: no later than the moment its resolvers said it would change
-  with no write (the home screen: a sale window opening or closing, an item leaving NEW,
-  the reader's quota day turning, their points becoming spendable or expiring), and no
-  older than `RESPONSE_CACHE_SECONDS` (default 60) for the hot list, itself recomputed
+  with no write (`Context.changes_by`: a sale window opening or closing, an item leaving
+  NEW, the reader's quota day turning, their points becoming spendable or expiring), and
+  no older than `RESPONSE_CACHE_SECONDS` (default 60) for the hot list, itself recomputed
   once a minute.
+
+A field added where `CACHED` allows anything (under `mall`) must have its writes bump a
+version, or say when time changes it; a field that cannot is left out of `CACHED`.
 
 Without Redis nothing is cached (versions cannot be read). Rate limits are drawn as for
 any query. Memory is bounded by bytes (`RESPONSE_CACHE_BYTES`), least recently used out
@@ -28,17 +33,39 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import orjson
-from graphql import FieldNode, GraphQLError, OperationType, get_operation_ast, parse
+from graphql import (
+    FieldNode,
+    GraphQLError,
+    OperationType,
+    SelectionSetNode,
+    get_operation_ast,
+    parse,
+)
 
 from pointsmall import clock
 from pointsmall.redis_client import RedisClient, RedisGuard
 
-CACHED_FIELDS = frozenset({"mall"})
+# What the cache may answer: root fields, and for each what may be asked inside it
+# (ANY: whatever its type offers; a mapping: only these fields, each with its own rule).
+ANY = None
+Rule = Mapping[str, "Rule"] | None
+CACHED: Mapping[str, Rule] = {
+    "mall": ANY,
+    "me": {
+        **dict.fromkeys(
+            ("__typename", "id", "userId", "nickname", "timezone", "registeredAt", "tags"), ANY
+        ),
+        "frozen": ANY,
+        "points": dict.fromkeys(
+            ("__typename", "balance", "pending", "held", "frozen", "owed", "nextExpiry"), ANY
+        ),
+    },
+}
 CATALOGUE_VERSION = "pointsmall:version:catalogue"
 VERSION_SECONDS = 86_400  # an account's version outlives every answer computed under it
 MAX_PLANS = 1_000
@@ -165,8 +192,8 @@ class ResponseCache:
 
 
 def _cached_fields(body: bytes) -> tuple[str, ...] | None:
-    """The root fields of the request's operation when it is a query the cache may answer:
-    every root field in `CACHED_FIELDS` (or `__typename`), no fragment at the root."""
+    """The root fields of the request's operation when it is a query the cache may answer
+    (only what `CACHED` allows, no fragment, no directive), else None."""
     try:
         request = orjson.loads(body)
         if not isinstance(request, dict) or not isinstance(request.get("query"), str):
@@ -178,13 +205,24 @@ def _cached_fields(body: bytes) -> tuple[str, ...] | None:
         return None
     if operation is None or operation.operation is not OperationType.QUERY:
         return None
-    fields = []
-    for selection in operation.selection_set.selections:
+    roots = operation.selection_set.selections
+    names = [selection.name.value for selection in roots if isinstance(selection, FieldNode)]
+    if not any(name in CACHED for name in names):
+        return None
+    if not _allowed(operation.selection_set, {**CACHED, "__typename": ANY}):
+        return None
+    return tuple(names)
+
+
+def _allowed(selection_set: SelectionSetNode, rule: Rule) -> bool:
+    if rule is ANY:
+        return True
+    for selection in selection_set.selections:
         if not isinstance(selection, FieldNode) or selection.directives:
-            return None
-        fields.append(selection.name.value)
-    if not any(name in CACHED_FIELDS for name in fields):
-        return None
-    if not all(name in CACHED_FIELDS or name == "__typename" for name in fields):
-        return None
-    return tuple(fields)
+            return False
+        if selection.name.value not in rule:
+            return False
+        inner = selection.selection_set
+        if inner is not None and not _allowed(inner, rule[selection.name.value]):
+            return False
+    return True

@@ -53,6 +53,18 @@ class PointsSummary:
                 by_time[lot.expires_at] += lot.remaining
         return [ExpiringPoints(amount, moment) for moment, amount in sorted(by_time.items())]
 
+    @property
+    def next_change(self) -> datetime | None:
+        """The next moment these figures change with no write: points becoming spendable
+        or expiring."""
+        moments = [
+            moment
+            for lot in self.lots
+            for moment in (lot.available_at, lot.expires_at)
+            if moment > self.at
+        ]
+        return min(moments, default=None)
+
     def next_expiry(self) -> ExpiringPoints | None:
         upcoming = [lot for lot in self.lots if lot.expires_at > self.at]
         if not upcoming:

@@ -185,8 +185,8 @@ def next_change(
     midnight = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), zone)
     moments.append(midnight)
     if viewer is not None:
-        for lot in viewer.points.lots:
-            moments += [lot.available_at, lot.expires_at, lot.expires_at - viewer.expiring_within]
+        moments.append(viewer.points.next_change)
+        moments += [lot.expires_at - viewer.expiring_within for lot in viewer.points.lots]
     return min((moment for moment in moments if moment is not None and moment > now), default=None)
 
 

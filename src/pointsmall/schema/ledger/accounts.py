@@ -112,7 +112,9 @@ class Account(relay.Node):
 
     @strawberry.field
     async def points(self, info: Info) -> Points:
-        return Points.from_summary(await info.context.loaders.ledger.points.load(self.id))
+        summary = await info.context.loaders.ledger.points.load(self.id)
+        info.context.changes_by(summary.next_change)  # for the response cache
+        return Points.from_summary(summary)
 
     @strawberry.field(description="Open tasks with progress bars and hints.")
     async def tasks(self, info: Info) -> list[Task]:

@@ -11,8 +11,10 @@ from typing import Any
 import httpx
 
 from pointsmall.app import create_app
+from pointsmall.auth import Principal, Role
 from pointsmall.clock import MovableClock
 from pointsmall.config import Rate, RateLimits
+from pointsmall.response_cache import reader_of
 from pointsmall.runtime import Runtime
 from tests.api import Api
 from tests.conftest import SqlLog
@@ -190,3 +192,10 @@ async def test_the_points_summary_is_kept_and_never_late(
     clock.advance(timedelta(seconds=30))  # the pending points become spendable: on time
     points = (await api.data(POINTS, api.user("mei")))["me"]["points"]
     assert points == {"balance": 155, "pending": 0}
+
+
+def test_one_users_tokens_with_other_roles_are_other_readers() -> None:
+    """An answer kept for a token with more roles is never given to one with fewer."""
+    user = Principal(user_id="mei", roles=frozenset({Role.USER}))
+    admin = Principal(user_id="mei", roles=frozenset({Role.USER, Role.ADMIN}))
+    assert len({reader_of(None), reader_of(user), reader_of(admin)}) == 3

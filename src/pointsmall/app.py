@@ -35,7 +35,7 @@ from pointsmall.jobs.redemptions import payment_lapse
 from pointsmall.jobs.scheduler import Job, running
 from pointsmall.logs import configure_logging
 from pointsmall.rate_limits import costs_of, draws_for
-from pointsmall.response_cache import Question
+from pointsmall.response_cache import Question, reader_of
 from pointsmall.runtime import Runtime, open_runtime
 from pointsmall.schema.context import Context
 from pointsmall.schema.errors import Unauthenticated, with_codes
@@ -127,7 +127,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         except AuthenticationError:
             return None  # executed: the error is the answer
         body = await request.body()  # kept by the request for strawberry to read again
-        return runtime.responses.question(principal.user_id if principal else "", body)
+        return runtime.responses.question(reader_of(principal), body)
 
     async def _within_limits(self, runtime: Runtime, request: Request, question: Question) -> bool:
         """Draw a cached answer's tokens as its execution would (when refused, the request

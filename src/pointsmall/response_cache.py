@@ -48,6 +48,7 @@ from graphql import (
 )
 
 from pointsmall import clock
+from pointsmall.auth import Principal
 from pointsmall.redis_client import RedisClient, RedisGuard
 
 # What the cache may answer: root fields, and for each what may be asked inside it
@@ -72,16 +73,24 @@ MAX_PLANS = 1_000
 MAX_ACCOUNTS = 100_000
 
 
+def reader_of(principal: Principal | None) -> str:
+    """Whom an answer is for: the user and the roles their token grants (one user's tokens
+    with other roles may be shown other things); "" for anonymous callers."""
+    if principal is None:
+        return ""
+    return f"{principal.user_id}\x00{','.join(sorted(principal.roles))}"
+
+
 def account_version(account_id: int) -> str:
     return f"pointsmall:version:account:{account_id}"
 
 
 @dataclass(frozen=True)
 class Question:
-    """A request the cache may answer: who asks ("" when anonymous) and what (the body's
-    digest), with the operation's root fields (for the rate limits)."""
+    """A request the cache may answer: who asks (`reader_of` their token) and what (the
+    body's digest), with the operation's root fields (for the rate limits)."""
 
-    user_id: str
+    reader: str
     digest: bytes
     fields: tuple[str, ...]
 
@@ -107,7 +116,7 @@ class ResponseCache:
         self._plans: dict[bytes, tuple[str, ...] | None] = {}
         self._accounts: dict[str, int] = {}
 
-    def question(self, user_id: str, body: bytes) -> Question | None:
+    def question(self, reader: str, body: bytes) -> Question | None:
         """The question this request body asks, if the cache may answer it."""
         digest = hashlib.blake2b(body, digest_size=16).digest()
         if digest not in self._plans:
@@ -115,14 +124,14 @@ class ResponseCache:
                 del self._plans[next(iter(self._plans))]
             self._plans[digest] = _cached_fields(body)
         fields = self._plans[digest]
-        return Question(user_id, digest, fields) if fields is not None else None
+        return Question(reader, digest, fields) if fields is not None else None
 
     async def versions(self, question: Question) -> tuple[object, ...] | None:
         """The current versions the question's answer depends on; None when they cannot be
         known (Redis away, or a user whose account the cache has not met yet)."""
         keys = [CATALOGUE_VERSION]
-        if question.user_id:
-            account_id = self._accounts.get(question.user_id)
+        if question.reader:
+            account_id = self._accounts.get(question.reader)
             if account_id is None:
                 return None
             keys.append(account_version(account_id))
@@ -133,7 +142,7 @@ class ResponseCache:
 
     async def answer(self, question: Question) -> bytes | None:
         """A remembered answer that is still true, or None."""
-        key = (question.user_id, question.digest)
+        key = (question.reader, question.digest)
         known = self._answers.get(key)
         if known is None:
             return None
@@ -154,13 +163,13 @@ class ResponseCache:
         """Keep an answer computed under `versions` (read before it was computed; None:
         unknown, and the answer is not kept) until `changes_at` at the latest (when time
         alone changes it), and which account the user has."""
-        if question.user_id and account_id is not None:
+        if question.reader and account_id is not None:
             if len(self._accounts) >= MAX_ACCOUNTS:
                 del self._accounts[next(iter(self._accounts))]
-            self._accounts[question.user_id] = account_id
+            self._accounts[question.reader] = account_id
         if versions is None or len(body) > self._max_bytes // 4:
             return
-        key = (question.user_id, question.digest)
+        key = (question.reader, question.digest)
         self._forget(key)
         expires = clock.now() + self._lifetime
         if changes_at is not None:

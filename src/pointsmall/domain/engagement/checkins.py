@@ -49,12 +49,15 @@ async def check_in(
                 return earlier
             now = clock.now()
             today = now.astimezone(zone_of(account, ledger_rules.zone)).date()
-            if await CheckIn.exists(account_id=account_id, local_date=today):
+            recent = {  # today's and yesterday's, in one read
+                row.local_date: row.streak
+                for row in await CheckIn.filter(
+                    account_id=account_id, local_date__gte=today - timedelta(days=1)
+                ).only("local_date", "streak")
+            }
+            if today in recent:
                 raise AlreadyCheckedIn("already checked in today: come back tomorrow")
-            yesterday = await CheckIn.get_or_none(
-                account_id=account_id, local_date=today - timedelta(days=1)
-            )
-            streak = yesterday.streak + 1 if yesterday else 1
+            streak = recent.get(today - timedelta(days=1), 0) + 1
             reward = rules.check_in_reward(streak)
             done = await CheckIn.create(
                 account_id=account_id,

@@ -35,7 +35,7 @@ from pointsmall.jobs.redemptions import payment_lapse
 from pointsmall.jobs.scheduler import Job, running
 from pointsmall.logs import configure_logging
 from pointsmall.rate_limits import costs_of, draws_for
-from pointsmall.response_cache import Question, reader_of
+from pointsmall.response_cache import Question
 from pointsmall.runtime import Runtime, open_runtime
 from pointsmall.schema.context import Context
 from pointsmall.schema.errors import Unauthenticated, with_codes
@@ -127,7 +127,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         except AuthenticationError:
             return None  # executed: the error is the answer
         body = await request.body()  # kept by the request for strawberry to read again
-        return runtime.responses.question(reader_of(principal), body)
+        return runtime.responses.question(principal, body)
 
     async def _within_limits(self, runtime: Runtime, request: Request, question: Question) -> bool:
         """Draw a cached answer's tokens as its execution would (when refused, the request
@@ -135,10 +135,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         limits = runtime.rate_limiter.limits
         if limits is None:
             return True
-        token = bearer_token(request.headers.get("authorization"))
-        principal = runtime.tokens.principal(token) if token is not None else None
         address = request.client.host if request.client is not None else None
-        draws = draws_for(limits, principal, address, costs_of("query", list(question.fields)))
+        costs = costs_of("query", list(question.fields))
+        draws = draws_for(limits, question.principal, address, costs)
         return not await runtime.rate_limiter.take(draws)
 
     async def _execute(self, request: Request) -> Response:

@@ -36,6 +36,7 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 import orjson
 from graphql import (
@@ -73,6 +74,10 @@ MAX_PLANS = 1_000
 MAX_ACCOUNTS = 100_000
 
 
+K = TypeVar("K")
+V = TypeVar("V")
+
+
 def reader_of(principal: Principal | None) -> str:
     """Whom an answer is for: the user and the roles their token grants (one user's tokens
     with other roles may be shown other things); "" for anonymous callers."""
@@ -91,6 +96,7 @@ class Question:
     body's digest), with the operation's root fields (for the rate limits)."""
 
     reader: str
+    principal: Principal | None
     digest: bytes
     fields: tuple[str, ...]
 
@@ -99,7 +105,6 @@ class Question:
 class _Answer:
     body: bytes
     versions: tuple[object, ...]
-    account_id: int | None
     expires: datetime
 
 
@@ -116,15 +121,15 @@ class ResponseCache:
         self._plans: dict[bytes, tuple[str, ...] | None] = {}
         self._accounts: dict[str, int] = {}
 
-    def question(self, reader: str, body: bytes) -> Question | None:
+    def question(self, principal: Principal | None, body: bytes) -> Question | None:
         """The question this request body asks, if the cache may answer it."""
         digest = hashlib.blake2b(body, digest_size=16).digest()
         if digest not in self._plans:
-            if len(self._plans) >= MAX_PLANS:
-                del self._plans[next(iter(self._plans))]
-            self._plans[digest] = _cached_fields(body)
+            _keep(self._plans, digest, _cached_fields(body), MAX_PLANS)
         fields = self._plans[digest]
-        return Question(reader, digest, fields) if fields is not None else None
+        if fields is None:
+            return None
+        return Question(reader_of(principal), principal, digest, fields)
 
     async def versions(self, question: Question) -> tuple[object, ...] | None:
         """The current versions the question's answer depends on; None when they cannot be
@@ -164,9 +169,7 @@ class ResponseCache:
         unknown, and the answer is not kept) until `changes_at` at the latest (when time
         alone changes it), and which account the user has."""
         if question.reader and account_id is not None:
-            if len(self._accounts) >= MAX_ACCOUNTS:
-                del self._accounts[next(iter(self._accounts))]
-            self._accounts[question.reader] = account_id
+            _keep(self._accounts, question.reader, account_id, MAX_ACCOUNTS)
         if versions is None or len(body) > self._max_bytes // 4:
             return
         key = (question.reader, question.digest)
@@ -174,7 +177,7 @@ class ResponseCache:
         expires = clock.now() + self._lifetime
         if changes_at is not None:
             expires = min(expires, changes_at)
-        self._answers[key] = _Answer(body, versions, account_id, expires)
+        self._answers[key] = _Answer(body, versions, expires)
         self._bytes += len(body)
         while self._bytes > self._max_bytes:
             self._forget(next(iter(self._answers)))
@@ -198,6 +201,13 @@ class ResponseCache:
                 await pipe.execute()
 
         await self._guard.call("response cache", bump, None)
+
+
+def _keep(mapping: dict[K, V], key: K, value: V, most: int) -> None:
+    """Set `key`, forgetting the oldest entry first when `mapping` holds `most` already."""
+    if key not in mapping and len(mapping) >= most:
+        del mapping[next(iter(mapping))]
+    mapping[key] = value
 
 
 def _cached_fields(body: bytes) -> tuple[str, ...] | None:

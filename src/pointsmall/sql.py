@@ -9,11 +9,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from tortoise.connection import get_connection
+from tortoise.models import Model
 
 _PLACEHOLDER = re.compile(r"\$(\d+)")
+M = TypeVar("M", bound=Model)
 
 
 def on_sqlite() -> bool:
@@ -29,6 +31,12 @@ async def fetch(sql: str, *params: Any) -> list[dict[str, Any]]:
     """The rows a statement returns (a SELECT, or any statement with RETURNING)."""
     rows = await get_connection("default").execute_query_dict(_dialect_sql(sql), list(params))
     return [dict(row) for row in rows]
+
+
+async def fetch_models(model: type[M], sql: str, *params: Any) -> list[M]:
+    """Rows of `model` read by a plain statement selecting all its columns, as instances
+    (tortoise's own row-to-model step, without its query building)."""
+    return [model._init_from_db(**row) for row in await fetch(sql, *params)]
 
 
 async def execute(sql: str, *params: Any) -> int:

@@ -100,8 +100,8 @@ class LocalBroker:
 
     def resync_all(self) -> None:
         """Tell every local subscriber to reread the inbox: messages may have been lost."""
-        for queues in self._mailboxes.values():
-            for mailbox in queues:
+        for mailboxes in self._mailboxes.values():
+            for mailbox in mailboxes:
                 mailbox.put(RESYNC)
 
     @contextlib.asynccontextmanager
@@ -117,7 +117,7 @@ class LocalBroker:
 
     @property
     def subscribers(self) -> int:
-        return sum(len(queues) for queues in self._mailboxes.values())
+        return sum(len(mailboxes) for mailboxes in self._mailboxes.values())
 
     async def start(self) -> None:
         return None

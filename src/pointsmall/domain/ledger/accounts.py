@@ -41,25 +41,28 @@ async def lock_account(account_id: int) -> Account:
     return account
 
 
-async def lock_accounts(account_ids: Sequence[int], *, skip_locked: bool = False) -> list[int]:
-    """Lock many account rows in id order (the order every multi-account lock takes, so
-    two of them never deadlock) and return the ids locked: ids without an account are
+async def lock_accounts(account_ids: Sequence[int], *, skip_locked: bool = False) -> list[Account]:
+    """Many account rows, locked in id order (the order every multi-account lock takes, so
+    two of them never deadlock), read by the same statement. Ids without an account are
     left out; with `skip_locked`, so are accounts another transaction holds (a batch job
     comes back for them later). On SQLite the transaction itself is the lock."""
     if not account_ids:
         return []
     among, params = sql.among('"id"', sorted(set(account_ids)), 1)
     lock = "" if sql.on_sqlite() else " FOR NO KEY UPDATE" + (" SKIP LOCKED" if skip_locked else "")
-    rows = await sql.fetch(f'SELECT "id" FROM "account" WHERE {among} ORDER BY "id"{lock}', *params)
-    return [int(row["id"]) for row in rows]
+    return await sql.fetch_models(
+        Account, f'SELECT * FROM "account" WHERE {among} ORDER BY "id"{lock}', *params
+    )
 
 
 async def account_of_user(shop_user_id: str) -> Account | None:
     """The account of a user id, if opened. Every signed-in call reads it first, so it is
-    one prepared statement rather than an ORM query (which spends twice the CPU building
-    the same SQL each time: bench/ratios.py's profiles)."""
-    rows = await sql.fetch('SELECT * FROM "account" WHERE "user_id" = $1', shop_user_id)
-    return Account._init_from_db(**rows[0]) if rows else None
+    one plain statement rather than an ORM query (which spends twice the CPU building the
+    same SQL each time: bench/ratios.py's profiles)."""
+    rows = await sql.fetch_models(
+        Account, 'SELECT * FROM "account" WHERE "user_id" = $1', shop_user_id
+    )
+    return rows[0] if rows else None
 
 
 async def find_account(shop_user_id: str) -> Account:

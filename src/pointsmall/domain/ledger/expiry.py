@@ -75,7 +75,7 @@ async def _expire_batch(
         if not due:
             return None
         candidates = [int(row["account_id"]) for row in due]
-        ids = await lock_accounts(candidates, skip_locked=True)
+        ids = [account.id for account in await lock_accounts(candidates, skip_locked=True)]
         if not ids:
             return candidates[-1], []
         among, among_params = sql.among('"account_id"', ids, 8)

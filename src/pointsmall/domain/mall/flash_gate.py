@@ -8,7 +8,7 @@ through (they then fail there and give their unit back), never sell what is not 
 what it takes for an attempt that ends up creating nothing (a refusal, a replayed retry)
 goes back to it.
 
-A gate that is not primed (no stock key: RedisClient was flushed, or the item is new) says
+A gate that is not primed (no stock key: Redis was flushed, or the item is new) says
 UNKNOWN and the database decides alone; `prime` and `reconcile` set it from the database.
 Concurrent retries of one idempotency key pass straight to the database, which replays.
 

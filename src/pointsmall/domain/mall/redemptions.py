@@ -209,15 +209,16 @@ async def _through_gate(
 
 async def _redemption_by_key(user_id: str, key: str) -> Redemption | None:
     """The user's redemption made with this key, if any. Every refusal of a sold-out item
-    reads it (to tell a retry of an earlier success), so it is one prepared statement
-    rather than an ORM query (bench/ratios.py's profiles)."""
-    rows = await sql.fetch(
+    reads it (to tell a retry of an earlier success), so it is one plain statement rather
+    than an ORM query (bench/ratios.py's profiles)."""
+    rows = await sql.fetch_models(
+        Redemption,
         'SELECT r.* FROM "mall_redemption" r JOIN "account" a ON a."id" = r."account_id" '
         'WHERE a."user_id" = $1 AND r."idempotency_key" = $2 LIMIT 1',
         user_id,
         key,
     )
-    return Redemption._init_from_db(**rows[0]) if rows else None
+    return rows[0] if rows else None
 
 
 async def _redeem_checked(

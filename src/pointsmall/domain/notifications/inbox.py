@@ -26,72 +26,53 @@ from pointsmall.domain.notifications.notices import (
     PointsEarnedNotice,
     payload_of,
 )
-from pointsmall.models import Account, Allocation, Lot, Notification
+from pointsmall.models import Allocation, Lot, Notification
 
 
-async def notify(
-    account_id: int, notice: Notice, *, dedupe_key: str | None = None
-) -> Notification | None:
+async def notify(account_id: int, notice: Notice, *, dedupe_key: str | None = None) -> None:
     """Store a notification (inside the caller's transaction, the account locked) and
-    publish it after the commit. With a `dedupe_key` already used: nothing, None.
-
-    The published message names the user's notification before it, so a subscriber can
-    tell a gap (messages overtaking each other between processes, or one lost while Redis
-    was away) and reread the inbox instead of skipping what it has not seen. The account
-    lock makes both reads exact: no other notification of the user can commit meanwhile
-    (the unique `dedupe_key` stays the database's own guard)."""
-    if dedupe_key is not None and await Notification.exists(
-        account_id=account_id, dedupe_key=dedupe_key
-    ):
-        return None
-    now = clock.now()
-    previous = await latest_id(account_id)
-    stored = await Notification.create(
-        account_id=account_id,
-        kind=notice.kind,
-        payload=payload_of(notice),
-        dedupe_key=dedupe_key,
-        created_at=now,
-    )
-    events.after_commit(
-        events.NotificationCreated(
-            account_id=account_id,
-            notification_id=stored.id,
-            previous_id=previous,
-            notice=notice,
-            created_at=now,
-        )
-    )
-    return stored
+    publish it after the commit. With a `dedupe_key` already used: nothing."""
+    await notify_many([Outgoing(account_id, notice, dedupe_key)])
 
 
 @dataclass(frozen=True)
 class Outgoing:
-    """A notification a job sends, once: `dedupe_key` is unique per user."""
+    """A notification to store; with a `dedupe_key` (unique per user), once."""
 
     account_id: int
     notice: Notice
-    dedupe_key: str
+    dedupe_key: str | None = None
 
 
 async def notify_many(outgoing: Sequence[Outgoing]) -> int:
-    """`notify` for many users at once, in a fixed number of statements: inside the
-    caller's transaction, with every account named already locked (`lock_accounts`).
-    What a user was told already (the same `dedupe_key`) is left out. Returns how many
-    were stored; each is published after the commit, naming the one before it."""
-    if not outgoing:
-        return 0
+    """Store notifications for many users at once, in a fixed number of statements: inside
+    the caller's transaction, with every account named already locked (`lock_accounts`).
+    What a user was told already (the same `dedupe_key`) is left out; a call holds at most
+    one notification without a key per user. Returns how many were stored.
+
+    Each is published after the commit naming the user's notification before it, so a
+    subscriber can tell a gap (messages overtaking each other between processes, or one
+    lost while Redis was away) and reread the inbox instead of skipping what it has not
+    seen. The account locks make that exact: no other notification of these users can
+    commit meanwhile (the unique `dedupe_key` stays the database's own guard)."""
+    keys = {item.dedupe_key for item in outgoing if item.dedupe_key is not None}
     account_ids = sorted({item.account_id for item in outgoing})
-    told = set(
-        await Notification.filter(
-            account_id__in=account_ids, dedupe_key__in={item.dedupe_key for item in outgoing}
-        ).values_list("account_id", "dedupe_key")
+    told = (
+        set(
+            await Notification.filter(account_id__in=account_ids, dedupe_key__in=keys).values_list(
+                "account_id", "dedupe_key"
+            )
+        )
+        if keys
+        else set()
     )
-    fresh = {
-        (item.account_id, item.dedupe_key): item
-        for item in outgoing
-        if (item.account_id, item.dedupe_key) not in told
-    }
+    fresh: dict[tuple[int, str | None], Outgoing] = {}
+    for item in outgoing:
+        key = (item.account_id, item.dedupe_key)
+        if key in fresh:
+            raise ValueError(f"two notifications for account {item.account_id} under one key")
+        if key not in told:
+            fresh[key] = item
     if not fresh:
         return 0
     among, among_params = sql.among('"account_id"', account_ids, 1)
@@ -127,7 +108,7 @@ async def notify_many(outgoing: Sequence[Outgoing]) -> int:
                 account_id=account_id,
                 notification_id=stored_id,
                 previous_id=newest.get(account_id, 0),
-                notice=fresh[(account_id, str(row["dedupe_key"]))].notice,
+                notice=fresh[(account_id, row["dedupe_key"])].notice,
                 created_at=now,
             )
         )
@@ -216,8 +197,7 @@ async def _warn_batch(
     horizon: datetime,
 ) -> int:
     async with events.atomic():
-        locked = await lock_accounts(account_ids)
-        accounts = {account.id: account for account in await Account.filter(id__in=locked)}
+        accounts = {account.id: account for account in await lock_accounts(account_ids)}
         lots = await Lot.filter(
             account_id__in=[account_id for account_id, row in accounts.items() if not row.frozen],
             remaining__gt=0,
@@ -286,8 +266,7 @@ async def announce_matured(
 async def _announce_batch(matured: list[Lot], reasons: dict[int, str | None], now: datetime) -> int:
     async with events.atomic():
         account_ids = sorted({lot.account_id for lot in matured})
-        locked = await lock_accounts(account_ids)
-        accounts = {account.id: account for account in await Account.filter(id__in=locked)}
+        accounts = {account.id: account for account in await lock_accounts(account_ids)}
         # As they are now, the accounts locked: a refund may have taken what was left.
         left = dict(
             await Lot.filter(id__in=[lot.id for lot in matured]).values_list("id", "remaining")

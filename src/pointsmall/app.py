@@ -27,6 +27,7 @@ from tortoise.connection import get_connection
 
 from pointsmall.auth import AuthenticationError, bearer_token
 from pointsmall.config import Settings
+from pointsmall.domain.mall.flash_gate import restate_stock
 from pointsmall.graphiql import STATIC, graphiql_page
 from pointsmall.jobs.expiry import EXPIRY_SWEEP
 from pointsmall.jobs.mall import gate_check
@@ -41,7 +42,10 @@ from pointsmall.schema.context import Context
 from pointsmall.schema.errors import Unauthenticated, with_codes
 from pointsmall.schema.schema import schema
 from pointsmall.serving import BodyLimit, settle_collector
-from pointsmall.subscriptions.protocols import GuardedGraphQLWSHandler
+from pointsmall.subscriptions.protocols import (
+    GuardedGraphQLWSHandler,
+    StandingGraphQLTransportWSHandler,
+)
 
 log = logging.getLogger("pointsmall")
 MAX_SUBSCRIPTIONS_PER_CONNECTION = 20
@@ -73,6 +77,7 @@ async def _close_expired(websocket: WebSocket) -> None:
 
 class GraphQLEndpoint(GraphQL[Context, None]):
     graphql_ws_handler_class = GuardedGraphQLWSHandler
+    graphql_transport_ws_handler_class = StandingGraphQLTransportWSHandler
 
     def __init__(self, graphiql: bool, init_timeout: timedelta) -> None:
         super().__init__(
@@ -256,6 +261,10 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
             running(opened.redis, opened.guard, scheduled_jobs(opened)),
         ):
             app.state.runtime = opened
+            # The worker this one replaces may have died mid-redeem, its units taken at the
+            # gate and never sold: the gates say what the database says before anyone buys
+            # (the scheduled check runs on one worker a minute, maybe not this one now).
+            await restate_stock(opened.gate)
             settle_collector()
             yield
 

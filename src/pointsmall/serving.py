@@ -8,6 +8,7 @@ limit: a client sending an endless header grows the worker's memory as fast as i
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from typing import Any
 
@@ -170,15 +171,84 @@ async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
-    """uvicorn's websocket protocol, letting go of the handshake's request and response
-    (their headers parsed twice over, some 4 KiB) once the socket is accepted: a socket
-    lives for hours, and a worker holds 10,000 of them."""
+    """uvicorn's websocket protocol, leaner for sockets that live for hours, 10,000 of them
+    a worker: its receive queue and its "writable" flag are a list and a future (asyncio's
+    Queue and Event cost some 5 KiB: deques, events and dicts), and the handshake's request
+    and response (their headers parsed twice over, some 4 KiB) are let go once the socket
+    is accepted."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.queue = _Inbox()  # type: ignore[assignment]
+        self.writable = _Gate()  # type: ignore[assignment]
 
     async def send(self, message: Any) -> None:
         await super().send(message)
         if self.handshake_complete and getattr(self, "request", None) is not None:
             self.request = None  # type: ignore[assignment]
             self.response = None  # type: ignore[assignment]
+
+
+class _Inbox:
+    """What a socket received, for the app to read in order: the part of asyncio.Queue
+    uvicorn uses."""
+
+    __slots__ = ("_items", "_waiter")
+
+    def __init__(self) -> None:
+        self._items: list[Any] = []
+        self._waiter: asyncio.Future[None] | None = None
+
+    def put_nowait(self, item: Any) -> None:
+        self._items.append(item)
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def get(self) -> Any:
+        while not self._items:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self._items.pop(0)
+
+    def empty(self) -> bool:
+        return not self._items
+
+    def qsize(self) -> int:
+        return len(self._items)
+
+
+class _Gate:
+    """Whether a socket may write now (its transport's buffer is not full): the part of
+    asyncio.Event uvicorn uses."""
+
+    __slots__ = ("_open", "_waiters")
+
+    def __init__(self) -> None:
+        self._open = True
+        self._waiters: list[asyncio.Future[None]] = []
+
+    def is_set(self) -> bool:
+        return self._open
+
+    def set(self) -> None:
+        self._open = True
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def clear(self) -> None:
+        self._open = False
+
+    async def wait(self) -> None:
+        if self._open:
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        await waiter
 
 
 def server_options() -> dict[str, Any]:

@@ -13,8 +13,10 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from pointsmall.clock import MovableClock
-from pointsmall.runtime import Runtime
-from pointsmall.subscriptions.broker import QUEUE_SIZE, LocalBroker
+from pointsmall.domain.notifications import inbox
+from pointsmall.models import Account
+from pointsmall.runtime import Runtime, account_channel
+from pointsmall.subscriptions.broker import QUEUE_SIZE, LocalBroker, Mailbox
 from pointsmall.subscriptions.messages import RESYNC
 from tests.api import Api
 from tests.mall.helpers import create_item, grant, redeem
@@ -166,10 +168,11 @@ async def test_a_notification_overtaken_on_the_way_is_still_told_in_order(
 
 async def test_a_subscriber_that_falls_behind_is_told_to_resync() -> None:
     broker = LocalBroker()
-    async with broker.subscribe("account:1") as queue:
-        for number in range(QUEUE_SIZE + 5):
-            await broker.publish("account:1", str(number))
-        drained = queue.take_all()
+    mailbox = Mailbox()
+    broker.listen("account:1", mailbox)
+    for number in range(QUEUE_SIZE + 5):
+        await broker.publish("account:1", str(number))
+    drained = mailbox.take_all()
     assert RESYNC in drained
     assert len(drained) < QUEUE_SIZE + 5
 
@@ -193,4 +196,71 @@ async def test_two_events_on_one_socket_report_fresh_data(
                 seen.append(data["redemption"]["item"]["remainingStock"])
                 break
     assert seen == [9, 8]
+    await subscriber.socket.close()
+
+
+async def test_waiting_subscriptions_hold_no_task_and_stop_when_completed(
+    api: Api, live_server: str, runtime: Runtime
+) -> None:
+    """Between events a subscription is a few objects, not a running execution: ten on one
+    socket start no task of their own; each is told its events; `complete` stops one,
+    closing the socket the rest, and the broker lets go of each."""
+    subscriber = await connected(live_server, api.user("mei"))
+    first = await subscriber.subscribe()
+    await subscriptions_in_place(runtime, 1)
+    await asyncio.sleep(0.05)  # the first one's start is sent
+    tasks = len(asyncio.all_tasks())
+    for _ in range(9):
+        await subscriber.subscribe()
+    await subscriptions_in_place(runtime, 10)
+    await asyncio.sleep(0.05)
+    assert len(asyncio.all_tasks()) == tasks
+
+    await grant(api, "mei", 7)
+    told = [await subscriber.receive() for _ in range(10)]
+    assert sorted(int(message["id"]) for message in told) == list(range(1, 11))
+    assert {message["payload"]["data"]["notifications"]["amount"] for message in told} == {7}
+
+    await subscriber.socket.send(json.dumps({"id": first, "type": "complete"}))
+    await subscriptions_in_place_exactly(runtime, 9)
+    await grant(api, "mei", 8)
+    told = [await subscriber.receive() for _ in range(9)]
+    assert first not in {message["id"] for message in told}
+    assert await subscriber.nothing_for(0.2)
+    await subscriber.socket.close()
+    await subscriptions_in_place_exactly(runtime, 0)
+
+
+async def subscriptions_in_place_exactly(runtime: Runtime, count: int) -> None:
+    deadline = time.monotonic() + 5
+    while runtime.broker.subscribers != count:
+        assert time.monotonic() < deadline, f"{runtime.broker.subscribers} subscriptions"
+        await asyncio.sleep(0.005)
+
+
+async def test_a_delivery_that_fails_tells_the_subscriber_and_ends(
+    api: Api, live_server: str, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database fails while a waiting subscription rereads its inbox: the subscriber
+    gets a masked error (no internals) and `complete`, and nothing waits for it any more."""
+    await grant(api, "mei", 5)
+    subscriber = await connected(live_server, api.user("mei"))
+    operation = await subscriber.subscribe()
+    await subscriptions_in_place(runtime, 1)
+    await asyncio.sleep(0.05)  # its start is sent: it waits
+
+    async def failing_page(*args: object, **kwargs: object) -> list[object]:
+        raise RuntimeError("the disk is on fire")
+
+    monkeypatch.setattr(inbox, "page", failing_page)
+    account = await Account.get(user_id="mei")
+    await runtime.broker.publish(account_channel(account.id), RESYNC)
+    failed = await subscriber.receive()
+    assert (failed["id"], failed["type"]) == (operation, "next")
+    [error] = failed["payload"]["errors"]
+    assert error["message"] == "Internal server error"
+    assert error["extensions"]["code"] == "INTERNAL"
+    assert "fire" not in json.dumps(failed)
+    assert await subscriber.receive() == {"id": operation, "type": "complete"}
+    await subscriptions_in_place_exactly(runtime, 0)
     await subscriber.socket.close()

@@ -109,40 +109,63 @@ class ErrorPolicy(MaskErrors):
         yield None
 
     def _label(self, errors: Iterable[GraphQLError]) -> None:
-        """Give every error its `extensions.code`; in production, no names to strangers."""
-        closed = getattr(self.execution_context.context, "schema_is_closed", False)
-        for error in errors:
-            refusal = error.original_error
-            if isinstance(refusal, domain.DomainError):
-                # A business refusal outside a payload (a query's argument) is a request problem.
-                code = "NOT_FOUND" if isinstance(refusal, domain.NotFound) else "BAD_USER_INPUT"
-                error.extensions = {"code": code}
-            elif not (error.extensions or {}).get("code"):
-                # Parsing, validation, limits, variables: problems of the request.
-                error.extensions = {**(error.extensions or {}), "code": "BAD_USER_INPUT"}
-            if closed:
-                error.message = SUGGESTION.sub("", error.message)
+        label(errors, closed=getattr(self.execution_context.context, "schema_is_closed", False))
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        request_id = getattr(self.execution_context.context, "request_id", None)
-        where = ".".join(str(part) for part in error.path or ()) or "operation"
-        if connection_lost(error.original_error):
-            # The database went away mid-request (a failover, a killed connection): nothing
-            # was half-written, and a retry with the same idempotency key is safe.
-            log.warning("database connection lost in %s (request %s)", where, request_id)
-            masked = GraphQLError(
-                "the database is unavailable for a moment: retry (with the same idempotency key)",
-                nodes=error.nodes,
-                path=error.path,
-            )
-            masked.extensions = {"code": "UNAVAILABLE", "requestId": request_id}
-            return masked
-        log.error(
-            "unexpected error in %s (request %s)", where, request_id, exc_info=error.original_error
+        return anonymised(error, getattr(self.execution_context.context, "request_id", None))
+
+
+def shown(errors: Iterable[GraphQLError], context: object) -> list[GraphQLError]:
+    """Errors as `ErrorPolicy` shows them, for results executed without extensions (a
+    waiting subscription's deliveries)."""
+    request_id = getattr(context, "request_id", None)
+    errors = [anonymised(error, request_id) if _is_unexpected(error) else error for error in errors]
+    label(errors, closed=getattr(context, "schema_is_closed", False))
+    return errors
+
+
+def label(errors: Iterable[GraphQLError], *, closed: bool) -> None:
+    """Give every error its `extensions.code`; in production, no names to strangers."""
+    for error in errors:
+        refusal = error.original_error
+        if isinstance(refusal, domain.DomainError):
+            # A business refusal outside a payload (a query's argument) is a request problem.
+            code = "NOT_FOUND" if isinstance(refusal, domain.NotFound) else "BAD_USER_INPUT"
+            error.extensions = {"code": code}
+        elif not (error.extensions or {}).get("code"):
+            # Parsing, validation, limits, variables: problems of the request.
+            error.extensions = {**(error.extensions or {}), "code": "BAD_USER_INPUT"}
+        if closed:
+            error.message = SUGGESTION.sub("", error.message)
+
+
+def anonymised(error: GraphQLError, request_id: str | None) -> GraphQLError:
+    """An unexpected error as the client sees it: `INTERNAL` (or `UNAVAILABLE` when the
+    database went away) and the request id; the log gets the traceback."""
+    where = ".".join(str(part) for part in error.path or ()) or "operation"
+    if connection_lost(error.original_error):
+        # The database went away mid-request (a failover, a killed connection): nothing
+        # was half-written, and a retry with the same idempotency key is safe.
+        log.warning("database connection lost in %s (request %s)", where, request_id)
+        masked = GraphQLError(
+            "the database is unavailable for a moment: retry (with the same idempotency key)",
+            nodes=error.nodes,
+            path=error.path,
         )
-        masked = super().anonymise_error(error)
-        masked.extensions = {"code": "INTERNAL", "requestId": request_id}
+        masked.extensions = {"code": "UNAVAILABLE", "requestId": request_id}
         return masked
+    log.error(
+        "unexpected error in %s (request %s)", where, request_id, exc_info=error.original_error
+    )
+    masked = GraphQLError(
+        "Internal server error",
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+    )
+    masked.extensions = {"code": "INTERNAL", "requestId": request_id}
+    return masked
 
 
 CONNECTION_LOST = (

@@ -17,8 +17,7 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Callable
 from typing import Protocol
 
 from redis.exceptions import RedisError
@@ -36,13 +35,15 @@ class Mailbox:
 
     A worker holds one a subscription, thousands of them: a list and, while its reader
     waits, a future (asyncio.Queue would cost some 3 KiB each: three deques and an event).
+    A subscription waiting with no task is told of new messages by `wake` instead.
     """
 
-    __slots__ = ("_messages", "_waiter")
+    __slots__ = ("_messages", "_waiter", "wake")
 
     def __init__(self) -> None:
         self._messages: list[str] = []
         self._waiter: asyncio.Future[None] | None = None
+        self.wake: Callable[[], None] | None = None
 
     def put(self, message: str) -> None:
         if len(self._messages) >= QUEUE_SIZE:
@@ -53,16 +54,22 @@ class Mailbox:
         self._messages.append(message)
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
+        if self.wake is not None:
+            self.wake()
 
-    async def get(self) -> str:
-        """The next message, waiting for one."""
+    @property
+    def has_messages(self) -> bool:
+        return bool(self._messages)
+
+    async def get_all(self) -> list[str]:
+        """Every message waiting, waiting for at least one."""
         while not self._messages:
             self._waiter = asyncio.get_running_loop().create_future()
             try:
                 await self._waiter
             finally:
                 self._waiter = None
-        return self._messages.pop(0)
+        return self.take_all()
 
     def take_all(self) -> list[str]:
         """Every message waiting, without waiting."""
@@ -73,7 +80,9 @@ class Mailbox:
 class Broker(Protocol):
     async def publish(self, channel: str, message: str) -> None: ...
 
-    def subscribe(self, channel: str) -> AbstractAsyncContextManager[Mailbox]: ...
+    def listen(self, channel: str, mailbox: Mailbox) -> None: ...
+
+    def forget(self, channel: str, mailbox: Mailbox) -> None: ...
 
     async def start(self) -> None: ...
 
@@ -104,15 +113,15 @@ class LocalBroker:
             for mailbox in mailboxes:
                 mailbox.put(RESYNC)
 
-    @contextlib.asynccontextmanager
-    async def subscribe(self, channel: str) -> AsyncIterator[Mailbox]:
-        mailbox = Mailbox()
+    def listen(self, channel: str, mailbox: Mailbox) -> None:
+        """From now on, the channel's messages go to this mailbox too."""
         self._mailboxes[channel].add(mailbox)
-        try:
-            yield mailbox
-        finally:
-            self._mailboxes[channel].discard(mailbox)
-            if not self._mailboxes[channel]:
+
+    def forget(self, channel: str, mailbox: Mailbox) -> None:
+        mailboxes = self._mailboxes.get(channel)
+        if mailboxes is not None:
+            mailboxes.discard(mailbox)
+            if not mailboxes:
                 del self._mailboxes[channel]
 
     @property

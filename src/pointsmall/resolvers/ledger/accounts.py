@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 from pointsmall import access, clock
 from pointsmall.auth import Role
@@ -27,6 +27,7 @@ from pointsmall.schema.ledger.accounts import (
     UpsertUserInput,
     UpsertUserPayload,
 )
+from pointsmall.subscriptions.feeds import follow
 
 
 def account_type(info: Info, account: AccountModel) -> Account:
@@ -50,22 +51,39 @@ async def account(info: Info, user_id: str) -> Account | None:
 
 async def points_changed(info: Info) -> AsyncGenerator[Points, None]:
     """The viewer's points now, then again whenever one of the values shown changed."""
-    viewer = await access.viewer_account(info)
-    async with info.context.runtime.broker.subscribe(account_channel(viewer.id)) as changes:
-        summary = await points_of(viewer.id, clock.now())
-        shown = summary.figures
-        info.context.start_event()
+
+    async def open_feed() -> PointsFeed:
+        viewer = await access.viewer_account(info)
+        return PointsFeed(viewer.id)
+
+    async for points in follow(info, open_feed):
+        yield points
+
+
+class PointsFeed:
+    """A user's points, sent again when a figure shown changed."""
+
+    __slots__ = ("account_id", "shown")
+
+    def __init__(self, account_id: int) -> None:
+        self.account_id = account_id
+        self.shown: tuple[int, int, int, bool, int] | None = None
+
+    @property
+    def channel(self) -> str:
+        return account_channel(self.account_id)
+
+    async def start(self) -> AsyncIterator[Points]:
+        summary = await points_of(self.account_id, clock.now())
+        self.shown = summary.figures
         yield Points.from_summary(summary)
-        info.context.end_event()
-        while True:
-            await changes.get()
-            changes.take_all()  # a burst of changes is one update
-            summary = await points_of(viewer.id, clock.now())
-            if summary.figures != shown:  # a notification alone, or no net change: nothing
-                shown = summary.figures
-                info.context.start_event()
-                yield Points.from_summary(summary)
-                info.context.end_event()
+
+    async def updates(self, messages: list[str]) -> AsyncIterator[Points]:
+        # A burst of changes is one update; a notification alone, or no net change: nothing.
+        summary = await points_of(self.account_id, clock.now())
+        if summary.figures != self.shown:
+            self.shown = summary.figures
+            yield Points.from_summary(summary)
 
 
 async def upsert_user(info: Info, input: UpsertUserInput) -> UpsertUserPayload:

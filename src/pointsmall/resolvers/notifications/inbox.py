@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 import strawberry
 
@@ -19,6 +19,7 @@ from pointsmall.schema.notifications.inbox import (
     Notification,
     notification_id,
 )
+from pointsmall.subscriptions.feeds import follow
 from pointsmall.subscriptions.messages import NotificationStored, Resync, decode
 
 BACKLOG_PAGE = 100
@@ -29,53 +30,67 @@ async def notifications(
 ) -> AsyncGenerator[Notification, None]:
     """The caller's notifications as they happen. With `after` (the last id seen), first
     everything since, in order: nothing missed, nothing twice."""
-    account = await access.viewer_account(info)
-    try:
-        last = notification_id(str(after), "after") if after else None
-    except NotFound as error:
-        raise NotFoundError(error.message) from None
-    if last is None:  # from now on: what commits from here is delivered
-        last = await inbox.latest_id(account.id)
-    async with info.context.runtime.broker.subscribe(account_channel(account.id)) as queue:
-        # Subscribed first, then the backlog: what commits in between comes both ways and
-        # is told once, by id.
-        async for missed in _since(account.id, last):
-            last = missed.id
-            info.context.start_event()
-            yield missed
-        info.context.end_event()
-        while True:
-            message = decode(await queue.get())
-            if isinstance(message, NotificationStored) and message.id <= last:
+
+    async def open_feed() -> NotificationFeed:
+        account = await access.viewer_account(info)
+        try:
+            last = notification_id(str(after), "after") if after else None
+        except NotFound as error:
+            raise NotFoundError(error.message) from None
+        if last is None:  # from now on: what commits from here is delivered
+            last = await inbox.latest_id(account.id)
+        return NotificationFeed(account.id, last)
+
+    async for notification in follow(info, open_feed):
+        yield notification
+
+
+class NotificationFeed:
+    """A user's notifications after the last one sent."""
+
+    __slots__ = ("account_id", "last")
+
+    def __init__(self, account_id: int, last: int) -> None:
+        self.account_id = account_id
+        self.last = last
+
+    @property
+    def channel(self) -> str:
+        return account_channel(self.account_id)
+
+    def start(self) -> AsyncIterator[Notification]:
+        return self._since_last()
+
+    async def updates(self, messages: list[str]) -> AsyncIterator[Notification]:
+        for text in messages:
+            message = decode(text)
+            if isinstance(message, NotificationStored) and message.id <= self.last:
                 continue  # told already
             if isinstance(message, Resync) or (
-                isinstance(message, NotificationStored) and message.previous != last
+                isinstance(message, NotificationStored) and message.previous != self.last
             ):
                 # Fell behind the broker, or a message overtook one not here yet (or lost
                 # while Redis was away): the inbox has them all, in order.
-                async for missed in _since(account.id, last):
-                    last = missed.id
-                    info.context.start_event()
+                async for missed in self._since_last():
                     yield missed
-                    info.context.end_event()
-                continue
-            if isinstance(message, NotificationStored):
-                last = message.id
-                info.context.start_event()
+            elif isinstance(message, NotificationStored):
+                self.last = message.id
                 yield Notification.of(message.id, message.notice, message.created_at)
-                info.context.end_event()
 
-
-async def _since(account_id: int, after_id: int) -> AsyncGenerator[Notification, None]:
-    while True:
-        rows = await inbox.page(
-            account_id, after_id=after_id, before_id=None, limit=BACKLOG_PAGE, newest_first=False
-        )
-        for row in rows:
-            after_id = row.id
-            yield Notification.from_model(row)
-        if len(rows) < BACKLOG_PAGE:
-            return
+    async def _since_last(self) -> AsyncIterator[Notification]:
+        while True:
+            rows = await inbox.page(
+                self.account_id,
+                after_id=self.last,
+                before_id=None,
+                limit=BACKLOG_PAGE,
+                newest_first=False,
+            )
+            for row in rows:
+                self.last = row.id
+                yield Notification.from_model(row)
+            if len(rows) < BACKLOG_PAGE:
+                return
 
 
 async def mark_notifications_read(

@@ -29,6 +29,7 @@ from pointsmall.auth import AuthenticationError, bearer_token
 from pointsmall.config import Settings
 from pointsmall.domain.mall.flash_gate import restate_stock
 from pointsmall.graphiql import STATIC, graphiql_page
+from pointsmall.jobs.audience import segment_restatement
 from pointsmall.jobs.expiry import EXPIRY_SWEEP
 from pointsmall.jobs.mall import gate_check
 from pointsmall.jobs.notifications import MATURED_POINTS, expiry_warnings
@@ -243,6 +244,7 @@ def scheduled_jobs(runtime: Runtime) -> list[Job]:
         expiry_warnings(runtime.rules, thresholds),
         MATURED_POINTS,
         gate_check(runtime.gate),
+        segment_restatement(runtime.settings.lifecycle),
     ]
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pointsmall.domain.audience.lifecycle import LifecycleRules
 from pointsmall.domain.ledger.expiry_policy import ExpiryPolicy, parse_expiry_policy
 
 DEVELOPMENT_JWT_SECRET = "pointsmall-development-secret-do-not-use-in-production"
@@ -95,6 +96,7 @@ class Settings:
     return_window_days: int = 7
     first_order_multiplier: int = 2
     first_order_window_days: int = 7
+    lifecycle: LifecycleRules = field(default_factory=LifecycleRules)
     check_in_rewards: tuple[int, ...] = (10, 10, 10, 10, 10, 10, 20)
     share_reward: int = 10
     share_daily_cap: int = 3
@@ -179,6 +181,7 @@ class Settings:
             return_window_days=_int(env, "RETURN_WINDOW_DAYS", 7, 0, 365),
             first_order_multiplier=_int(env, "FIRST_ORDER_MULTIPLIER", 2, 1, 10),
             first_order_window_days=_int(env, "FIRST_ORDER_WINDOW_DAYS", 7, 0, 365),
+            lifecycle=_lifecycle(env),
             check_in_rewards=_rewards(env),
             share_reward=_int(env, "SHARE_REWARD", 10, 0, 1_000_000),
             share_daily_cap=_int(env, "SHARE_DAILY_CAP", 3, 0, 1_000),
@@ -204,6 +207,21 @@ def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:
     if value.lower() in ("0", "false", "no", "off"):
         return False
     raise SettingsError(f"{name} must be on or off, not {value!r}")
+
+
+def _lifecycle(env: Mapping[str, str]) -> LifecycleRules:
+    rules = LifecycleRules(
+        new_days=_int(env, "SEGMENT_NEW_DAYS", 7, 1, 365),
+        active_orders=_int(env, "SEGMENT_ACTIVE_ORDERS", 3, 1, 1_000),
+        active_days=_int(env, "SEGMENT_ACTIVE_DAYS", 30, 1, 365),
+        dormant_days=_int(env, "SEGMENT_DORMANT_DAYS", 90, 1, 3_650),
+        churned_days=_int(env, "SEGMENT_CHURNED_DAYS", 365, 1, 3_650),
+    )
+    if not rules.active_days <= rules.dormant_days < rules.churned_days:
+        raise SettingsError(
+            "SEGMENT_ACTIVE_DAYS <= SEGMENT_DORMANT_DAYS < SEGMENT_CHURNED_DAYS, please"
+        )
+    return rules
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:

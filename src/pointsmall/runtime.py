@@ -59,6 +59,7 @@ def engagement_rules(settings: Settings) -> EngagementRules:
         return_window=timedelta(days=settings.return_window_days),
         first_order_multiplier=settings.first_order_multiplier,
         first_order_window=timedelta(days=settings.first_order_window_days),
+        lifecycle=settings.lifecycle,
         check_in_rewards=settings.check_in_rewards,
         share_reward=settings.share_reward,
         share_daily_cap=settings.share_daily_cap,

@@ -174,7 +174,11 @@ async def run(step: Step, runtime: Runtime, items: list[int], clock: MovableCloc
         if placed is None:
             return False
         await orders.refund_order(
-            placed.order_id, step.key, [RefundLine("tv", 100 * (1 + step.value % 5))], SERVICE
+            placed.order_id,
+            step.key,
+            [RefundLine("tv", 100 * (1 + step.value % 5))],
+            SERVICE,
+            runtime.engagement,
         )
     elif step.kind == "check_in":
         await checkins.check_in(account.id, step.key, SERVICE, RULES, runtime.engagement)

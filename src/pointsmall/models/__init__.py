@@ -1,5 +1,6 @@
 """Tortoise models, one module per domain. The app label is `pointsmall`."""
 
+from pointsmall.models.audience import Segment, SegmentChange
 from pointsmall.models.engagement import (
     AppEvent,
     CheckIn,
@@ -68,6 +69,8 @@ __all__ = [
     "RedemptionStatus",
     "Restock",
     "SaleRecurrence",
+    "Segment",
+    "SegmentChange",
     "Share",
     "ShareOpen",
     "ShareTarget",

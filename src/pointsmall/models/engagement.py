@@ -89,6 +89,7 @@ class Order(Model):
     paid_at = fields.DatetimeField()
     currency = fields.CharField(max_length=3)
     amount = fields.BigIntField()
+    refunded_amount = fields.BigIntField(default=0, db_default=0)  # a paid order while below amount
     points = fields.BigIntField()
     first_order_bonus = fields.BooleanField(default=False)
     lines: fields.Field[list[OrderLineData]] = fields.JSONField()

@@ -16,6 +16,8 @@ import enum
 from tortoise import fields
 from tortoise.models import Model
 
+from pointsmall.models.audience import Segment
+
 
 class Account(Model):
     """One per shop user, opened on first sight.
@@ -37,6 +39,8 @@ class Account(Model):
     ledger_balance = fields.BigIntField(default=0)
     held = fields.BigIntField(default=0)
     debt = fields.BigIntField(default=0, db_default=0)  # points a refund could not take back
+    segment = fields.CharEnumField(Segment, max_length=16, default=Segment.NEW, db_default="NEW")
+    segment_since = fields.DatetimeField(null=True)  # null: since the account opened
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
 

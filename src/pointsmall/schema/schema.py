@@ -10,6 +10,7 @@ from strawberry import relay
 from strawberry.schema.config import StrawberryConfig
 
 from pointsmall.resolvers import node as node_fields
+from pointsmall.resolvers.audience import segments as segment_fields
 from pointsmall.resolvers.engagement import checkins as check_in_fields
 from pointsmall.resolvers.engagement import leaderboards as leaderboard_fields
 from pointsmall.resolvers.engagement import orders as order_fields
@@ -21,6 +22,7 @@ from pointsmall.resolvers.mall import cards as card_fields
 from pointsmall.resolvers.mall import items as item_fields
 from pointsmall.resolvers.mall import redemptions as redemption_fields
 from pointsmall.resolvers.notifications import inbox as inbox_fields
+from pointsmall.schema.audience.segments import SegmentFigures
 from pointsmall.schema.engagement.checkins import CheckInPayload
 from pointsmall.schema.engagement.leaderboards import Leaderboard
 from pointsmall.schema.engagement.orders import (
@@ -127,6 +129,10 @@ class Query:
     )
     earning_rates: list[EarningRate] = strawberry.field(
         resolver=order_fields.earning_rates, description="Earning rates by category (admin)."
+    )
+    segment_figures: SegmentFigures = strawberry.field(
+        resolver=segment_fields.segment_figures,
+        description="Users per lifecycle segment, and who moved between them (admin).",
     )
 
 

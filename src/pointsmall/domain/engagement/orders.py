@@ -26,6 +26,7 @@ from tortoise.exceptions import IntegrityError
 from pointsmall import clock
 from pointsmall.domain import events, validation
 from pointsmall.domain.actors import Actor
+from pointsmall.domain.audience import lifecycle
 from pointsmall.domain.engagement import task_progress
 from pointsmall.domain.engagement.rules import EngagementRules
 from pointsmall.domain.errors import InvalidValue, NotFound
@@ -149,7 +150,7 @@ async def record_order(
 
     async def record() -> Order:
         async with events.atomic():
-            await lock_account(account.id)  # one user's orders in turn: one first order
+            locked = await lock_account(account.id)  # one user's orders in turn: one first
             first = not await Order.filter(account_id=account.id).exists()
             bonus = (
                 first
@@ -196,6 +197,7 @@ async def record_order(
                 )
                 order.entry_id = entry.id
                 await Order.filter(id=order.id).update(entry_id=entry.id)
+            await lifecycle.restate_segment(locked, now, rules.lifecycle)
             await task_progress.record_progress(
                 account.id,
                 TaskEvent.ORDER_PAID,
@@ -243,6 +245,7 @@ async def refund_order(
     refund_id: str,
     lines: list[RefundLine],
     actor: Actor,
+    rules: EngagementRules,
 ) -> OrderRefund:
     """Take back the points of refunded lines. Idempotent by refund id."""
     order_id = _external_id(order_id, "orderId")
@@ -266,7 +269,7 @@ async def refund_order(
 
     async def refund() -> OrderRefund:
         async with events.atomic():
-            await lock_account(placed.account_id)  # refunds of one order in turn
+            locked = await lock_account(placed.account_id)  # refunds of one order in turn
             replayed = await _earlier_refund(refund_id, request_fingerprint)
             if replayed is not None:  # the same refund, concurrently: it went first
                 return replayed
@@ -291,7 +294,10 @@ async def refund_order(
                     back = original["points"] * line["amount"] // original["amount"]
                 original["refunded_points"] += back
                 points += back
-            await Order.filter(id=order.id).update(lines=list(order_lines.values()))
+            await Order.filter(id=order.id).update(
+                lines=list(order_lines.values()),
+                refunded_amount=sum(line["refunded_amount"] for line in order_lines.values()),
+            )
             taken = owed = 0
             if points > 0:
                 lot = await Allocation.filter(entry_id=order.entry_id).first()
@@ -316,6 +322,8 @@ async def refund_order(
                 actor,
                 still_counts=lambda task: kept >= (task.min_order_amount or 1),
             )
+            # A wholly refunded order is no paid order: the segment may move back.
+            await lifecycle.restate_segment(locked, clock.now(), rules.lifecycle)
             return await OrderRefund.create(
                 refund_id=refund_id,
                 order_id=order.id,

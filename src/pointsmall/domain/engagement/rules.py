@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
+
+from pointsmall.domain.audience.lifecycle import LifecycleRules
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,7 @@ class EngagementRules:
     share_open_reward: int = 5
     share_open_daily_cap: int = 10
     share_base_url: str = "https://mall.example.com/s/"
+    lifecycle: LifecycleRules = field(default_factory=LifecycleRules)
 
     def check_in_reward(self, streak: int) -> int:
         """Day 1 of a streak earns the first reward; the schedule repeats after its end."""

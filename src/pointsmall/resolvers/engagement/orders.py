@@ -57,6 +57,7 @@ async def refund_order(info: Info, input: RefundOrderInput) -> RefundOrderPayloa
             input.refund_id,
             [RefundLine(line.sku, line.amount) for line in input.lines],
             info.context.actor(Role.SERVICE),
+            info.context.runtime.engagement,
         )
         return RefundOrderPayload(refund=OrderRefund.from_model(refund))
 

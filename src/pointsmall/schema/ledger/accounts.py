@@ -14,6 +14,7 @@ from pointsmall.dataloaders.mall import RedemptionsPage
 from pointsmall.dataloaders.notifications import InboxPage
 from pointsmall.domain.ledger.balances import ExpiringPoints as ExpiringPointsModel
 from pointsmall.domain.ledger.balances import PointsSummary
+from pointsmall.schema.audience.segments import Segment
 from pointsmall.schema.context import Info
 from pointsmall.schema.engagement.checkins import CheckInCard
 from pointsmall.schema.engagement.leaderboards import Achievement
@@ -97,6 +98,13 @@ class Account(relay.Node):
     registered_at: datetime | None
     tags: list[str] = strawberry.field(description="Audience tags from the shop's profile.")
     frozen: bool
+    segment: Segment = strawberry.field(
+        description="Where the user is in their life with the shop, from their paid orders "
+        "and registration (restated on each order and refund, and hourly as time passes)."
+    )
+    segment_since: datetime | None = strawberry.field(
+        description="When the user entered the segment (null: since the account opened)."
+    )
 
     @classmethod
     def from_model(cls, account: AccountModel, default_timezone: str) -> Self:
@@ -108,6 +116,8 @@ class Account(relay.Node):
             registered_at=account.registered_at,
             tags=list(account.tags),
             frozen=account.frozen,
+            segment=account.segment,
+            segment_since=account.segment_since,
         )
 
     @strawberry.field

@@ -1,0 +1,1 @@
+"""Who the users are: lifecycle segments (and, to come, RFM, tiers and audience rules)."""

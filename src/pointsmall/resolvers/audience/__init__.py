@@ -1,0 +1,1 @@
+"""Resolvers of who the users are."""

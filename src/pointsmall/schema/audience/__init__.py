@@ -1,0 +1,1 @@
+"""GraphQL types of who the users are."""

@@ -66,9 +66,12 @@ def test_engagement_rules_follow_the_settings() -> None:
             "FIRST_ORDER_MULTIPLIER": "3",
             "FIRST_ORDER_WINDOW_DAYS": "14",
             "RETURN_WINDOW_DAYS": "30",
+            "SEGMENT_DORMANT_DAYS": "60",
+            "SEGMENT_ACTIVE_ORDERS": "5",
         }
     )
     rules = engagement_rules(settings)
+    assert (rules.lifecycle.dormant_days, rules.lifecycle.active_orders) == (60, 5)
     assert [rules.check_in_reward(day) for day in range(1, 8)] == [5, 5, 50, 5, 5, 50, 5]
     assert rules.first_order_multiplier == 3
     assert rules.first_order_window == timedelta(days=14)
@@ -87,6 +90,8 @@ def test_engagement_rules_follow_the_settings() -> None:
         ("GRAPHIQL", "maybe"),
         ("POINTSMALL_ENV", "staging"),
         ("REVERSAL_GRACE_DAYS", "-1"),
+        ("SEGMENT_ACTIVE_ORDERS", "0"),
+        ("SEGMENT_DORMANT_DAYS", "400"),  # past SEGMENT_CHURNED_DAYS
     ],
 )
 def test_bad_settings_name_the_variable(name: str, value: str) -> None:

@@ -19,6 +19,7 @@ from functools import partial
 from pointsmall import clock
 from pointsmall.clock import MovableClock
 from pointsmall.domain.actors import Actor
+from pointsmall.domain.audience.lifecycle import restate_all_segments
 from pointsmall.domain.engagement import app_events, checkins, orders, shares, tasks
 from pointsmall.domain.engagement.orders import OrderLine
 from pointsmall.domain.engagement.rules import EngagementRules
@@ -62,6 +63,14 @@ USERS = [
     ProfileUpdate("alice", nickname="Alice", timezone="Europe/Berlin", tags=["mother", "tea"]),
     ProfileUpdate("bob", nickname="Bob", timezone="America/New_York", tags=["runner"]),
     ProfileUpdate("carol", nickname="Carol", timezone="Asia/Tokyo", tags=["gamer", "movies"]),
+]
+# Users in every lifecycle segment besides the regulars above (all ACTIVE): when each
+# registered, and when their one order was paid (days ago).
+LIFECYCLES = [
+    ("fay", "Fay", 2, None),  # NEW
+    ("gus", "Gus", 300, 40),  # REGULAR
+    ("dina", "Dina", 200, 120),  # DORMANT
+    ("ed", "Ed", 500, 400),  # CHURNED
 ]
 ADDRESS = ShippingAddress(
     recipient="Dana Li", line1="88 Garden Road", city="Hangzhou", postal_code="310000", country="CN"
@@ -316,6 +325,7 @@ async def seed_demo(rules: LedgerRules, engagement: EngagementRules, public_url:
         await timeline.play(moving)
         moving.set(now)
         await _daily_jobs(demo)
+        await _lifecycles(demo)
         await _read_older_notifications(now - timedelta(days=3))
     finally:
         clock.use_clock(real_clock)
@@ -323,6 +333,7 @@ async def seed_demo(rules: LedgerRules, engagement: EngagementRules, public_url:
 
 async def _daily_jobs(demo: Demo) -> None:
     await expire_due_points()
+    await restate_all_segments(clock.now(), demo.engagement.lifecycle)
     await inbox.announce_matured()
     await inbox.warn_expiring(demo.rules)
 
@@ -350,6 +361,26 @@ async def _add_item(demo: Demo, item: DemoItem) -> None:
     created = await catalogue.create_item(draft)
     if created.kind == ItemKind.COUPON:
         await catalogue.add_coupon_codes(created.id, [f"CAFE-{n:04d}-DEMO" for n in range(200)])
+
+
+async def _lifecycles(demo: Demo) -> None:
+    """Told by the shop today, with their past: so the rest of the demo keeps its ids."""
+    for user, nickname, registered, ordered in LIFECYCLES:
+        await upsert_profile(
+            ProfileUpdate(
+                user,
+                nickname=nickname,
+                timezone="Europe/London",
+                registered_at=demo.now - timedelta(days=registered),
+            )
+        )
+        if ordered is not None:
+            lines = [OrderLine("mug-1", "home", 2_500, demo.engagement.currency)]
+            paid = demo.now - timedelta(days=ordered)
+            await orders.record_order(
+                f"life-{user}", user, paid, lines, SHOP, demo.rules, demo.engagement
+            )
+    await restate_all_segments(demo.now, demo.engagement.lifecycle)
 
 
 def _orders(timeline: Timeline, demo: Demo) -> None:

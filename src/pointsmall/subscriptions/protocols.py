@@ -102,7 +102,6 @@ class StandingGraphQLTransportWSHandler(BaseGraphQLTransportWSHandler[Any, None]
             )
             async with aclosing(source):
                 await self._send_result_stream(operation, source)
-            print("STANDING", standing.feed, flush=True)
             if standing.feed is not None and standing.mailbox is not None:
                 if operation.completed:  # an error ended it: nothing to wait for
                     self.context.runtime.broker.forget(standing.feed.channel, standing.mailbox)

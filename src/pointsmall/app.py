@@ -27,7 +27,6 @@ from tortoise.connection import get_connection
 
 from pointsmall.auth import AuthenticationError, bearer_token
 from pointsmall.config import Settings
-from pointsmall.domain.mall.flash_gate import restate_stock
 from pointsmall.graphiql import STATIC, graphiql_page
 from pointsmall.jobs.audience import segment_restatement
 from pointsmall.jobs.expiry import EXPIRY_SWEEP
@@ -263,10 +262,6 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
             running(opened.redis, opened.guard, scheduled_jobs(opened)),
         ):
             app.state.runtime = opened
-            # The worker this one replaces may have died mid-redeem, its units taken at the
-            # gate and never sold: the gates say what the database says before anyone buys
-            # (the scheduled check runs on one worker a minute, maybe not this one now).
-            await restate_stock(opened.gate)
             settle_collector()
             yield
 

@@ -165,14 +165,21 @@ class RedisGuard:
         except (RedisError, OSError) as error:
             self.failed("recovery", error)
             return
-        for action in self._recoveries:
-            try:
-                await action()
-            except (RedisError, OSError) as error:
-                self.failed("recovery", error)
-                return
-            except Exception:
-                log.exception("recovery after a Redis outage failed")
+        try:
+            for action in self._recoveries:
+                try:
+                    await action()
+                except (RedisError, OSError) as error:
+                    self.failed("recovery", error)
+                    return
+                except Exception:
+                    log.exception("recovery after a Redis outage failed")
+        finally:
+            # Done: the next worker to start repairs again (the one it replaces may have
+            # died mid-redeem since). The lock's timeout only frees it from a worker killed
+            # while repairing.
+            with suppress(RedisError, OSError):
+                await self._redis.delete(RECOVERY_LOCK)
 
     async def close(self) -> None:
         if self._recovering is not None and not self._recovering.done():

@@ -69,3 +69,27 @@ async def test_the_server_runs_the_expiry_sweep_by_itself(
             await asyncio.sleep(0.025)
         expired = await Entry.get(account_id=account.id, kind=EntryKind.EXPIRE)
     assert expired.amount == -50
+
+
+async def test_each_starting_worker_repairs_once_the_last_repair_is_done(redis: Redis) -> None:
+    """Workers repairing Redis from the database (at start, after an outage) take turns;
+    a worker that starts after another finished repairs again: the one it replaces may
+    have died mid-redeem since."""
+    runs: list[int] = []
+    release = asyncio.Event()
+
+    async def rebuild() -> None:
+        runs.append(1)
+        await release.wait()
+
+    first, second, third = (RedisGuard(redis) for _ in range(3))
+    for guard in (first, second, third):
+        guard.on_recovery(rebuild)
+    repairing = asyncio.create_task(first.repair())
+    await asyncio.sleep(0.05)
+    await second.repair()  # while the first repairs: skipped
+    assert runs == [1]
+    release.set()
+    await repairing
+    await third.repair()  # a worker starting later repairs again
+    assert runs == [1, 1]

@@ -243,7 +243,7 @@ def scheduled_jobs(runtime: Runtime) -> list[Job]:
         expiry_warnings(runtime.rules, thresholds),
         MATURED_POINTS,
         gate_check(runtime.gate),
-        segment_restatement(runtime.settings.lifecycle),
+        segment_restatement(runtime.engagement.lifecycle),
     ]
 
 

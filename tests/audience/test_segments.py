@@ -9,13 +9,14 @@ from typing import Any
 import pytest
 
 from pointsmall.clock import MovableClock
+from pointsmall.domain.audience import lifecycle
 from pointsmall.domain.audience.lifecycle import (
     LifecycleRules,
     Purchases,
     restate_all_segments,
     segment_of,
 )
-from pointsmall.models import Segment, SegmentChange
+from pointsmall.models import Account, Segment, SegmentChange
 from tests.api import Api
 from tests.engagement.helpers import REFUND_ORDER, UPSERT, record_order
 
@@ -110,6 +111,28 @@ async def test_time_moves_users_on_through_the_job(api: Api, clock: MovableClock
     assert await restate_all_segments(clock.now(), RULES) == 2
     figures = (await api.data(FIGURES, api.admin()))["segmentFigures"]
     assert {"previous": "DORMANT", "segment": "CHURNED", "users": 2} in figures["moves"]
+
+
+async def test_the_job_leaves_an_account_an_order_moved_meanwhile(
+    api: Api, clock: MovableClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The job reads a batch, then an order commits for one of its users: the order's
+    restatement stands, and the job records no move for that user."""
+    for user in ("racer", "idle"):
+        await api.data(UPSERT, api.service(), input={"userId": user})
+    clock.advance(8 * DAY)  # both past NEW, never bought: due to turn DORMANT
+    read = lifecycle.purchases_of
+
+    async def order_commits_meanwhile(*args: Any) -> dict[int, Purchases]:
+        found = await read(*args)
+        await Account.filter(user_id="racer").update(segment=Segment.ACTIVE)
+        return found
+
+    monkeypatch.setattr(lifecycle, "purchases_of", order_commits_meanwhile)
+    assert await restate_all_segments(clock.now(), RULES) == 1
+    assert (await segment(api, "racer"))["segment"] == "ACTIVE"
+    assert (await segment(api, "idle"))["segment"] == "DORMANT"
+    assert not await SegmentChange.filter(account__user_id="racer").exists()
 
 
 async def test_segment_figures_are_for_admins_and_check_their_period(

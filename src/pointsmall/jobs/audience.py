@@ -13,6 +13,5 @@ def segment_restatement(rules: LifecycleRules) -> Job:
     async def run() -> int:
         return await restate_all_segments(clock.now(), rules)
 
-    # Hourly: a user turns DORMANT within the hour their 90th quiet day ends, and the job
-    # reads every account in batches (a million in a minute or so).
+    # Hourly: a user turns DORMANT within the hour their 90th quiet day ends.
     return Job(name="segments", every=timedelta(hours=1), run=run)

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from tortoise.transactions import in_transaction
 
 from pointsmall import sql
+from pointsmall.domain.ledger.accounts import lock_accounts
 from pointsmall.models import Account, Segment, SegmentChange
 
 BATCH = 5_000
@@ -106,9 +107,10 @@ NO_PURCHASES = Purchases(0, None)
 
 
 async def restate_all_segments(now: datetime, rules: LifecycleRules, batch: int = BATCH) -> int:
-    """Every account's segment as of `now` (the daily job: time moves users on). One
-    read of accounts and one of their orders per batch, one update per segment moved to;
-    each batch its own transaction. Returns how many accounts moved."""
+    """Every account's segment as of `now` (the hourly job: time moves users on). Per
+    batch: one read of accounts and one of their orders, then in one transaction the
+    accounts that move locked (skipping any an order holds: it restates its own), one
+    update per segment moved to and one insert of the changes. Returns how many moved."""
     moved = 0
     after = 0
     while True:
@@ -122,29 +124,31 @@ async def restate_all_segments(now: datetime, rules: LifecycleRules, batch: int 
             return moved
         after = accounts[-1].id
         found = await purchases_of([account.id for account in accounts], now, rules)
-        moves: dict[Segment, dict[int, Segment]] = {}
+        moving: dict[int, tuple[Segment, Segment]] = {}  # id: (from, to)
         for account in accounts:
-            segment = segment_of(
-                registered(account), found.get(account.id, NO_PURCHASES), now, rules
-            )
+            purchases = found.get(account.id, NO_PURCHASES)
+            segment = segment_of(registered(account), purchases, now, rules)
             if segment != account.segment:
-                moves.setdefault(segment, {})[account.id] = account.segment
+                moving[account.id] = (account.segment, segment)
+        if not moving:
+            continue
         async with in_transaction():
-            for segment, previous in moves.items():
-                # Only accounts still where we read them: an order meanwhile restated its own.
+            locked = await lock_accounts(list(moving), skip_locked=True)
+            # Only accounts still where they were read: an order meanwhile restated its own.
+            still = {account.id for account in locked if account.segment == moving[account.id][0]}
+            by_segment: dict[Segment, dict[int, Segment]] = {}
+            for account_id in still:
+                left, segment = moving[account_id]
+                by_segment.setdefault(segment, {})[account_id] = left
+            for segment, previous in by_segment.items():
                 await _move(previous, segment, now)
-                moved += len(previous)
+            moved += len(still)
 
 
 async def _move(previous: dict[int, Segment], segment: Segment, now: datetime) -> None:
-    """Move accounts (id: the segment they are leaving) to `segment`, recording each change."""
-    by_segment: dict[Segment, list[int]] = {}
-    for account_id, left in previous.items():
-        by_segment.setdefault(left, []).append(account_id)
-    for left, account_ids in by_segment.items():
-        await Account.filter(id__in=account_ids, segment=left).update(
-            segment=segment, segment_since=now
-        )
+    """Move accounts (id: the segment they are leaving, as read under their lock) to
+    `segment`, recording each change."""
+    await Account.filter(id__in=list(previous)).update(segment=segment, segment_since=now)
     await SegmentChange.bulk_create(
         [
             SegmentChange(account_id=account_id, previous=left, segment=segment, changed_at=now)

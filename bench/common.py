@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import shutil
 import signal
 import socket
 import statistics
@@ -21,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -112,6 +114,32 @@ async def clear_redis(redis_url: str) -> str:
     finally:
         await redis.aclose()
     return str(info["redis_version"])
+
+
+class Target(NamedTuple):
+    """Where a benchmark runs: its admin database (to create and drop its own), its own
+    database, its Redis, and the server's environment for them."""
+
+    admin_url: str
+    redis_url: str
+    bench_url: str
+    env: dict[str, str]
+
+
+def bench_target(database: str, default_redis_url: str) -> Target:
+    """The target from BENCH_DATABASE_URL and BENCH_REDIS_URL (or the defaults)."""
+    admin_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_ADMIN_URL)
+    redis_url = os.environ.get("BENCH_REDIS_URL", default_redis_url)
+    bench_url = database_url(admin_url, database)
+    return Target(admin_url, redis_url, bench_url, server_environment(bench_url, redis_url))
+
+
+def wrk_missing() -> bool:
+    """Whether wrk is missing (and the user told how to install it)."""
+    if shutil.which("wrk") is not None:
+        return False
+    print("install wrk: apt-get install wrk", file=sys.stderr)
+    return True
 
 
 def server_environment(bench_url: str, redis_url: str) -> dict[str, str]:

@@ -45,7 +45,6 @@ import bisect
 import json
 import os
 import random
-import shutil
 import statistics
 import sys
 import tempfile
@@ -65,25 +64,24 @@ from redis.asyncio import Redis
 
 from common import (
     CLIENTS,
-    DEFAULT_ADMIN_URL,
     WRK_RUNS,
     BenchError,
     Connection,
     Row,
     asyncpg_url,
     base_url,
+    bench_target,
     clear_redis,
-    database_url,
     drop_database,
     format_rows,
     nearest_rank,
     post_request,
     recreate_database,
     server,
-    server_environment,
     tail,
     workers_label,
     write_requests,
+    wrk_missing,
     wrk_row,
     wrk_runs,
 )
@@ -680,14 +678,10 @@ def table(rows: Sequence[Row], postgres: str, redis: str, cores: int, pool: int)
 
 
 def main() -> int:
-    if shutil.which("wrk") is None:
-        print("install wrk: apt-get install wrk", file=sys.stderr)
+    if wrk_missing():
         return 2
     started = time.perf_counter()
-    admin_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_ADMIN_URL)
-    redis_url = os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL)
-    bench_url = database_url(admin_url, BENCH_DATABASE)
-    env = server_environment(bench_url, redis_url)
+    admin_url, redis_url, bench_url, env = bench_target(BENCH_DATABASE, DEFAULT_REDIS_URL)
     settings = Settings.from_env(env)
     zone: ZoneInfo = settings.zone
     cores = os.cpu_count() or 1

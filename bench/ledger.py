@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 import statistics
 import sys
 import tempfile
@@ -40,22 +39,21 @@ import httpx
 
 from common import (
     CLIENTS,
-    DEFAULT_ADMIN_URL,
     WRK_RUNS,
     BenchError,
     Row,
     base_url,
+    bench_target,
     clear_redis,
-    database_url,
     drop_database,
     format_rows,
     nearest_rank,
     read_tokens,
     recreate_database,
     server,
-    server_environment,
     workers_label,
     write_requests,
+    wrk_missing,
     wrk_row,
     wrk_runs,
 )
@@ -311,14 +309,10 @@ def table(rows: Sequence[Row], postgres: str, redis: str, cores: int, pool: int)
 
 
 def main() -> int:
-    if shutil.which("wrk") is None:
-        print("install wrk: apt-get install wrk", file=sys.stderr)
+    if wrk_missing():
         return 2
     started = time.perf_counter()
-    admin_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_ADMIN_URL)
-    redis_url = os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL)
-    bench_url = database_url(admin_url, BENCH_DATABASE)
-    env = server_environment(bench_url, redis_url)
+    admin_url, redis_url, bench_url, env = bench_target(BENCH_DATABASE, DEFAULT_REDIS_URL)
     settings = Settings.from_env(env)
     rules = ledger_rules(settings)
     cores = os.cpu_count() or 1

@@ -40,7 +40,6 @@ import base64
 import json
 import os
 import random
-import shutil
 import statistics
 import subprocess
 import sys
@@ -61,15 +60,14 @@ from redis.asyncio import Redis
 
 from common import (
     CLIENTS,
-    DEFAULT_ADMIN_URL,
     WRK_RUNS,
     BenchError,
     Connection,
     Row,
     asyncpg_url,
     base_url,
+    bench_target,
     clear_redis,
-    database_url,
     drop_database,
     format_rows,
     nearest_rank,
@@ -77,9 +75,9 @@ from common import (
     post_request,
     recreate_database,
     server,
-    server_environment,
     workers_label,
     write_requests,
+    wrk_missing,
     wrk_row,
     wrk_runs,
 )
@@ -624,14 +622,10 @@ def table(rows: Sequence[Row], postgres: str, redis: str, cores: int, pool: int)
 
 
 def main() -> int:
-    if shutil.which("wrk") is None:
-        print("install wrk: apt-get install wrk", file=sys.stderr)
+    if wrk_missing():
         return 2
     started = time.perf_counter()
-    admin_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_ADMIN_URL)
-    redis_url = os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL)
-    bench_url = database_url(admin_url, BENCH_DATABASE)
-    env = server_environment(bench_url, redis_url)
+    admin_url, redis_url, bench_url, env = bench_target(BENCH_DATABASE, DEFAULT_REDIS_URL)
     settings = Settings.from_env(env)
     cores = os.cpu_count() or 1
     worker_counts = (1, 2) if cores >= 2 else (1,)

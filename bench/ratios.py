@@ -80,7 +80,6 @@ import math
 import os
 import re
 import resource
-import shutil
 import signal
 import statistics
 import subprocess
@@ -104,26 +103,25 @@ from redis.asyncio import Redis
 from common import (
     CLIENTS,
     CLOCK_TICKS,
-    DEFAULT_ADMIN_URL,
     WRK_THREADS,
     BenchError,
     WrkRun,
     asyncpg_url,
     base_url,
+    bench_target,
     clear_redis,
     cpu_seconds,
-    database_url,
     drop_database,
     nearest_rank,
     profile_command,
     recreate_database,
     run_wrk,
     server,
-    server_environment,
     serving,
     summarise_profile,
     tail,
     worker_pid,
+    wrk_missing,
 )
 from engagement import (
     LEADERBOARD,
@@ -1219,14 +1217,10 @@ def report(context: Context, postgres: str, redis: str, started: float) -> list[
 
 def main() -> int:
     args = arguments()
-    if shutil.which("wrk") is None:
-        print("install wrk: apt-get install wrk", file=sys.stderr)
+    if wrk_missing():
         return 2
     started = time.perf_counter()
-    admin_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_ADMIN_URL)
-    redis_url = os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL)
-    bench_url = database_url(admin_url, BENCH_DATABASE)
-    env = server_environment(bench_url, redis_url)
+    admin_url, redis_url, bench_url, env = bench_target(BENCH_DATABASE, DEFAULT_REDIS_URL)
     env.pop("RESPONSE_CACHE", None)  # the server's default; the cold phase turns it off
     settings = Settings.from_env(env)
     profile_dir = profile_directory(args.profile)

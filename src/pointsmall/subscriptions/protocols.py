@@ -126,8 +126,9 @@ class StandingGraphQLTransportWSHandler(BaseGraphQLTransportWSHandler[Any, None]
         when an error ended it.
 
         Executed by graphql-core alone: the document was parsed, validated, limited and
-        its rate drawn when the subscription started; strawberry's extensions would
-        cost more than the event (a tenth of a millisecond each, 10,000 in a burst)."""
+        its rate drawn when the subscription started. Through strawberry's extensions
+        too, a burst of 10,000 events took 4.3 s of the server's CPU against 2.9 s
+        (bench/notifications.py --sockets 10000)."""
         operation = waiting.operation
         stream: AsyncIterator[GraphQLExecutionResult] | GraphQLExecutionResult = await await_maybe(
             subscribe(

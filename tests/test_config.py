@@ -15,7 +15,7 @@ from pointsmall.domain.ledger.expiry_policy import (
     RollingExpiry,
     parse_expiry_policy,
 )
-from pointsmall.runtime import engagement_rules
+from pointsmall.runtime import engagement_rules, ledger_rules
 
 RANDOM_SECRET = "5f0c2e9a8b1d47e6a3c9f2b7d4e18a60c3b5e7f9a1d2c4e6"  # openssl rand -hex 24
 
@@ -64,7 +64,7 @@ def test_engagement_rules_follow_the_settings() -> None:
         {
             "CHECK_IN_REWARDS": "5,5,50",
             "FIRST_ORDER_MULTIPLIER": "3",
-            "FIRST_ORDER_WINDOW_DAYS": "14",
+            "TIERS": "Member:0,VIP:1000:200:7",
             "RETURN_WINDOW_DAYS": "30",
             "SEGMENT_DORMANT_DAYS": "60",
             "SEGMENT_ACTIVE_ORDERS": "5",
@@ -74,7 +74,9 @@ def test_engagement_rules_follow_the_settings() -> None:
     assert (rules.lifecycle.dormant_days, rules.lifecycle.active_orders) == (60, 5)
     assert [rules.check_in_reward(day) for day in range(1, 8)] == [5, 5, 50, 5, 5, 50, 5]
     assert rules.first_order_multiplier == 3
-    assert rules.first_order_window == timedelta(days=14)
+    tiers = ledger_rules(settings).tiers
+    assert [(tier.name, tier.threshold, tier.earn_percent, tier.check_in_bonus) for tier in
+            tiers.tiers] == [("Member", 0, 100, 0), ("VIP", 1000, 200, 7)]  # fmt: skip
     assert rules.return_window == timedelta(days=30)
 
 
@@ -92,6 +94,11 @@ def test_engagement_rules_follow_the_settings() -> None:
         ("REVERSAL_GRACE_DAYS", "-1"),
         ("SEGMENT_ACTIVE_ORDERS", "0"),
         ("SEGMENT_DORMANT_DAYS", "400"),  # past SEGMENT_CHURNED_DAYS
+        ("TIERS", "Gold:5000"),  # the first tier starts at 0
+        ("TIERS", "Silver:0,Gold:5000,Platinum:4000"),  # thresholds rise
+        ("TIERS", "Silver:0,Gold:5000:90"),  # an earning percent under 100
+        ("TIERS", "Silver:0,Gold:five"),
+        ("TIER_REVIEW_NOTICE_DAYS", "365"),
     ],
 )
 def test_bad_settings_name_the_variable(name: str, value: str) -> None:

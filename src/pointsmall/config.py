@@ -10,6 +10,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pointsmall.domain.audience.lifecycle import LifecycleRules
+from pointsmall.domain.audience.tier_rules import TierRules, parse_tiers
 from pointsmall.domain.ledger.expiry_policy import ExpiryPolicy, parse_expiry_policy
 
 DEVELOPMENT_JWT_SECRET = "pointsmall-development-secret-do-not-use-in-production"
@@ -95,8 +96,8 @@ class Settings:
     order_points_cap: int = 100_000
     return_window_days: int = 7
     first_order_multiplier: int = 2
-    first_order_window_days: int = 7
     lifecycle: LifecycleRules = field(default_factory=LifecycleRules)
+    tiers: TierRules = field(default_factory=TierRules)
     check_in_rewards: tuple[int, ...] = (10, 10, 10, 10, 10, 10, 20)
     share_reward: int = 10
     share_daily_cap: int = 3
@@ -180,8 +181,8 @@ class Settings:
             order_points_cap=_int(env, "ORDER_POINTS_CAP", 100_000, 1, 1_000_000_000),
             return_window_days=_int(env, "RETURN_WINDOW_DAYS", 7, 0, 365),
             first_order_multiplier=_int(env, "FIRST_ORDER_MULTIPLIER", 2, 1, 10),
-            first_order_window_days=_int(env, "FIRST_ORDER_WINDOW_DAYS", 7, 0, 365),
             lifecycle=_lifecycle(env),
+            tiers=_tiers(env),
             check_in_rewards=_rewards(env),
             share_reward=_int(env, "SHARE_REWARD", 10, 0, 1_000_000),
             share_daily_cap=_int(env, "SHARE_DAILY_CAP", 3, 0, 1_000),
@@ -222,6 +223,18 @@ def _lifecycle(env: Mapping[str, str]) -> LifecycleRules:
             "SEGMENT_ACTIVE_DAYS <= SEGMENT_DORMANT_DAYS < SEGMENT_CHURNED_DAYS, please"
         )
     return rules
+
+
+def _tiers(env: Mapping[str, str]) -> TierRules:
+    value = env.get("TIERS")
+    try:
+        tiers = parse_tiers(value) if value else TierRules().tiers
+    except ValueError as error:
+        raise SettingsError(
+            f"TIERS: {error} (e.g. Silver:0,Gold:5000:125:5,Platinum:20000:150:10)"
+        ) from None
+    notice = _int(env, "TIER_REVIEW_NOTICE_DAYS", 30, 0, 180)
+    return TierRules(tiers, timedelta(days=notice))
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:

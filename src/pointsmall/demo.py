@@ -19,6 +19,7 @@ from functools import partial
 from pointsmall import clock
 from pointsmall.clock import MovableClock
 from pointsmall.domain.actors import Actor
+from pointsmall.domain.audience import audiences
 from pointsmall.domain.audience.lifecycle import restate_all_segments
 from pointsmall.domain.engagement import app_events, checkins, orders, shares, tasks
 from pointsmall.domain.engagement.orders import OrderLine
@@ -259,9 +260,14 @@ TASKS = [
         target_count=3,
         reward_points=150,
         consecutive_days=True,
-        audience_tags=["gamer"],
     ),
 ]
+# Audiences (name, description, rule), and the tasks kept for them
+AUDIENCES = [
+    ("Gamers", "Users the shop tagged gamer.", {"tag": "gamer"}),
+    ("Gold and above", "Members of the Gold tier and above.", {"tierAtLeast": "Gold"}),
+]
+TASK_AUDIENCES = {"Order 3 days in a row": "Gamers"}
 # (sku, category, amount in cents) of what the demo users buy, in turn
 BASKETS = [
     [("headphones-usb", "electronics", 12_900), ("coffee-beans", "groceries", 2_450)],
@@ -344,8 +350,12 @@ async def _users_and_programme(demo: Demo) -> None:
         await _grant(demo, profile.user_id, 500, "welcome", "welcome bonus")
     await orders.set_earning_rate("electronics", 5)
     await orders.set_earning_rate("groceries", 1)
+    made = {}
+    for name, description, rule in AUDIENCES:
+        made[name] = await audiences.create_audience(name, description, rule, demo.rules)
     for task in TASKS:
-        await tasks.create_task(task)
+        audience = made.get(TASK_AUDIENCES.get(task.title, ""))
+        await tasks.create_task(replace(task, audience_id=audience.id if audience else None))
 
 
 async def _add_item(demo: Demo, item: DemoItem) -> None:

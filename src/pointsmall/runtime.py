@@ -47,6 +47,7 @@ def ledger_rules(settings: Settings) -> LedgerRules:
         expiry=settings.points_expiry,
         zone=settings.zone,
         reversal_grace=timedelta(days=settings.reversal_grace_days),
+        tiers=settings.tiers,
     )
 
 
@@ -58,7 +59,6 @@ def engagement_rules(settings: Settings) -> EngagementRules:
         order_points_cap=settings.order_points_cap,
         return_window=timedelta(days=settings.return_window_days),
         first_order_multiplier=settings.first_order_multiplier,
-        first_order_window=timedelta(days=settings.first_order_window_days),
         lifecycle=settings.lifecycle,
         check_in_rewards=settings.check_in_rewards,
         share_reward=settings.share_reward,
@@ -147,7 +147,12 @@ async def announce(
         match event:
             case events.AccountChanged(account_id=account_id):
                 await responses.account_changed(account_id)
-            case events.StockAdded() | events.StockTaken() | events.CatalogueChanged():
+            case (
+                events.StockAdded()
+                | events.StockTaken()
+                | events.CatalogueChanged()
+                | events.AudienceChanged()
+            ):
                 await responses.catalogue_changed()
     match event:
         case events.PointsIssued(account_id=account_id, amount=amount, at=at):

@@ -9,7 +9,7 @@ from tests.engagement.helpers import CHECK_IN, MY_TASKS, RECORD_EVENT, create_ta
 from tests.engagement.test_leaderboards import grant
 
 ADMIN_TASKS = """{ tasks { id title event window status reward claimable nextReward hint
-  audienceTags progress { current target percent } tiers { target reward reached } } }"""
+  audienceId progress { current target percent } tiers { target reward reached } } }"""
 BOARD = """query($first: Int!) { leaderboard(period: WEEKLY, first: $first) {
   entries { rank nickname points } me { rank points } } }"""
 EVENTS = ("ORDER_PAID", "CHECK_IN", "REVIEW", "SHARE")

@@ -18,6 +18,7 @@ from tests.engagement.helpers import (
     points,
     record_order,
 )
+from tests.audience.helpers import create_audience
 from tests.mall.helpers import ADDRESS, CANCEL, FULFILL, create_item, grant, redeem
 
 CLAIM = """mutation($input: ClaimTaskRewardInput!) { claimTaskReward(input: $input) {
@@ -126,6 +127,7 @@ async def test_days_in_a_row(api: Api, clock: MovableClock) -> None:
 
 async def test_audiences_and_minimum_amounts(api: Api, clock: MovableClock) -> None:
     await api.data(UPSERT, api.service(), input={"userId": "mei", "tags": ["mother"]})
+    mothers = await create_audience(api, "Mothers", {"tag": "mother"})
     await create_task(
         api,
         title="For mothers",
@@ -133,7 +135,7 @@ async def test_audiences_and_minimum_amounts(api: Api, clock: MovableClock) -> N
         window="ONCE",
         targetCount=1,
         rewardPoints=10,
-        audienceTags=["mother"],
+        audienceId=mothers,
     )
     await create_task(
         api,

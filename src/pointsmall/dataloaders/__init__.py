@@ -28,7 +28,7 @@ class Loaders:
 
     @classmethod
     def create(cls, runtime: Runtime) -> Loaders:
-        ledger = LedgerLoaders.create()
+        ledger = LedgerLoaders.create(runtime.rules.tiers)
         return cls(
             ledger=ledger,
             mall=MallLoaders.create(),

@@ -9,6 +9,8 @@ from datetime import datetime
 from strawberry.dataloader import DataLoader
 
 from pointsmall import clock
+from pointsmall.domain.audience.tier_rules import TierRules
+from pointsmall.domain.audience.tiers import Standing, standings_of
 from pointsmall.domain.ledger.balances import PointsSummary, live_lots, summarize
 from pointsmall.domain.ledger.history import entries_page
 from pointsmall.models import Account, Entry
@@ -65,13 +67,31 @@ class EntryPages(DataLoader[EntriesPage, list[Entry]]):
         super().__init__(load_fn=_entry_pages)
 
 
+class TierByAccount(DataLoader[int, Standing]):
+    """Each account's tier and what it earned in 12 months (one aggregate for the batch)."""
+
+    def __init__(self, accounts: AccountById, rules: TierRules) -> None:
+        super().__init__(load_fn=self._standings)
+        self.accounts = accounts
+        self.rules = rules
+
+    async def _standings(self, ids: Sequence[int]) -> list[Standing]:
+        rows = await self.accounts.load_many(ids)
+        accounts = [row for row in rows if row is not None]
+        found = await standings_of(accounts, clock.now(), self.rules)
+        return [found[account_id] for account_id in ids]
+
+
 @dataclass
 class LedgerLoaders:
     account: AccountById
     points: PointsByAccount
     entry_pages: EntryPages
+    tier: TierByAccount
 
     @classmethod
-    def create(cls) -> LedgerLoaders:
+    def create(cls, tiers: TierRules) -> LedgerLoaders:
         accounts = AccountById()
-        return cls(accounts, PointsByAccount(accounts), EntryPages())
+        return cls(
+            accounts, PointsByAccount(accounts), EntryPages(), TierByAccount(accounts, tiers)
+        )

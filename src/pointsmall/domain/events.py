@@ -97,6 +97,13 @@ class QuotaReturned:
     quantity: int
 
 
+@dataclass(frozen=True)
+class AudienceChanged:
+    """Ops changed an audience's rule: who sees which items and tasks may have changed."""
+
+    audience_id: int
+
+
 Event = (
     AccountChanged
     | PointsIssued
@@ -106,6 +113,7 @@ Event = (
     | StockTaken
     | QuotaReturned
     | CatalogueChanged
+    | AudienceChanged
 )
 Listener = Callable[[Event], Awaitable[None]]
 _listeners: list[Listener] = []

@@ -1,6 +1,6 @@
 """Tortoise models, one module per domain. The app label is `pointsmall`."""
 
-from pointsmall.models.audience import Segment, SegmentChange
+from pointsmall.models.audience import Audience, Dimension, Gift, RfmSegment, Segment, SegmentChange
 from pointsmall.models.engagement import (
     AppEvent,
     CheckIn,
@@ -46,12 +46,15 @@ __all__ = [
     "Account",
     "Allocation",
     "AppEvent",
+    "Audience",
     "CheckIn",
     "Counterparty",
     "CouponCode",
+    "Dimension",
     "EarningRate",
     "Entry",
     "EntryKind",
+    "Gift",
     "Hold",
     "HoldStatus",
     "Item",
@@ -68,6 +71,7 @@ __all__ = [
     "RedemptionChange",
     "RedemptionStatus",
     "Restock",
+    "RfmSegment",
     "SaleRecurrence",
     "Segment",
     "SegmentChange",

@@ -9,6 +9,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 if TYPE_CHECKING:
+    from pointsmall.models.audience import Audience
     from pointsmall.models.ledger import Account, Entry
 
 
@@ -158,7 +159,10 @@ class Task(Model):
     min_order_amount = fields.BigIntField(null=True)
     tiers: fields.Field[list[TierData]] = fields.JSONField()  # by target, ascending
     auto_claim = fields.BooleanField(default=True)
-    audience_tags: fields.Field[list[str]] = fields.JSONField(default=list)
+    audience: fields.ForeignKeyNullableRelation[Audience] = fields.ForeignKeyField(
+        "pointsmall.Audience", related_name="tasks", null=True, on_delete=fields.RESTRICT
+    )
+    audience_id: int | None  # only its members see it and make progress on it
     state = fields.CharEnumField(TaskState, max_length=16, default=TaskState.ACTIVE)
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()

@@ -16,7 +16,7 @@ import enum
 from tortoise import fields
 from tortoise.models import Model
 
-from pointsmall.models.audience import Segment
+from pointsmall.models.audience import RfmSegment, Segment
 
 
 class Account(Model):
@@ -41,6 +41,16 @@ class Account(Model):
     debt = fields.BigIntField(default=0, db_default=0)  # points a refund could not take back
     segment = fields.CharEnumField(Segment, max_length=16, default=Segment.NEW, db_default="NEW")
     segment_since = fields.DatetimeField(null=True)  # null: since the account opened
+    tier_level = fields.SmallIntField(default=0, db_default=0)
+    tier_since = fields.DatetimeField(null=True)
+    tier_review_at = fields.DatetimeField(null=True)  # the yearly review; null on the first tier
+    rfm_recency = fields.SmallIntField(null=True)  # 1-5; null: no paid order in 365 days
+    rfm_frequency = fields.SmallIntField(null=True)
+    rfm_monetary = fields.SmallIntField(null=True)
+    rfm_segment = fields.CharEnumField(RfmSegment, max_length=16, null=True)
+    birth_month = fields.SmallIntField(null=True)
+    birth_day = fields.SmallIntField(null=True)
+    attributes: fields.Field[dict[str, str]] = fields.JSONField(default=dict)
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
 

@@ -9,6 +9,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 if TYPE_CHECKING:
+    from pointsmall.models.audience import Audience
     from pointsmall.models.ledger import Account, Entry, Hold
 
 
@@ -95,6 +96,10 @@ class Item(Model):
     image_urls: fields.Field[list[str]] = fields.JSONField(default=list)
     category = fields.CharField(max_length=64)
     tags: fields.Field[list[str]] = fields.JSONField(default=list)
+    audience: fields.ForeignKeyNullableRelation[Audience] = fields.ForeignKeyField(
+        "pointsmall.Audience", related_name="items", null=True, on_delete=fields.RESTRICT
+    )
+    audience_id: int | None  # only its members see it and may redeem it
     price_points = fields.BigIntField()
     price_cash_amount = fields.BigIntField(null=True)  # minor units
     price_cash_currency = fields.CharField(max_length=3, null=True)

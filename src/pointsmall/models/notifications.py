@@ -17,6 +17,9 @@ class NotificationKind(enum.StrEnum):
     POINTS_EXPIRING_SOON = "POINTS_EXPIRING_SOON"
     REDEMPTION_UPDATED = "REDEMPTION_UPDATED"
     TASK_COMPLETED = "TASK_COMPLETED"
+    TIER_CHANGED = "TIER_CHANGED"
+    TIER_REVIEW = "TIER_REVIEW"
+    GIFT_RECEIVED = "GIFT_RECEIVED"
 
 
 class PointsEarnedPayload(TypedDict):
@@ -43,7 +46,35 @@ class TaskReachedPayload(TypedDict):
     reward: int
 
 
-NoticePayload = PointsEarnedPayload | ExpiryWarningPayload | RedemptionPayload | TaskReachedPayload
+class TierChangedPayload(TypedDict):
+    previous: str
+    tier: str
+    up: bool
+
+
+class TierReviewPayload(TypedDict):
+    tier: str
+    points_to_keep: int
+    review_at: str  # ISO-8601
+
+
+class GiftPayload(TypedDict):
+    occasion: str
+    points: int
+    expires_at: str | None  # ISO-8601
+    coupon_code: str | None
+    message: str
+
+
+NoticePayload = (
+    PointsEarnedPayload
+    | ExpiryWarningPayload
+    | RedemptionPayload
+    | TaskReachedPayload
+    | TierChangedPayload
+    | TierReviewPayload
+    | GiftPayload
+)
 
 
 class Notification(Model):

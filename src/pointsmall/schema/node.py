@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import strawberry
 from strawberry.relay import GlobalID, GlobalIDValueError
 
 from pointsmall.domain.errors import NotFound
@@ -28,3 +29,13 @@ def parse_global_id(value: str, field: str, expected_type: str | None = None) ->
 def id_of(value: str, field: str, type_name: str) -> int:
     """The database id inside a global ID of `type_name`; NOT_FOUND (naming `field`) else."""
     return parse_global_id(str(value), field, type_name)[1]
+
+
+def global_id(type_name: str, key: int | None) -> strawberry.ID | None:
+    """The global ID of a referenced object (None stays None)."""
+    return None if key is None else strawberry.ID(str(GlobalID(type_name, str(key))))
+
+
+def optional_id_of(value: str | None, field: str, type_name: str) -> int | None:
+    """`id_of`, where null means none."""
+    return None if value is None else id_of(value, field, type_name)

@@ -10,6 +10,7 @@ from strawberry import relay
 from strawberry.schema.config import StrawberryConfig
 
 from pointsmall.resolvers import node as node_fields
+from pointsmall.resolvers.audience import audiences as audience_fields
 from pointsmall.resolvers.audience import segments as segment_fields
 from pointsmall.resolvers.engagement import checkins as check_in_fields
 from pointsmall.resolvers.engagement import leaderboards as leaderboard_fields
@@ -22,6 +23,12 @@ from pointsmall.resolvers.mall import cards as card_fields
 from pointsmall.resolvers.mall import items as item_fields
 from pointsmall.resolvers.mall import redemptions as redemption_fields
 from pointsmall.resolvers.notifications import inbox as inbox_fields
+from pointsmall.schema.audience.audiences import (
+    Audience,
+    AudiencePreview,
+    CreateAudiencePayload,
+    UpdateAudiencePayload,
+)
 from pointsmall.schema.audience.segments import SegmentFigures
 from pointsmall.schema.engagement.checkins import CheckInPayload
 from pointsmall.schema.engagement.leaderboards import Leaderboard
@@ -82,11 +89,14 @@ from pointsmall.schema.mall.redemptions import (
     ReviewRedemptionPayload,
 )
 from pointsmall.schema.notifications.inbox import (
+    GiftReceived,
     MarkNotificationsReadPayload,
     PointsEarned,
     PointsExpiringSoon,
     RedemptionUpdated,
     TaskCompleted,
+    TierChanged,
+    TierReviewSoon,
 )
 from pointsmall.schema.rate_limits import RateLimiting
 
@@ -132,7 +142,15 @@ class Query:
     )
     segment_figures: SegmentFigures = strawberry.field(
         resolver=segment_fields.segment_figures,
-        description="Users per lifecycle segment, and who moved between them (admin).",
+        description="Users per lifecycle segment, RFM segment and tier, and who moved "
+        "between them (admin).",
+    )
+    audiences: list[Audience] = strawberry.field(
+        resolver=audience_fields.audiences, description="Every audience, by name (admin)."
+    )
+    audience_preview: AudiencePreview = strawberry.field(
+        resolver=audience_fields.audience_preview,
+        description="How many users a rule holds for now, and a sample (admin).",
     )
 
 
@@ -208,6 +226,14 @@ class Mutation:
         resolver=order_fields.record_event,
         description="A behaviour event that counts towards tasks (service).",
     )
+    create_audience: CreateAudiencePayload = strawberry.mutation(
+        resolver=audience_fields.create_audience,
+        description="Name a group of users by a rule (admin).",
+    )
+    update_audience: UpdateAudiencePayload = strawberry.mutation(
+        resolver=audience_fields.update_audience,
+        description="Change an audience's name, description or rule (admin).",
+    )
     create_task: CreateTaskPayload = strawberry.mutation(
         resolver=task_fields.create_task, description="Add a task (admin)."
     )
@@ -267,12 +293,16 @@ schema = PointsmallSchema(
         Account,
         LedgerEntry,
         Item,
+        Audience,
         Redemption,
         Task,
         PointsEarned,
         PointsExpiringSoon,
         RedemptionUpdated,
         TaskCompleted,
+        TierChanged,
+        TierReviewSoon,
+        GiftReceived,
     ],
     extensions=[
         ErrorPolicy,

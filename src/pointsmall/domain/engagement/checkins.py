@@ -58,7 +58,7 @@ async def check_in(
             if today in recent:
                 raise AlreadyCheckedIn("already checked in today: come back tomorrow")
             streak = recent.get(today - timedelta(days=1), 0) + 1
-            reward = rules.check_in_reward(streak)
+            reward = reward_for(account, streak, ledger_rules, rules)
             done = await CheckIn.create(
                 account_id=account_id,
                 local_date=today,
@@ -106,11 +106,23 @@ async def status(
     }
     if today in recent:
         streak = recent[today].streak
-        return CheckInStatus(True, streak, recent[today].reward, rules.check_in_reward(streak + 1))
+        return CheckInStatus(
+            True, streak, recent[today].reward, reward_for(account, streak + 1, ledger_rules, rules)
+        )
     alive = recent[today - timedelta(days=1)].streak if today - timedelta(days=1) in recent else 0
     return CheckInStatus(
-        False, alive, rules.check_in_reward(alive + 1), rules.check_in_reward(alive + 2)
+        False,
+        alive,
+        reward_for(account, alive + 1, ledger_rules, rules),
+        reward_for(account, alive + 2, ledger_rules, rules),
     )
+
+
+def reward_for(
+    account: Account, streak: int, ledger_rules: LedgerRules, rules: EngagementRules
+) -> int:
+    """The schedule's reward for a streak's day, plus the user's tier's check-in bonus."""
+    return rules.check_in_reward(streak) + ledger_rules.tiers.at(account.tier_level).check_in_bonus
 
 
 @dataclass(frozen=True)

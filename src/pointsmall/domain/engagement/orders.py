@@ -1,11 +1,13 @@
 """Points from the shop's paid orders, and taking them back when orders are refunded.
 
 Points per line: `floor(amount x rate x points_per_unit / 100)` with the amount in minor
-units (cents) and the rate of the line's category (default rate otherwise); rounded down
-per line. A user's first paid order within the first-order window after registering earns
-`first_order_multiplier` times that. The order's total is capped (`order_points_cap`); a
-capped order's lines are scaled down so refunds stay exact. The points are pending for
-the return window (`available_at = paid_at + return window`), with no job needed.
+units (cents) and the rate of the line's category (default rate otherwise). A NEW user's
+first order (one the shop told us of a registration for, see `lifecycle`) earns
+`first_order_multiplier` times that, and the user's member tier its earning percent: the
+two multiply, `floor(points x first x percent / 100)` per line (a Gold NEW user's first
+order: x2 x1.25 = x2.5). The order's total is capped (`order_points_cap`); a capped
+order's lines are scaled down so refunds stay exact. The points are pending for the
+return window (`available_at = paid_at + return window`).
 
 An order is recorded once: replaying its id changes nothing and returns the same order.
 A refund (once per refund id) takes back the points of the refunded part of each line:
@@ -36,7 +38,7 @@ from pointsmall.domain.ledger.accounts import user_id as checked_user_id
 from pointsmall.domain.ledger.entries import LedgerRequest, fingerprint
 from pointsmall.domain.ledger.rules import LedgerRules
 from pointsmall.domain.replay import first_wins, same_request
-from pointsmall.models import Allocation, EarningRate, Order, OrderRefund, TaskEvent
+from pointsmall.models import Allocation, EarningRate, Order, OrderRefund, Segment, TaskEvent
 from pointsmall.models.engagement import OrderLineData, RefundLineData
 
 MAX_LINES = 200
@@ -151,17 +153,25 @@ async def record_order(
     async def record() -> Order:
         async with events.atomic():
             locked = await lock_account(account.id)  # one user's orders in turn: one first
-            first = not await Order.filter(account_id=account.id).exists()
+            # A NEW user's first order: registered (as the shop told us: an account merely
+            # opened by the order is no sign-up) within the NEW days when it was paid.
             bonus = (
-                first
-                and account.registered_at is not None
-                and paid <= account.registered_at + rules.first_order_window
+                locked.registered_at is not None
+                and not await Order.filter(account_id=account.id).exists()
+                and lifecycle.segment_of(
+                    locked.registered_at, lifecycle.NO_PURCHASES, paid, rules.lifecycle
+                )
+                == Segment.NEW
             )
             rates = await rates_for({line["category"] for line in checked}, rules)
             multiplier = rules.first_order_multiplier if bonus else 1
+            tier = ledger_rules.tiers.at(locked.tier_level)  # the tier before this order
             points = _capped(
                 [
-                    line_points(line["amount"], rates[line["category"]], rules) * multiplier
+                    line_points(line["amount"], rates[line["category"]], rules)
+                    * multiplier
+                    * tier.earn_percent
+                    // 100
                     for line in checked
                 ],
                 rules.order_points_cap,

@@ -16,7 +16,6 @@ class EngagementRules:
     order_points_cap: int = 100_000
     return_window: timedelta = timedelta(days=7)
     first_order_multiplier: int = 2
-    first_order_window: timedelta = timedelta(days=7)
     check_in_rewards: tuple[int, ...] = (10, 10, 10, 10, 10, 10, 20)
     share_reward: int = 10
     share_daily_cap: int = 3

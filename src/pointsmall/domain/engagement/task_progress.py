@@ -19,6 +19,7 @@ from pointsmall.domain import events
 from pointsmall.domain.actors import SYSTEM, Actor
 from pointsmall.domain.engagement.tasks import (
     Tier,
+    audiences_of,
     for_audience,
     get_task,
     is_open,
@@ -64,8 +65,9 @@ async def record_progress(
     now = clock.now()
     candidates = await Task.filter(state=TaskState.ACTIVE, event=event)
     zone = zone_of(account, rules.zone)
+    members = await audiences_of(account, candidates, now, rules)
     for task in candidates:
-        if not is_open(task, at) or not for_audience(task, account):
+        if not is_open(task, at) or not for_audience(task, members):
             continue
         if event == TaskEvent.CUSTOM and task.custom_event != (custom or "").upper():
             continue
@@ -239,7 +241,7 @@ async def claim(
         if earlier is not None:
             return int(earlier.amount)
         task = await get_task(task_id)
-        if not for_audience(task, account):
+        if not for_audience(task, await audiences_of(account, [task], clock.now(), rules)):
             raise NotFound("no such task", field="taskId")
         if task.state == TaskState.ARCHIVED:
             raise InvalidState("this task was withdrawn")

@@ -8,7 +8,14 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from pointsmall import clock
-from pointsmall.domain.engagement.tasks import Tier, for_audience, period_of, reached, tiers_of
+from pointsmall.domain.engagement.tasks import (
+    Tier,
+    audiences_of,
+    for_audience,
+    period_of,
+    reached,
+    tiers_of,
+)
 from pointsmall.domain.ledger.accounts import zone_of
 from pointsmall.domain.ledger.rules import LedgerRules
 from pointsmall.models import Account, Task, TaskEvent, TaskProgress, TaskState, TaskWindow
@@ -130,14 +137,17 @@ def ops_view(task: Task) -> TaskView:
 
 
 async def tasks_for(account: Account, rules: LedgerRules) -> list[TaskView]:
-    """The user's open tasks (and ended ones with something left to claim), in two queries."""
+    """The user's open tasks (and ended ones with something left to claim), in two queries
+    (two more when some task is kept for an audience)."""
     now = clock.now()
     zone = zone_of(account, rules.zone)
-    tasks = [
+    started = [
         task
         for task in await Task.filter(state=TaskState.ACTIVE).order_by("id")
-        if for_audience(task, account) and (task.starts_at is None or task.starts_at <= now)
+        if task.starts_at is None or task.starts_at <= now
     ]
+    members = await audiences_of(account, started, now, rules)
+    tasks = [task for task in started if for_audience(task, members)]
     rows = await TaskProgress.filter(account_id=account.id, task_id__in=[t.id for t in tasks])
     by_key = {(row.task_id, row.period): row for row in rows}
     views = [

@@ -20,7 +20,9 @@ from zoneinfo import ZoneInfo
 
 from pointsmall import clock
 from pointsmall.domain import events, validation
+from pointsmall.domain.audience.audiences import existing_audience, memberships
 from pointsmall.domain.errors import InvalidState, InvalidValue, NotFound
+from pointsmall.domain.ledger.rules import LedgerRules
 from pointsmall.models import (
     Account,
     Task,
@@ -54,7 +56,7 @@ class TaskFields:
     consecutive_days: bool = False
     min_order_amount: int | None = None
     auto_claim: bool = True
-    audience_tags: list[str] | None = None
+    audience_id: int | None = None  # only its members see the task and make progress
 
 
 def _checked(task: TaskFields) -> dict[str, Any]:
@@ -109,12 +111,13 @@ def _checked(task: TaskFields) -> dict[str, Any]:
         "min_order_amount": task.min_order_amount,
         "tiers": [{"target": tier.target, "reward": tier.reward} for tier in tiers],
         "auto_claim": task.auto_claim,
-        "audience_tags": validation.tags(task.audience_tags or [], "audienceTags"),
+        "audience_id": task.audience_id,
     }
 
 
 async def create_task(task: TaskFields) -> Task:
     values = _checked(task)
+    await existing_audience(values["audience_id"])
     now = clock.now()
     return await Task.create(**values, state=TaskState.ACTIVE, created_at=now, updated_at=now)
 
@@ -132,7 +135,7 @@ def fields_of(task: Task) -> TaskFields:
         consecutive_days=task.consecutive_days,
         min_order_amount=task.min_order_amount,
         auto_claim=task.auto_claim,
-        audience_tags=list(task.audience_tags),
+        audience_id=task.audience_id,
     )
 
 
@@ -158,6 +161,7 @@ async def update_task(task_id: int, changes: dict[str, Any]) -> Task:
             merged.reward_points = changes.get("reward_points", last.reward)
             merged.tiers = None
         values = _checked(merged)
+        await existing_audience(values["audience_id"])
         await Task.filter(id=task_id).update(**values, updated_at=clock.now())
         return await get_task(task_id)
 
@@ -185,8 +189,16 @@ def is_open(task: Task, now: datetime) -> bool:
     )
 
 
-def for_audience(task: Task, account: Account) -> bool:
-    return not task.audience_tags or bool(set(task.audience_tags) & set(account.tags))
+async def audiences_of(
+    account: Account, tasks: list[Task], now: datetime, rules: LedgerRules
+) -> set[int]:
+    """Which of the tasks' audiences the user belongs to (at most two statements)."""
+    wanted = {task.audience_id for task in tasks if task.audience_id is not None}
+    return await memberships(account, wanted, now, rules)
+
+
+def for_audience(task: Task, members: set[int]) -> bool:
+    return task.audience_id is None or task.audience_id in members
 
 
 def period_of(task: Task, now: datetime, zone: ZoneInfo) -> str:

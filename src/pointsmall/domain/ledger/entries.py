@@ -33,6 +33,7 @@ from tortoise.expressions import F
 from pointsmall import clock
 from pointsmall.domain import events, validation
 from pointsmall.domain.actors import Actor
+from pointsmall.domain.audience import tiers
 from pointsmall.domain.errors import (
     AccountFrozen,
     IdempotencyConflict,
@@ -353,6 +354,7 @@ async def earn(
         )
         if account.debt > 0:
             await _repay(account, request, lot, now)
+        await tiers.upgrade(account, now, rules.tiers)
         if matures <= now:  # pending points are announced when they mature (a job)
             summary = await points_of(account.id, now)
             await inbox.notify(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from pointsmall.domain.audience.tier_rules import TierRules
 from pointsmall.domain.ledger.expiry_policy import ExpiryPolicy, RollingExpiry
 
 
@@ -15,6 +16,7 @@ class LedgerRules:
     zone: ZoneInfo = ZoneInfo("UTC")
     # Points a reversal gives back after their own lot expired stay spendable this long.
     reversal_grace: timedelta = timedelta(days=30)
+    tiers: TierRules = field(default_factory=TierRules)  # earning moves a user up at once
 
     def expires_at(self, available_at: datetime) -> datetime:
         """Expiry counts from when points become spendable, so pending never eats into it."""

@@ -15,10 +15,13 @@ from typing import ClassVar, cast
 from pointsmall.models import NotificationKind, RedemptionStatus
 from pointsmall.models.notifications import (
     ExpiryWarningPayload,
+    GiftPayload,
     NoticePayload,
     PointsEarnedPayload,
     RedemptionPayload,
     TaskReachedPayload,
+    TierChangedPayload,
+    TierReviewPayload,
 )
 
 
@@ -62,7 +65,47 @@ class TaskReachedNotice:
     reward: int
 
 
-Notice = PointsEarnedNotice | ExpiryWarning | RedemptionNotice | TaskReachedNotice
+@dataclass(frozen=True)
+class TierChangedNotice:
+    """The user's member tier changed: up as soon as earned, down at a yearly review."""
+
+    kind: ClassVar[NotificationKind] = NotificationKind.TIER_CHANGED
+    previous: str
+    tier: str
+    up: bool
+
+
+@dataclass(frozen=True)
+class TierReviewNotice:
+    """The yearly review is near and, as things stand, the user would move down."""
+
+    kind: ClassVar[NotificationKind] = NotificationKind.TIER_REVIEW
+    tier: str
+    points_to_keep: int
+    review_at: datetime
+
+
+@dataclass(frozen=True)
+class GiftReceivedNotice:
+    """A lifecycle gift came: a welcome, a wake-up, a birthday."""
+
+    kind: ClassVar[NotificationKind] = NotificationKind.GIFT_RECEIVED
+    occasion: str  # welcome, wake-up, birthday
+    points: int
+    expires_at: datetime | None
+    coupon_code: str | None
+    message: str
+
+
+Notice = (
+    PointsEarnedNotice
+    | ExpiryWarning
+    | RedemptionNotice
+    | TaskReachedNotice
+    | TierChangedNotice
+    | TierReviewNotice
+    | GiftReceivedNotice
+)
 
 
 def payload_of(notice: Notice) -> NoticePayload:
@@ -87,6 +130,22 @@ def payload_of(notice: Notice) -> NoticePayload:
             return TaskReachedPayload(
                 task_id=notice.task_id, title=notice.title, reward=notice.reward
             )
+        case TierChangedNotice():
+            return TierChangedPayload(previous=notice.previous, tier=notice.tier, up=notice.up)
+        case TierReviewNotice():
+            return TierReviewPayload(
+                tier=notice.tier,
+                points_to_keep=notice.points_to_keep,
+                review_at=notice.review_at.isoformat(),
+            )
+        case GiftReceivedNotice():
+            return GiftPayload(
+                occasion=notice.occasion,
+                points=notice.points,
+                expires_at=notice.expires_at.isoformat() if notice.expires_at else None,
+                coupon_code=notice.coupon_code,
+                message=notice.message,
+            )
 
 
 def notice_of(kind: NotificationKind | str, payload: NoticePayload) -> Notice:
@@ -110,3 +169,25 @@ def notice_of(kind: NotificationKind | str, payload: NoticePayload) -> Notice:
         case NotificationKind.TASK_COMPLETED:
             reached = cast(TaskReachedPayload, payload)
             return TaskReachedNotice(reached["task_id"], reached["title"], reached["reward"])
+        case NotificationKind.TIER_CHANGED:
+            changed_tier = cast(TierChangedPayload, payload)
+            return TierChangedNotice(
+                changed_tier["previous"], changed_tier["tier"], changed_tier["up"]
+            )
+        case NotificationKind.TIER_REVIEW:
+            review = cast(TierReviewPayload, payload)
+            return TierReviewNotice(
+                review["tier"],
+                review["points_to_keep"],
+                datetime.fromisoformat(review["review_at"]),
+            )
+        case NotificationKind.GIFT_RECEIVED:
+            gift = cast(GiftPayload, payload)
+            expires = gift["expires_at"]
+            return GiftReceivedNotice(
+                gift["occasion"],
+                gift["points"],
+                datetime.fromisoformat(expires) if expires else None,
+                gift["coupon_code"],
+                gift["message"],
+            )

@@ -27,10 +27,10 @@ from pointsmall.schema.engagement.tasks import (
     UpdateTaskInput,
     UpdateTaskPayload,
 )
-from pointsmall.schema.node import id_of
+from pointsmall.schema.node import id_of, optional_id_of
 
 CHANGEABLE = ("title", "description", "target_count", "reward_points", "starts_at", "ends_at",
-              "min_order_amount", "auto_claim", "audience_tags")  # fmt: skip
+              "min_order_amount", "auto_claim")  # fmt: skip
 
 
 def _task_id(value: strawberry.ID) -> int:
@@ -64,7 +64,7 @@ async def create_task(info: Info, input: CreateTaskInput) -> CreateTaskPayload:
                 consecutive_days=input.consecutive_days,
                 min_order_amount=input.min_order_amount,
                 auto_claim=input.auto_claim,
-                audience_tags=input.audience_tags,
+                audience_id=optional_id_of(input.audience_id, "audienceId", "Audience"),
             )
         )
         return CreateTaskPayload(task=for_ops(task))
@@ -83,6 +83,8 @@ async def update_task(info: Info, input: UpdateTaskInput) -> UpdateTaskPayload:
         }
         if input.tiers is not strawberry.UNSET:
             changes["tiers"] = _tiers(input.tiers)
+        if input.audience_id is not strawberry.UNSET:
+            changes["audience_id"] = optional_id_of(input.audience_id, "audienceId", "Audience")
         for required in ("title", "auto_claim"):
             if required in changes and changes[required] is None:
                 raise InvalidValue(f"{required} cannot be null", field=required)

@@ -13,6 +13,7 @@ from strawberry import relay
 from pointsmall.domain.engagement.task_views import TaskView
 from pointsmall.models import TaskEvent, TaskWindow
 from pointsmall.schema.errors import UserError
+from pointsmall.schema.node import global_id
 
 strawberry.enum(TaskEvent, description="What a task counts.")
 strawberry.enum(TaskWindow, description="The period a task's progress counts in.")
@@ -53,7 +54,9 @@ class Task(relay.Node):
     starts_at: datetime | None
     ends_at: datetime | None
     auto_claim: bool
-    audience_tags: list[str]
+    audience_id: strawberry.ID | None = strawberry.field(
+        description="The audience the task is kept for (null: everyone)."
+    )
     reward: int = strawberry.field(
         description="Points of the next tier (or the last one).",
         deprecation_reason="Ambiguous once a tier is reached: use claimable or nextReward.",
@@ -84,7 +87,7 @@ class Task(relay.Node):
             starts_at=task.starts_at,
             ends_at=task.ends_at,
             auto_claim=task.auto_claim,
-            audience_tags=list(task.audience_tags),
+            audience_id=global_id("Audience", task.audience_id),
             reward=view.shown_reward,
             claimable=view.claimable,
             next_reward=view.next_tier.reward if view.next_tier else None,
@@ -123,7 +126,9 @@ class CreateTaskInput:
     )
     min_order_amount: int | None = None
     auto_claim: bool = True
-    audience_tags: list[str] | None = None
+    audience_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Keep the task for an audience's members."
+    )
 
 
 @strawberry.input(description="Change a task: fields left out stay as they are.")
@@ -138,7 +143,9 @@ class UpdateTaskInput:
     ends_at: datetime | None = strawberry.UNSET
     min_order_amount: int | None = strawberry.UNSET
     auto_claim: bool | None = strawberry.UNSET
-    audience_tags: list[str] | None = strawberry.UNSET
+    audience_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="null: for everyone."
+    )
 
 
 @strawberry.input

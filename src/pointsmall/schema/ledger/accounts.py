@@ -15,6 +15,7 @@ from pointsmall.dataloaders.notifications import InboxPage
 from pointsmall.domain.ledger.balances import ExpiringPoints as ExpiringPointsModel
 from pointsmall.domain.ledger.balances import PointsSummary
 from pointsmall.schema.audience.segments import Segment
+from pointsmall.schema.audience.tiers import MemberTier, Rfm
 from pointsmall.schema.context import Info
 from pointsmall.schema.engagement.checkins import CheckInCard
 from pointsmall.schema.engagement.leaderboards import Achievement
@@ -105,6 +106,9 @@ class Account(relay.Node):
     segment_since: datetime | None = strawberry.field(
         description="When the user entered the segment (null: since the account opened)."
     )
+    rfm: Rfm | None = strawberry.field(
+        description="RFM scores and segment, recomputed nightly (null: no paid order in a year)."
+    )
 
     @classmethod
     def from_model(cls, account: AccountModel, default_timezone: str) -> Self:
@@ -118,7 +122,19 @@ class Account(relay.Node):
             frozen=account.frozen,
             segment=account.segment,
             segment_since=account.segment_since,
+            rfm=Rfm(
+                recency=account.rfm_recency,
+                frequency=account.rfm_frequency or 0,
+                monetary=account.rfm_monetary or 0,
+                segment=account.rfm_segment,
+            )
+            if account.rfm_segment is not None and account.rfm_recency is not None
+            else None,
         )
+
+    @strawberry.field(description="The member tier, its progress and benefits.")
+    async def tier(self, info: Info) -> MemberTier:
+        return MemberTier.of(await info.context.loaders.ledger.tier.load(self.id))
 
     @strawberry.field
     async def points(self, info: Info) -> Points:

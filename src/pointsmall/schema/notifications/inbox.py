@@ -12,10 +12,13 @@ from strawberry import relay
 from pointsmall.domain.errors import NotFound
 from pointsmall.domain.notifications.notices import (
     ExpiryWarning,
+    GiftReceivedNotice,
     Notice,
     PointsEarnedNotice,
     RedemptionNotice,
     TaskReachedNotice,
+    TierChangedNotice,
+    TierReviewNotice,
     notice_of,
 )
 from pointsmall.models import RedemptionStatus
@@ -76,6 +79,35 @@ class Notification(relay.Node):
                     reward=notice.reward,
                     _task_id=notice.task_id,
                 )
+            case TierChangedNotice():
+                return TierChanged(
+                    id=notification_id,
+                    created_at=created_at,
+                    read=read,
+                    previous=notice.previous,
+                    tier=notice.tier,
+                    up=notice.up,
+                )
+            case TierReviewNotice():
+                return TierReviewSoon(
+                    id=notification_id,
+                    created_at=created_at,
+                    read=read,
+                    tier=notice.tier,
+                    points_to_keep=notice.points_to_keep,
+                    review_at=notice.review_at,
+                )
+            case GiftReceivedNotice():
+                return GiftReceived(
+                    id=notification_id,
+                    created_at=created_at,
+                    read=read,
+                    occasion=notice.occasion,
+                    points=notice.points,
+                    expires_at=notice.expires_at,
+                    coupon_code=notice.coupon_code,
+                    message=notice.message,
+                )
 
     @staticmethod
     def from_model(stored: NotificationModel) -> Notification:
@@ -131,7 +163,40 @@ class TaskCompleted(Notification):
         return Task.from_view(seen) if seen else None
 
 
-NOTIFICATION_TYPES = ("PointsEarned", "PointsExpiringSoon", "RedemptionUpdated", "TaskCompleted")
+@strawberry.type(description="The user's member tier changed.")
+class TierChanged(Notification):
+    previous: str = strawberry.field(description="The tier's name before.")
+    tier: str = strawberry.field(description="The tier's name now.")
+    up: bool = strawberry.field(description="Up (earned at once) or down (a yearly review).")
+
+
+@strawberry.type(
+    description="The yearly tier review is near and, as things stand, the tier would drop."
+)
+class TierReviewSoon(Notification):
+    tier: str
+    points_to_keep: int = strawberry.field(description="Points to earn by then to keep it.")
+    review_at: datetime
+
+
+@strawberry.type(description="A gift came: a welcome, a wake-up, a birthday.")
+class GiftReceived(Notification):
+    occasion: str = strawberry.field(description="welcome, wake-up or birthday.")
+    points: int
+    expires_at: datetime | None = strawberry.field(description="When the gift's points expire.")
+    coupon_code: str | None = strawberry.field(description="A partner coupon, if one came.")
+    message: str
+
+
+NOTIFICATION_TYPES = (
+    "PointsEarned",
+    "PointsExpiringSoon",
+    "RedemptionUpdated",
+    "TaskCompleted",
+    "TierChanged",
+    "TierReviewSoon",
+    "GiftReceived",
+)
 NotificationConnection = relay.Connection[Notification]
 
 

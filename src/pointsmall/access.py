@@ -8,7 +8,8 @@ rules, all here:
   achievement are for the user and for admins. Its inbox is for the user alone: what it
   tells is in the history, redemptions and points that admins see.
 - An entry's audit trail and a redemption's status history are for admins.
-- Items are for everyone, drafts for admins only. A redemption is its user's, and any
+- Items are for everyone, drafts for admins only, items kept for an audience for its
+  members (and admins). A redemption is its user's, and any
   admin's. Tasks are their audience's (admins see all).
 - Anything out of reach is NOT_FOUND, the same answer as a malformed or unknown id.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 from pointsmall.auth import Principal, Role
 from pointsmall.domain.ledger.accounts import open_account
+from pointsmall.domain.mall.cards import shown_to
 from pointsmall.models import Account, Item, ItemStatus, Redemption
 from pointsmall.schema.context import Info
 from pointsmall.schema.errors import Forbidden, Unauthenticated
@@ -77,8 +79,21 @@ def require_admin(info: Info, what: str) -> None:
         raise Forbidden(f"{what} is for admins")
 
 
-def may_see_item(info: Info, item: Item | None) -> bool:
-    return item is not None and (item.status != ItemStatus.DRAFT or is_admin(info))
+async def seen_audiences(info: Info) -> set[int] | None:
+    """The audiences whose exclusive items the caller sees: every one (None) for admins,
+    a user's own, none for anyone else."""
+    if is_admin(info):
+        return None
+    account = await optional_viewer(info)
+    if account is None:
+        return set()
+    return await info.context.loaders.mall.audiences.load(account.id)
+
+
+async def may_see_item(info: Info, item: Item | None) -> bool:
+    if item is None or (item.status == ItemStatus.DRAFT and not is_admin(info)):
+        return False
+    return item.audience_id is None or shown_to(item, await seen_audiences(info))
 
 
 async def may_see_redemption(info: Info, redemption: Redemption | None) -> bool:

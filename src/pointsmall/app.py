@@ -28,7 +28,7 @@ from tortoise.connection import get_connection
 from pointsmall.auth import AuthenticationError, bearer_token
 from pointsmall.config import Settings
 from pointsmall.graphiql import STATIC, graphiql_page
-from pointsmall.jobs.audience import segment_restatement
+from pointsmall.jobs.audience import rfm_restatement, segment_restatement, tier_review
 from pointsmall.jobs.expiry import EXPIRY_SWEEP
 from pointsmall.jobs.mall import gate_check
 from pointsmall.jobs.notifications import MATURED_POINTS, expiry_warnings
@@ -243,7 +243,9 @@ def scheduled_jobs(runtime: Runtime) -> list[Job]:
         expiry_warnings(runtime.rules, thresholds),
         MATURED_POINTS,
         gate_check(runtime.gate),
-        segment_restatement(runtime.engagement.lifecycle),
+        segment_restatement(runtime),
+        rfm_restatement(),
+        tier_review(runtime),
     ]
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pointsmall.domain.audience.gifts import GiftRules
 from pointsmall.domain.audience.lifecycle import LifecycleRules
 from pointsmall.domain.audience.tier_rules import TierRules, parse_tiers
 from pointsmall.domain.ledger.expiry_policy import ExpiryPolicy, parse_expiry_policy
@@ -98,6 +99,7 @@ class Settings:
     first_order_multiplier: int = 2
     lifecycle: LifecycleRules = field(default_factory=LifecycleRules)
     tiers: TierRules = field(default_factory=TierRules)
+    gifts: GiftRules = field(default_factory=GiftRules)
     check_in_rewards: tuple[int, ...] = (10, 10, 10, 10, 10, 10, 20)
     share_reward: int = 10
     share_daily_cap: int = 3
@@ -183,6 +185,13 @@ class Settings:
             first_order_multiplier=_int(env, "FIRST_ORDER_MULTIPLIER", 2, 1, 10),
             lifecycle=_lifecycle(env),
             tiers=_tiers(env),
+            gifts=GiftRules(
+                welcome_points=_int(env, "WELCOME_GIFT_POINTS", 100, 0, 1_000_000),
+                wake_up_points=_int(env, "WAKE_UP_GIFT_POINTS", 200, 0, 1_000_000),
+                wake_up_expiry=timedelta(days=_int(env, "WAKE_UP_GIFT_EXPIRY_DAYS", 14, 1, 365)),
+                wake_up_coupon_item_id=_int(env, "WAKE_UP_GIFT_COUPON_ITEM", 0, 0, 10**18) or None,
+                birthday_points=_int(env, "BIRTHDAY_GIFT_POINTS", 100, 0, 1_000_000),
+            ),
             check_in_rewards=_rewards(env),
             share_reward=_int(env, "SHARE_REWARD", 10, 0, 1_000_000),
             share_daily_cap=_int(env, "SHARE_DAILY_CAP", 3, 0, 1_000),

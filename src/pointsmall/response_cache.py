@@ -19,7 +19,8 @@ memory when:
   with no write (`Context.changes_by`: a sale window opening or closing, an item leaving
   NEW, the reader's quota day turning, their points becoming spendable or expiring), and
   no older than `RESPONSE_CACHE_SECONDS` (default 60) for the hot list, itself recomputed
-  once a minute.
+  once a minute, and for the audiences a user belongs to as time and the jobs move them
+  (an exclusive item a user just lost is still refused by quotes and redemptions).
 
 A field added where `CACHED` allows anything (under `mall`) must have its writes bump a
 version, or say when time changes it; a field that cannot is left out of `CACHED`.

@@ -60,6 +60,7 @@ def engagement_rules(settings: Settings) -> EngagementRules:
         return_window=timedelta(days=settings.return_window_days),
         first_order_multiplier=settings.first_order_multiplier,
         lifecycle=settings.lifecycle,
+        gifts=settings.gifts,
         check_in_rewards=settings.check_in_rewards,
         share_reward=settings.share_reward,
         share_daily_cap=settings.share_daily_cap,

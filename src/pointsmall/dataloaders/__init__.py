@@ -31,7 +31,7 @@ class Loaders:
         ledger = LedgerLoaders.create(runtime.rules.tiers)
         return cls(
             ledger=ledger,
-            mall=MallLoaders.create(),
+            mall=MallLoaders.create(ledger.account, runtime.rules),
             engagement=EngagementLoaders.create(
                 ledger.account, runtime.rules, runtime.engagement, runtime.leaderboards
             ),

@@ -8,6 +8,10 @@ from dataclasses import dataclass
 
 from strawberry.dataloader import DataLoader
 
+from pointsmall import clock
+from pointsmall.dataloaders.ledger import AccountById
+from pointsmall.domain.ledger.rules import LedgerRules
+from pointsmall.domain.mall.eligibility import audiences_seen_by
 from pointsmall.domain.mall.redemptions import redemptions_page
 from pointsmall.models import (
     CouponCode,
@@ -109,6 +113,22 @@ class RedemptionPages(DataLoader[RedemptionsPage, list[Redemption]]):
         super().__init__(load_fn=_pages)
 
 
+class AudiencesByAccount(DataLoader[int, set[int]]):
+    """Which audiences of the catalogue's items each user belongs to (their exclusive items)."""
+
+    def __init__(self, accounts: AccountById, rules: LedgerRules) -> None:
+        super().__init__(load_fn=self._audiences)
+        self.accounts = accounts
+        self.rules = rules
+
+    async def _audiences(self, ids: Sequence[int]) -> list[set[int]]:
+        now = clock.now()
+        return [
+            await audiences_seen_by(account, now, self.rules)
+            for account in await self.accounts.load_many(ids)
+        ]
+
+
 @dataclass
 class MallLoaders:
     item: ItemById
@@ -117,9 +137,10 @@ class MallLoaders:
     history: HistoryByRedemption
     quota_used: QuotaUsed
     redemption_pages: RedemptionPages
+    audiences: AudiencesByAccount
 
     @classmethod
-    def create(cls) -> MallLoaders:
+    def create(cls, accounts: AccountById, rules: LedgerRules) -> MallLoaders:
         return cls(
             ItemById(),
             RedemptionById(),
@@ -127,4 +148,5 @@ class MallLoaders:
             HistoryByRedemption(),
             QuotaUsed(),
             RedemptionPages(),
+            AudiencesByAccount(accounts, rules),
         )

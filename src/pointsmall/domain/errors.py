@@ -18,6 +18,7 @@ class ErrorCode(enum.StrEnum):
     QUOTA_EXCEEDED = "QUOTA_EXCEEDED"
     NOT_ON_SALE = "NOT_ON_SALE"
     ALREADY_CHECKED_IN = "ALREADY_CHECKED_IN"
+    NOT_ELIGIBLE = "NOT_ELIGIBLE"
 
 
 class DomainError(Exception):

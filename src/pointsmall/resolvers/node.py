@@ -54,7 +54,9 @@ async def _find(info: Info, type_name: str, key: int, owner: int | None) -> rela
         return LedgerEntry.from_model(entry) if entry else None
     if type_name == "Item":
         item = await loaders.mall.item.load(key)
-        return await item_for(info, item) if item and access.may_see_item(info, item) else None
+        return (
+            await item_for(info, item) if await access.may_see_item(info, item) and item else None
+        )
     if type_name == "Redemption":
         redemption = await loaders.mall.redemption.load(key)
         if redemption is None or not await access.may_see_redemption(info, redemption):

@@ -17,7 +17,6 @@ refund (in the same transaction, `restate_segment`), and the passage of time (th
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -155,33 +154,3 @@ async def _move(previous: dict[int, Segment], segment: Segment, now: datetime) -
             for account_id, left in previous.items()
         ]
     )
-
-
-@dataclass(frozen=True)
-class Moves:
-    previous: Segment
-    segment: Segment
-    users: int
-
-
-async def segment_moves(since: datetime, until: datetime) -> list[Moves]:
-    """How many users moved from each segment to each other from `since` to `until`."""
-    rows = await sql.fetch(
-        'SELECT "previous", "segment", COUNT(*) AS "users" FROM "audience_segment_change" '
-        'WHERE "changed_at" >= $1 AND "changed_at" <= $2 GROUP BY "previous", "segment" '
-        'ORDER BY "previous", "segment"',
-        since,
-        until,
-    )
-    return [
-        Moves(Segment(row["previous"]), Segment(row["segment"]), int(row["users"])) for row in rows
-    ]
-
-
-async def segment_sizes() -> dict[Segment, int]:
-    """How many users are in each segment now."""
-    rows = await sql.fetch(
-        'SELECT "segment", COUNT(*) AS "users" FROM "account" GROUP BY "segment"'
-    )
-    counts = Counter({Segment(row["segment"]): int(row["users"]) for row in rows})
-    return {segment: counts[segment] for segment in Segment}

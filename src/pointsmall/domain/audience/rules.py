@@ -22,7 +22,6 @@ means the same on both sides when a column is null (no RFM scores yet).
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,12 +31,12 @@ from pointsmall import sql
 from pointsmall.domain.audience.lifecycle import registered
 from pointsmall.domain.audience.tier_rules import TierRules
 from pointsmall.domain.errors import InvalidValue
+from pointsmall.domain.ledger.accounts import ATTRIBUTE_NAME
 from pointsmall.models import Account, RfmSegment, Segment
 
 MAX_NODES = 50
 MAX_DEPTH = 6
 MAX_DAYS = 3_650
-ATTRIBUTE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 SCORES = ("recency", "frequency", "monetary")
 
 Rule = dict[str, Any]  # the JSON form, checked by `checked_rule`

@@ -180,11 +180,3 @@ async def standings_of(
             tier, earned[account.id], rules.next_after(tier), account.tier_review_at
         )
     return standings
-
-
-async def tier_sizes(rules: TierRules) -> dict[str, int]:
-    rows = await sql.fetch(
-        'SELECT "tier_level", COUNT(*) AS "users" FROM "account" GROUP BY "tier_level"'
-    )
-    counts = {int(row["tier_level"]): int(row["users"]) for row in rows}
-    return {tier.name: counts.get(tier.level, 0) for tier in rules.tiers}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from pointsmall.domain.audience.gifts import GiftRules
 from pointsmall.domain.audience.lifecycle import LifecycleRules
 
 
@@ -23,6 +24,7 @@ class EngagementRules:
     share_open_daily_cap: int = 10
     share_base_url: str = "https://mall.example.com/s/"
     lifecycle: LifecycleRules = field(default_factory=LifecycleRules)
+    gifts: GiftRules = field(default_factory=GiftRules)
 
     def check_in_reward(self, streak: int) -> int:
         """Day 1 of a streak earns the first reward; the schedule repeats after its end."""

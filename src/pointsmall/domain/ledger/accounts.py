@@ -1,14 +1,16 @@
 """Opening accounts and keeping the small profile the mall needs.
 
 We store a nickname (leaderboards), a time zone (local days), a registration time
-(first-order bonus) and audience tags (cards, tasks): nothing else about a person.
+(segments, first-order bonus), audience tags and custom attributes (audiences), and a
+birthday's month and day (a gift): nothing else about a person.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from pointsmall import clock, sql
@@ -121,6 +123,8 @@ class ProfileUpdate:
     timezone: str | None = None
     registered_at: datetime | None = None
     tags: list[str] | None = None
+    birthday: date | None = None
+    attributes: dict[str, str] | None = None
 
 
 async def upsert_profile(update: ProfileUpdate) -> Account:
@@ -130,6 +134,7 @@ async def upsert_profile(update: ProfileUpdate) -> Account:
     if registered_at is not None and registered_at > clock.now():
         raise InvalidValue("registeredAt cannot be in the future", field="registeredAt")
     tags = validation.tags(update.tags) if update.tags is not None else None
+    attributes = _attributes(update.attributes) if update.attributes is not None else None
     account = await open_account(update.user_id)
     changes: dict[str, object] = {}
     if nickname is not None:
@@ -140,6 +145,10 @@ async def upsert_profile(update: ProfileUpdate) -> Account:
         changes["registered_at"] = registered_at
     if tags is not None:
         changes["tags"] = tags
+    if update.birthday is not None:
+        changes["birth_month"], changes["birth_day"] = update.birthday.month, update.birthday.day
+    if attributes is not None:
+        changes["attributes"] = attributes
     if changes:
         changes["updated_at"] = clock.now()
         async with events.atomic():
@@ -148,6 +157,24 @@ async def upsert_profile(update: ProfileUpdate) -> Account:
             events.after_commit(events.AccountChanged(account.id))
         await account.refresh_from_db()
     return account
+
+
+MAX_ATTRIBUTES = 20
+ATTRIBUTE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+
+
+def _attributes(given: dict[str, str]) -> dict[str, str]:
+    """Custom attributes for audiences: at most 20, named a-z0-9_, values up to 200."""
+    if len(given) > MAX_ATTRIBUTES:
+        raise InvalidValue(f"at most {MAX_ATTRIBUTES} attributes", field="attributes")
+    for name, value in given.items():
+        if not ATTRIBUTE_NAME.match(name):
+            raise InvalidValue(
+                "an attribute's name is a-z, 0-9 or _, starting with a letter", field="attributes"
+            )
+        if len(value) > 200 or not value.isprintable():
+            raise InvalidValue("an attribute's value is up to 200 characters", field="attributes")
+    return dict(given)
 
 
 def _nickname(value: str) -> str:

@@ -141,21 +141,31 @@ class Viewer:
     # ("lifetime") and the SALE quota of a one-off sale window ("sale:...")
     final_quota_used: dict[tuple[int, str], int]
     expiring_within: timedelta
+    audiences: set[int]  # of those the catalogue's items are kept for, the user's
 
 
-async def viewer_of(account: Account, points: PointsSummary, expiring_within: timedelta) -> Viewer:
+async def viewer_of(
+    account: Account, points: PointsSummary, expiring_within: timedelta, audiences: set[int]
+) -> Viewer:
     final_quotas = await QuotaUsage.filter(
         Q(period="lifetime") | Q(period__startswith="sale:"), account_id=account.id
     )
     used = {(row.item_id, row.period): row.used for row in final_quotas}
-    return Viewer(account, points, used, expiring_within)
+    return Viewer(account, points, used, expiring_within, audiences)
+
+
+def shown_to(item: Item, audiences: set[int] | None) -> bool:
+    """Whether a caller seeing these audiences' items (None: every item, admins) sees it."""
+    return item.audience_id is None or audiences is None or item.audience_id in audiences
 
 
 async def mall_cards(
     viewer: Viewer | None, redis: RedisClient, guard: RedisGuard, now: datetime, zone: ZoneInfo
 ) -> list[Card]:
-    """The cards, with times in the reader's `zone` (the user's, or the programme's)."""
-    catalogue = await active_catalogue()
+    """The cards, with times in the reader's `zone` (the user's, or the programme's). Items
+    kept for an audience are on the cards of its members alone."""
+    audiences = viewer.audiences if viewer is not None else set()
+    catalogue = [item for item in await active_catalogue() if shown_to(item, audiences)]
     on_sale = [item for item in catalogue if _available(item, now)]
     cards = [
         await _expiring_soon(viewer, on_sale, zone),
@@ -237,21 +247,23 @@ async def _for_you(viewer: Viewer | None, on_sale: list[Item], now: datetime) ->
             return False  # the quota renews with the next day, week, month or sale
         return viewer.final_quota_used.get((item.id, period), 0) >= item.per_user_quota
 
-    def rank(item: Item) -> tuple[int, int]:
+    def rank(item: Item) -> tuple[bool, int, int]:
         matched = len(tags & set(item.tags))
         category = favourite.index(item.category) if item.category in favourite else len(favourite)
-        return (-matched, category)
+        return (item.audience_id is None, -matched, category)
 
+    # Items kept for the user's own audiences (their tier, their segment...) come first.
     picked = [
         item
         for item in on_sale
-        if not never_redeemable(item) and (tags & set(item.tags) or item.category in favourite)
+        if not never_redeemable(item)
+        and (item.audience_id or tags & set(item.tags) or item.category in favourite)
     ]
     picked.sort(key=rank)
     return Card(
         CardKind.FOR_YOU,
         "For you",
-        "Picked for your interests",
+        "Picked for you: your tier, your interests",
         [item.id for item in picked[:CARD_SIZE]],
     )
 

@@ -18,6 +18,7 @@ from tortoise.expressions import F, Q
 from pointsmall import clock
 from pointsmall.domain import events, validation
 from pointsmall.domain.actors import Actor
+from pointsmall.domain.audience.audiences import existing_audience
 from pointsmall.domain.errors import IdempotencyConflict, InvalidState, InvalidValue, NotFound
 from pointsmall.models import (
     CouponCode,
@@ -74,6 +75,7 @@ class ItemFields:
     status: ItemStatus = ItemStatus.DRAFT
     sort_weight: int = 0
     virtual_right: VirtualRight | None = None
+    audience_id: int | None = None  # kept for an audience's members
 
 
 def _checked(draft: ItemFields) -> dict[str, Any]:
@@ -160,11 +162,13 @@ def _checked(draft: ItemFields) -> dict[str, Any]:
         "virtual_right": VirtualRightData(name=right.name.strip(), days=right.days)
         if right
         else None,
+        "audience_id": draft.audience_id,
     }
 
 
 async def create_item(draft: ItemFields) -> Item:
     values = _checked(draft)
+    await existing_audience(draft.audience_id)
     stock = 0 if draft.kind == ItemKind.COUPON else draft.stock
     now = clock.now()
     async with events.atomic():
@@ -197,6 +201,7 @@ def fields_of(item: Item) -> ItemFields:
         status=item.status,
         sort_weight=item.sort_weight,
         virtual_right=VirtualRight(right["name"], right["days"]) if right else None,
+        audience_id=item.audience_id,
     )
 
 
@@ -216,6 +221,7 @@ async def update_item(item_id: int, changes: dict[str, Any]) -> Item:
         for name, value in changes.items():
             setattr(merged, name, value)
         values = _checked(merged)
+        await existing_audience(merged.audience_id)
         values["updated_at"] = clock.now()
         await Item.filter(id=item_id).update(**values)
         await item.refresh_from_db()
@@ -326,9 +332,13 @@ async def items_page(
     kind: ItemKind | None,
     after: tuple[int, int] | None,
     limit: int,
+    audiences: set[int] | None = None,
 ) -> list[Item]:
-    """Items by sort weight then newest first; `after` is the (weight, id) of the last seen."""
+    """Items by sort weight then newest first; `after` is the (weight, id) of the last seen.
+    Items kept for an audience only if it is one of `audiences` (None: all of them)."""
     query = Item.filter(status__in=statuses)
+    if audiences is not None:
+        query = query.filter(Q(audience_id__isnull=True) | Q(audience_id__in=list(audiences)))
     if category is not None:
         category = category.strip().lower()
         if not validation.SLUG.match(category):

@@ -16,6 +16,8 @@ from pointsmall.domain.errors import (
     QuotaExceeded,
 )
 from pointsmall.domain.ledger.balances import PointsSummary, points_of
+from pointsmall.domain.ledger.rules import LedgerRules
+from pointsmall.domain.mall.eligibility import eligibility_problem
 from pointsmall.domain.mall.redemptions import checked_quantity, visible_item
 from pointsmall.domain.mall.sale_windows import quota_period, sale_problem
 from pointsmall.models import Account, Item, QuotaUsage
@@ -73,12 +75,16 @@ def points_to_use(summary: PointsSummary, points: int) -> list[PointsUse]:
     return [PointsUse(amount, moment) for moment, amount in used.items()]
 
 
-async def quote(account: Account, item_id: int, quantity: int, zone: ZoneInfo) -> Quote:
+async def quote(
+    account: Account, item_id: int, quantity: int, zone: ZoneInfo, rules: LedgerRules
+) -> Quote:
     """What a redemption would cost and take, and every problem that would block it."""
     checked_quantity(quantity)
     item = await visible_item(item_id)
     now = clock.now()
     problems: list[DomainError] = []
+    if (not_eligible := await eligibility_problem(account, item, now, rules)) is not None:
+        problems.append(not_eligible)
     if account.frozen:
         problems.append(AccountFrozen("this account is frozen"))
     if (problem := sale_problem(item, now, zone)) is not None:

@@ -35,6 +35,7 @@ from pointsmall.domain.ledger.accounts import lock_account, zone_of
 from pointsmall.domain.ledger.entries import LedgerRequest, fingerprint
 from pointsmall.domain.ledger.rules import LedgerRules
 from pointsmall.domain.mall.cards import active_catalogue
+from pointsmall.domain.mall.eligibility import eligibility_problem
 from pointsmall.domain.mall.flash_gate import FlashGate, Pass, Verdict
 from pointsmall.domain.mall.sale_windows import quota_is_zone_free, quota_period, sale_problem
 from pointsmall.domain.notifications import inbox
@@ -152,6 +153,12 @@ async def redeem(
     request_fingerprint = fingerprint(
         "redeem", item=request.item_id, quantity=quantity, address=address
     )
+    catalogued = await _catalogued(request.item_id)
+    if catalogued is not None and catalogued.audience_id is not None:
+        # Kept for an audience: an outsider is told so, before the gate takes a unit.
+        problem = await eligibility_problem(await open_account(), catalogued, clock.now(), rules)
+        if problem is not None:
+            raise problem
     gated = None
     if gate is not None:
         verdict = await _through_gate(request, gate, quantity, key, request_fingerprint)
@@ -184,7 +191,7 @@ async def _through_gate(
     request: RedeemRequest, gate: FlashGate, quantity: int, key: str, request_fingerprint: str
 ) -> Pass | Redemption | None:
     """The gate's verdict for a gated item on sale; an earlier redemption on a refused retry."""
-    item = next((item for item in await active_catalogue() if item.id == request.item_id), None)
+    item = await _catalogued(request.item_id)
     now = clock.now()
     if item is None or item.stock_remaining is None or sale_problem(item, now) is not None:
         return None  # not gated: the database decides (and explains) alone
@@ -205,6 +212,11 @@ async def _through_gate(
             raise OutOfStock("sold out", field="itemId")
         raise QuotaExceeded("you have redeemed all you may of this item", field="quantity")
     return taken
+
+
+async def _catalogued(item_id: int) -> Item | None:
+    """The item as the active catalogue's snapshot has it (None: not active)."""
+    return next((item for item in await active_catalogue() if item.id == item_id), None)
 
 
 async def _redemption_by_key(user_id: str, key: str) -> Redemption | None:
@@ -267,6 +279,8 @@ async def _redeem_in_transaction(
             raise AccountFrozen("this account is frozen: its points cannot be spent")
         now = clock.now()
         item = await Item.get(id=item.id)  # fresh, inside the transaction
+        if (not_eligible := await eligibility_problem(account, item, now, rules)) is not None:
+            raise not_eligible
         zone = zone_of(account, rules.zone)
         if (problem := sale_problem(item, now, zone)) is not None:
             raise problem
@@ -351,16 +365,16 @@ async def deliver(redemption: Redemption, item: Item, now: datetime) -> None:
     """What a confirmed redemption hands over at once: coupon codes, or the virtual right."""
     if item.kind == ItemKind.COUPON:
         codes = await (
-            CouponCode.filter(item_id=item.id, redemption_id=None)
+            CouponCode.filter(item_id=item.id, redemption_id=None, issued_at=None)
             .order_by("id")
             .limit(redemption.quantity)
             .select_for_update(skip_locked=True)
         )
         issued = 0
         for code in codes:
-            issued += await CouponCode.filter(id=code.id, redemption_id=None).update(
-                redemption_id=redemption.id, issued_at=now
-            )
+            issued += await CouponCode.filter(
+                id=code.id, redemption_id=None, issued_at=None
+            ).update(redemption_id=redemption.id, issued_at=now)
         if issued != redemption.quantity:
             raise OutOfStock("the coupon pool is exhausted", field="itemId")
     elif item.kind == ItemKind.VIRTUAL and item.virtual_right:

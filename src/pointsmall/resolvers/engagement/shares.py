@@ -33,7 +33,7 @@ async def _target_id(info: Info, target: ShareTarget, target_id: str | None) -> 
     loaders = info.context.loaders.mall
     if target == ShareTarget.ITEM:
         item_id = id_of(target_id, "targetId", "Item")
-        if not access.may_see_item(info, await loaders.item.load(item_id)):
+        if not await access.may_see_item(info, await loaders.item.load(item_id)):
             raise NotFound("no such item", field="targetId")
         return f"Item:{item_id}"
     redemption_id = id_of(target_id, "targetId", "Redemption")

@@ -7,6 +7,7 @@ from collections.abc import AsyncGenerator, AsyncIterator
 
 from pointsmall import access, clock
 from pointsmall.auth import Role
+from pointsmall.domain.audience import gifts
 from pointsmall.domain.errors import NotFound
 from pointsmall.domain.ledger import corrections
 from pointsmall.domain.ledger.accounts import ProfileUpdate, find_account, upsert_profile
@@ -97,7 +98,16 @@ async def upsert_user(info: Info, input: UpsertUserInput) -> UpsertUserPayload:
                 timezone=input.timezone,
                 registered_at=input.registered_at,
                 tags=input.tags,
+                birthday=input.birthday,
+                attributes={given.name: given.value for given in input.attributes}
+                if input.attributes is not None
+                else None,
             )
+        )
+        runtime = info.context.runtime
+        engagement = runtime.engagement
+        await gifts.welcome(
+            saved, clock.now(), runtime.rules, engagement.lifecycle, engagement.gifts
         )
         return UpsertUserPayload(account=account_type(info, saved))
 

@@ -18,7 +18,8 @@ async def mall(info: Info) -> Mall:
     viewer = None
     if account is not None:
         summary = await loaders.ledger.points.load(account.id)
-        viewer = await viewer_of(account, summary, runtime.settings.mall_expiring_window)
+        audiences = await loaders.mall.audiences.load(account.id)
+        viewer = await viewer_of(account, summary, runtime.settings.mall_expiring_window, audiences)
     zone = info.context.viewer_zone
     cards = await mall_cards(viewer, runtime.redis, runtime.guard, now, zone)
     info.context.changes_by(next_change(viewer, await active_catalogue(), now, zone))

@@ -36,11 +36,11 @@ from pointsmall.schema.mall.items import (
     item_for,
     items_for,
 )
-from pointsmall.schema.node import id_of
+from pointsmall.schema.node import id_of, optional_id_of
 from pointsmall.schema.pagination import Keyset, keyset_page
 
 # The input fields that are not plain copies of ItemFields: they are built below.
-BUILT = {"price_cash", "virtual_right", "price_cash_amount", "price_cash_currency"}
+BUILT = {"price_cash", "virtual_right", "price_cash_amount", "price_cash_currency", "audience_id"}
 NOT_NULL = {"title", "category", "price_points", "quota_window", "sale_recurrence", "limited",
             "high_value", "status", "sort_weight"}  # fmt: skip
 
@@ -56,7 +56,7 @@ async def items(
     """The catalogue, by sort weight then newest. `status` is for admins (default ACTIVE)."""
     if status not in (None, ItemStatus.ACTIVE):
         access.require(info, Role.ADMIN)
-    await access.optional_viewer(info)
+    audiences = await access.seen_audiences(info)
 
     async def read(keys: tuple[int, ...] | None, limit: int) -> list[ItemModel]:
         return await catalogue.items_page(
@@ -65,6 +65,7 @@ async def items(
             kind=kind,
             after=(keys[0], keys[1]) if keys else None,
             limit=limit,
+            audiences=audiences,
         )
 
     async def nodes_of(rows: Sequence[ItemModel]) -> list[Item]:
@@ -81,7 +82,7 @@ async def item(info: Info, id: strawberry.ID) -> Item | None:
         raise NotFoundError("no such item") from None
     await access.optional_viewer(info)
     model = await info.context.loaders.mall.item.load(item_id)
-    if not access.may_see_item(info, model):
+    if not await access.may_see_item(info, model):
         raise NotFoundError("no such item")
     assert model is not None
     return await item_for(info, model)
@@ -104,7 +105,12 @@ def _fields(data: CreateItemInput) -> ItemFields:
         for field in fields(ItemFields)
         if field.name not in BUILT
     }
-    return ItemFields(**plain, **_cash(data.price_cash), virtual_right=_right(data.virtual_right))
+    return ItemFields(
+        **plain,
+        **_cash(data.price_cash),
+        virtual_right=_right(data.virtual_right),
+        audience_id=optional_id_of(data.audience_id, "audienceId", "Audience"),
+    )
 
 
 def _changes(data: UpdateItemInput) -> dict[str, Any]:
@@ -120,6 +126,8 @@ def _changes(data: UpdateItemInput) -> dict[str, Any]:
         changes.update(_cash(data.price_cash))
     if data.virtual_right is not strawberry.UNSET:
         changes["virtual_right"] = _right(data.virtual_right)
+    if data.audience_id is not strawberry.UNSET:
+        changes["audience_id"] = optional_id_of(data.audience_id, "audienceId", "Audience")
     for required in NOT_NULL & set(changes):
         if changes[required] is None:
             raise InvalidValue(f"{required} cannot be null", field=required)

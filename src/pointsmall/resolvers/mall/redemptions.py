@@ -49,7 +49,9 @@ async def redemption_quote(info: Info, input: RedemptionQuoteInput) -> Redemptio
     account = await access.viewer_account(info)
     try:
         item_id = id_of(input.item_id, "itemId", "Item")
-        result = await quote(account, item_id, input.quantity, info.context.viewer_zone)
+        result = await quote(
+            account, item_id, input.quantity, info.context.viewer_zone, info.context.runtime.rules
+        )
     except NotFound as error:
         raise NotFoundError(error.message) from None
     except DomainError as error:  # a malformed request: problems are for valid ones

@@ -9,7 +9,7 @@ import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 
-from pointsmall.models import RfmSegment, Segment
+from pointsmall.schema.audience.segments import RfmSegment, Segment
 from pointsmall.schema.errors import UserError
 from pointsmall.schema.ledger.accounts import Account
 

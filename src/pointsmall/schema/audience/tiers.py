@@ -7,15 +7,7 @@ from datetime import datetime
 import strawberry
 
 from pointsmall.domain.audience.tiers import Standing
-from pointsmall.models import RfmSegment
-
-strawberry.enum(
-    RfmSegment,
-    description="From recency, frequency and monetary scores over the last 365 days: "
-    "CHAMPIONS bought lately and often, LOYAL often, POTENTIAL lately but little, "
-    "NEW_CUSTOMERS lately and once, AT_RISK often but not lately, HIBERNATING little and "
-    "not lately, LOST little and long ago.",
-)
+from pointsmall.schema.audience.segments import RfmSegment
 
 
 @strawberry.type(description="The tier above, and how far it is.")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Self
 
 import strawberry
@@ -232,6 +232,20 @@ class UpsertUserInput:
     tags: list[str] | None = strawberry.field(
         default=None, description="Audience tags; replaces the stored list when given."
     )
+    birthday: date | None = strawberry.field(
+        default=None, description="The user's birthday (its year is not kept): a gift that day."
+    )
+    attributes: list[AttributeValueInput] | None = strawberry.field(
+        default=None,
+        description="Custom attributes audiences may match (e.g. city); replaces the stored "
+        "ones when given.",
+    )
+
+
+@strawberry.input(description="A custom attribute: a name such as city (a-z, 0-9, _), a value.")
+class AttributeValueInput:
+    name: str
+    value: str
 
 
 @strawberry.input

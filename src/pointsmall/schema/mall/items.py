@@ -16,6 +16,7 @@ from pointsmall.domain.mall.sale_windows import SaleFacts, quota_period, sale_fa
 from pointsmall.models import ItemKind, ItemStatus, QuotaWindow, SaleRecurrence
 from pointsmall.schema.context import Info
 from pointsmall.schema.errors import UserError
+from pointsmall.schema.node import global_id
 
 if TYPE_CHECKING:
     from pointsmall.models import Item as ItemModel
@@ -71,6 +72,9 @@ class Item(relay.Node):
     status: ItemStatus
     sort_weight: int
     virtual_right: VirtualRight | None
+    audience_id: strawberry.ID | None = strawberry.field(
+        description="The audience the item is kept for (null: everyone)."
+    )
     created_at: datetime
     sale_starts_at: datetime | None = strawberry.field(
         description="Start of the current or next sale window; null: open."
@@ -117,6 +121,7 @@ class Item(relay.Node):
             status=item.status,
             sort_weight=item.sort_weight,
             virtual_right=VirtualRight(name=right["name"], days=right["days"]) if right else None,
+            audience_id=global_id("Audience", item.audience_id),
             created_at=item.created_at,
             sale_starts_at=sale.starts_at,
             sale_ends_at=sale.ends_at,
@@ -195,6 +200,9 @@ class CreateItemInput:
     status: ItemStatus = ItemStatus.DRAFT
     sort_weight: int = 0
     virtual_right: VirtualRightInput | None = None
+    audience_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Keep the item for an audience's members."
+    )
 
 
 @strawberry.input(description="Change an item: fields left out stay as they are.")
@@ -217,6 +225,9 @@ class UpdateItemInput:
     status: ItemStatus | None = strawberry.UNSET
     sort_weight: int | None = strawberry.UNSET
     virtual_right: VirtualRightInput | None = strawberry.UNSET
+    audience_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="null: for everyone."
+    )
 
 
 @strawberry.input

@@ -60,3 +60,29 @@ def test_lifecycle_migration_counts_what_was_refunded_before_it(tmp_path: Path) 
         segment = connection.execute('SELECT "segment" FROM "account"').fetchone()[0]
     assert rows == {"refunded": 350, "kept": 0}
     assert segment == "NEW"
+
+
+def test_tasks_kept_for_tags_are_kept_for_an_audience_after_0008(tmp_path: Path) -> None:
+    """0008 replaces a task's audience tags (any of them) with an audience saying so."""
+    database = tmp_path / "old.sqlite3"
+    tortoise = str(Path(sys.executable).with_name("tortoise"))
+    run(database, tortoise, "-c", "pointsmall.db.TORTOISE_ORM", "migrate", "pointsmall",
+        "0007_lifecycle")  # fmt: skip
+    with sqlite3.connect(database) as connection:
+        for title, tags in (("For gamers", ["gamer", "tea"]), ("For all", [])):
+            connection.execute(
+                'INSERT INTO "engagement_task" ("title", "description", "event", "window", '
+                '"consecutive_days", "tiers", "auto_claim", "audience_tags", "state", '
+                "\"created_at\", \"updated_at\") VALUES (?, '', 'CHECK_IN', 'ONCE', 0, "
+                "'[{\"target\": 1, \"reward\": 5}]', 1, ?, 'ACTIVE', ?, ?)",
+                (title, json.dumps(tags), NOW, NOW),
+            )
+    run(database, str(Path(sys.executable).with_name("pointsmall")), "migrate")
+    with sqlite3.connect(database) as connection:
+        tasks = dict(connection.execute('SELECT "title", "audience_id" FROM "engagement_task"'))
+        audiences = {
+            row[0]: json.loads(row[1])
+            for row in connection.execute('SELECT "id", "rule" FROM "audience"')
+        }
+    assert tasks["For all"] is None
+    assert audiences == {tasks["For gamers"]: {"any": [{"tag": "gamer"}, {"tag": "tea"}]}}

@@ -24,7 +24,7 @@ async def task_audiences(apps: Any, schema_editor: Any) -> None:
         if not tags:
             continue
         marks = "?, ?, ?, ?, ?" if sqlite else "$1, $2, $3, $4, $4"
-        _, created = await client.execute_query(
+        created = await client.execute_query_dict(
             'INSERT INTO "audience" ("name", "description", "rule", "created_at", "updated_at") '
             f'VALUES ({marks}) RETURNING "id"',
             [

@@ -17,9 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from tortoise.transactions import in_transaction
-
 from pointsmall import sql
+from pointsmall.domain import events
 from pointsmall.domain.audience.tier_rules import Tier, TierRules
 from pointsmall.domain.ledger.accounts import lock_accounts
 from pointsmall.domain.notifications import inbox
@@ -110,7 +109,7 @@ async def review_tiers(now: datetime, rules: TierRules, batch: int = BATCH) -> i
             return moved
         after = accounts[-1].id
         earned = await earned_in_year([account.id for account in accounts], now)
-        async with in_transaction():
+        async with events.atomic():
             locked = await lock_accounts([account.id for account in accounts], skip_locked=True)
             notices: list[inbox.Outgoing] = []
             reviewed: dict[int, dict[int, int]] = {}  # level: {account id: from level}

@@ -24,6 +24,8 @@ DAY = timedelta(days=1)
 TAGS = ["gamer", "tea", "runner"]
 ZONES = ["Asia/Shanghai", "Europe/Berlin", None]
 WINDOWS = [7, 30, 90]
+SCORES = ["recency", "frequency", "monetary"]
+VALUES = ["paris", "lyon", "cat"]
 
 
 async def random_population(now: datetime, rng: random.Random, size: int) -> list[Account]:
@@ -74,14 +76,14 @@ def random_condition(rng: random.Random) -> dict[str, Any]:
             {"tag": rng.choice(TAGS)},
             {"segment": rng.sample([s.value for s in Segment], rng.randint(1, 3))},
             {"rfmSegment": rng.sample([s.value for s in RfmSegment], rng.randint(1, 3))},
-            {"rfmScore": {rng.choice(["recency", "frequency", "monetary"]): {"min": low, "max": rng.randint(low, 5)}}},
+            {"rfmScore": {rng.choice(SCORES): {"min": low, "max": rng.randint(low, 5)}}},
             {"tierAtLeast": rng.choice(["Silver", "Gold", "Platinum"])},
             {"registeredWithinDays": rng.randint(1, 60)},
             {"paidOrders": {"atLeast": rng.randint(1, 3), "withinDays": rng.choice(WINDOWS)}},
             {"spent": {"atLeast": rng.randint(1, 40) * 1_000, "withinDays": rng.choice(WINDOWS)}},
             {"balanceAtLeast": rng.randint(1, 3_000)},
             {"timeZone": rng.sample(["Asia/Shanghai", "Europe/Berlin", "UTC"], rng.randint(1, 2))},
-            {"attribute": {"name": rng.choice(["city", "pet"]), "value": rng.choice(["paris", "lyon", "cat"])}},
+            {"attribute": {"name": rng.choice(["city", "pet"]), "value": rng.choice(VALUES)}},
         ]
     )  # fmt: skip
 

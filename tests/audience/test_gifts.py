@@ -79,8 +79,12 @@ async def test_turning_dormant_brings_one_wake_up_gift(api: Api, clock: MovableC
 
 @pytest.mark.parametrize(
     ("year", "month", "day", "expected"),
-    [(2027, 2, 29, date(2027, 2, 28)), (2028, 2, 29, date(2028, 2, 29)), (2027, 3, 1, date(2027, 3, 1))],
-)  # fmt: skip
+    [
+        (2027, 2, 29, date(2027, 2, 28)),
+        (2028, 2, 29, date(2028, 2, 29)),
+        (2027, 3, 1, date(2027, 3, 1)),
+    ],
+)
 def test_a_29_february_birthday_is_kept_on_the_28th_in_other_years(
     year: int, month: int, day: int, expected: date
 ) -> None:

@@ -14,7 +14,7 @@ from pointsmall.domain.audience.tier_rules import TierRules
 from pointsmall.domain.audience.tiers import review_tiers
 from pointsmall.models import Account
 from tests.api import Api
-from tests.engagement.helpers import CHECK_IN, UPSERT, record_order
+from tests.engagement.helpers import CHECK_IN, REFUND_ORDER, UPSERT, record_order
 from tests.mall.helpers import grant
 
 RULES = TierRules()
@@ -69,7 +69,7 @@ async def test_earning_moves_a_user_up_at_once(api: Api, clock: MovableClock) ->
 async def test_points_a_refund_took_back_do_not_count(api: Api, clock: MovableClock) -> None:
     await record_order(api, paidAt=clock.now().isoformat())  # 1% of 100.00: 100 points
     await api.data(
-        """mutation($input: RefundOrderInput!) { refundOrder(input: $input) { errors { code } } }""",
+        REFUND_ORDER,
         api.service(),
         input={"orderId": "o-1", "refundId": "r-1", "lines": [{"sku": "tv-1", "amount": 10_000}]},
     )

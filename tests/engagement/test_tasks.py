@@ -8,6 +8,7 @@ import pytest
 
 from pointsmall.clock import MovableClock
 from tests.api import Api
+from tests.audience.helpers import create_audience
 from tests.engagement.helpers import (
     CHECK_IN,
     CREATE_TASK,
@@ -18,7 +19,6 @@ from tests.engagement.helpers import (
     points,
     record_order,
 )
-from tests.audience.helpers import create_audience
 from tests.mall.helpers import ADDRESS, CANCEL, FULFILL, create_item, grant, redeem
 
 CLAIM = """mutation($input: ClaimTaskRewardInput!) { claimTaskReward(input: $input) {

@@ -41,6 +41,21 @@ async def task_audiences(apps: Any, schema_editor: Any) -> None:
         )
 
 
+async def order_amounts_index(apps: Any, schema_editor: Any) -> None:
+    """Orders by account and time carry their amounts, so audiences' order conditions read
+    the index alone (PostgreSQL: INCLUDE; SQLite: the columns in the key)."""
+    client = schema_editor.client
+    columns = (
+        '("account_id", "paid_at", "amount", "refunded_amount")'
+        if client.capabilities.dialect == "sqlite"
+        else '("account_id", "paid_at") INCLUDE ("amount", "refunded_amount")'
+    )
+    await client.execute_script('DROP INDEX "idx_engagement_order_account_paid"')
+    await client.execute_script(
+        f'CREATE INDEX "idx_engagement_order_account_paid" ON "engagement_order" {columns}'
+    )
+
+
 class Migration(migrations.Migration):
     """Member tiers, RFM scores, birthdays and custom attributes on accounts; moves recorded
     per dimension; audiences for items and tasks (tasks' tags become audiences); gifts."""
@@ -222,5 +237,6 @@ class Migration(migrations.Migration):
             ),
         ),
         ops.RunPython(task_audiences),
+        ops.RunPython(order_amounts_index),
         ops.RemoveField(model_name="Task", name="audience_tags"),
     ]

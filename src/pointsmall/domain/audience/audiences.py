@@ -84,17 +84,22 @@ class Preview:
 async def preview(
     rule: Rule, now: datetime, ledger_rules: LedgerRules, sample: int = SAMPLE
 ) -> Preview:
-    """How many users a rule holds for now, and a few of them (set-based, two statements)."""
+    """How many users a rule holds for now, and the first few: one set-based statement
+    (the members found once, then counted and sampled)."""
     checked = rules.checked_rule(rule, ledger_rules.tiers)
     params: list[Any] = []
     where = rules.condition(checked, now, ledger_rules.tiers, ledger_rules.zone.key, params)
-    counted = await sql.fetch(f'SELECT COUNT(*) AS "size" FROM "account" a WHERE {where}', *params)
-    first = await sql.fetch_models(
-        Account,
-        f'SELECT a.* FROM "account" a WHERE {where} ORDER BY a."id" LIMIT {int(sample)}',
+    rows = await sql.fetch(
+        f'WITH "members" AS MATERIALIZED (SELECT a."id" FROM "account" a WHERE {where}) '
+        'SELECT "account".*, (SELECT COUNT(*) FROM "members") AS "members_count" '
+        'FROM "account" WHERE "id" IN '
+        f'(SELECT "id" FROM "members" ORDER BY "id" LIMIT {int(sample)}) ORDER BY "id"',
         *params,
     )
-    return Preview(int(counted[0]["size"]), first)
+    size = int(rows[0].pop("members_count")) if rows else 0
+    for row in rows[1:]:
+        row.pop("members_count")
+    return Preview(size, [Account._init_from_db(**row) for row in rows])
 
 
 async def member_ids(rule: Rule, now: datetime, ledger_rules: LedgerRules) -> set[int]:

@@ -236,19 +236,19 @@ def holds(rule: Rule, facts: Facts, now: datetime, tiers: TierRules, default_zon
                 for name, bounds in value.items()
             )
         case "tierAtLeast":
-            return account.tier_level >= _level(value, tiers)
+            return bool(account.tier_level >= _level(value, tiers))
         case "registeredWithinDays":
-            return registered(account) > now - timedelta(days=value)
+            return bool(registered(account) > now - timedelta(days=value))
         case "paidOrders":
-            return facts.orders[value["withinDays"]] >= value["atLeast"]
+            return bool(facts.orders[value["withinDays"]] >= value["atLeast"])
         case "spent":
-            return facts.spent[value["withinDays"]] >= value["atLeast"]
+            return bool(facts.spent[value["withinDays"]] >= value["atLeast"])
         case "balanceAtLeast":
-            return account.ledger_balance - account.held >= value
+            return bool(account.ledger_balance - account.held >= value)
         case "timeZone":
-            return (account.timezone or default_zone) in value
+            return bool((account.timezone or default_zone) in value)
         case "attribute":
-            return account.attributes.get(value["name"]) == value["value"]
+            return bool(account.attributes.get(value["name"]) == value["value"])
     raise ValueError(f"unchecked rule {key}")
 
 
@@ -313,7 +313,13 @@ def _sql(rule: Rule, now: datetime, tiers: TierRules, zone: str, out: Condition)
             return f'(COALESCE(a."registered_at", a."created_at") > {since})'
         case "paidOrders" | "spent":
             since = out.param(now - timedelta(days=value["withinDays"]))
-            measure = "COUNT(*)" if key == "paidOrders" else 'SUM("amount" - "refunded_amount")'
+            # A float sum: exact to 2^53 cents, and PostgreSQL's sum of bigints (numeric)
+            # costs a preview over a million users a third more.
+            measure = (
+                "COUNT(*)"
+                if key == "paidOrders"
+                else 'SUM(CAST("amount" - "refunded_amount" AS DOUBLE PRECISION))'
+            )
             return (
                 '(a."id" IN (SELECT "account_id" FROM "engagement_order" '
                 f'WHERE "amount" > "refunded_amount" AND "paid_at" > {since} '

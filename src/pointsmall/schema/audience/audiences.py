@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, cast
 
 import strawberry
 from strawberry import relay
@@ -122,7 +122,7 @@ class Audience(relay.Node):
             id=audience.id,
             name=audience.name,
             description=audience.description,
-            rule=audience.rule,
+            rule=cast(JSON, audience.rule),
             created_at=audience.created_at,
             updated_at=audience.updated_at,
         )

@@ -41,6 +41,7 @@ bench: $(INSTALLED)
 	$(BIN)/python bench/engagement.py
 	$(BIN)/python bench/notifications.py
 	$(BIN)/python bench/expiry.py
+	$(BIN)/python bench/audiences.py
 	$(BIN)/python bench/ratios.py
 
 clean:

@@ -20,7 +20,9 @@ from pointsmall import clock
 from pointsmall.clock import MovableClock
 from pointsmall.domain.actors import Actor
 from pointsmall.domain.audience import audiences
+from pointsmall.domain.audience.gifts import give_wake_up_gifts
 from pointsmall.domain.audience.lifecycle import restate_all_segments
+from pointsmall.domain.audience.rfm import restate_rfm
 from pointsmall.domain.engagement import app_events, checkins, orders, shares, tasks
 from pointsmall.domain.engagement.orders import OrderLine
 from pointsmall.domain.engagement.rules import EngagementRules
@@ -37,6 +39,7 @@ from pointsmall.domain.mall.redemptions import RedeemRequest, ShippingAddress, r
 from pointsmall.domain.notifications import inbox
 from pointsmall.models import (
     Account,
+    Audience,
     Item,
     ItemKind,
     ItemStatus,
@@ -332,6 +335,7 @@ async def seed_demo(rules: LedgerRules, engagement: EngagementRules, public_url:
         moving.set(now)
         await _daily_jobs(demo)
         await _lifecycles(demo)
+        await _tiers_and_audiences(demo)
         await _read_older_notifications(now - timedelta(days=3))
     finally:
         clock.use_clock(real_clock)
@@ -391,6 +395,30 @@ async def _lifecycles(demo: Demo) -> None:
                 f"life-{user}", user, paid, lines, SHOP, demo.rules, demo.engagement
             )
     await restate_all_segments(demo.now, demo.engagement.lifecycle)
+
+
+LOUNGE = DemoItem(
+    _item(
+        ItemKind.SERVICE,
+        "Airport lounge pass",
+        "travel",
+        1_200,
+        description="A day in 1,300 airport lounges worldwide. For Gold members and above.",
+        sort_weight=30,
+    ),
+    "lounge-pass.svg",
+    added_days_ago=0,
+)
+
+
+async def _tiers_and_audiences(demo: Demo) -> None:
+    """Today, at the end (ids above stay as they were): a Platinum member, an item for Gold
+    and above, the nightly RFM scores, the wake-up gift of the user who turned DORMANT."""
+    await _grant(demo, "bob", 4_000, "partner-transfer", "points moved from a partner programme")
+    gold = await Audience.get(name="Gold and above")
+    await _add_item(demo, replace(LOUNGE, fields=replace(LOUNGE.fields, audience_id=gold.id)))
+    await restate_rfm(demo.now)
+    await give_wake_up_gifts(demo.now, demo.rules, demo.engagement.gifts)
 
 
 def _orders(timeline: Timeline, demo: Demo) -> None:

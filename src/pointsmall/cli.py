@@ -76,6 +76,13 @@ def _parser() -> argparse.ArgumentParser:
     warn.set_defaults(command=_warn_expiring)
     matured = job.add_parser("announce-matured", help="tell users pending points matured")
     matured.set_defaults(command=_announce_matured)
+    for name, help_text in (
+        ("segments", "restate lifecycle segments; give wake-up and birthday gifts"),
+        ("rfm", "recompute every user's RFM scores and segment"),
+        ("tiers", "the yearly tier review of the users it is due for"),
+    ):
+        audience = job.add_parser(name, help=help_text)
+        audience.set_defaults(command=_audience_job, job=name)
 
     mall = commands.add_parser("mall", help="mall maintenance")
     mall_commands = mall.add_subparsers(required=True, metavar="TASK")
@@ -206,6 +213,21 @@ def _warn_expiring(settings: Settings, args: argparse.Namespace) -> int:
     async def work(runtime: Runtime) -> int:
         sent = await warn_expiring(ledger_rules(settings), settings.expiry_warning_days)
         print(f"sent {sent} expiry warnings")
+        return 0
+
+    return _with_database(settings, work)
+
+
+def _audience_job(settings: Settings, args: argparse.Namespace) -> int:
+    from pointsmall.jobs.audience import rfm_restatement, segment_restatement, tier_review
+
+    async def work(runtime: Runtime) -> int:
+        jobs = {
+            "segments": segment_restatement(runtime),
+            "rfm": rfm_restatement(),
+            "tiers": tier_review(runtime),
+        }
+        print(f"{args.job}: {await jobs[args.job].run()}")
         return 0
 
     return _with_database(settings, work)

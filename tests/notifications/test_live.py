@@ -264,3 +264,31 @@ async def test_a_delivery_that_fails_tells_the_subscriber_and_ends(
     assert await subscriber.receive() == {"id": operation, "type": "complete"}
     await subscriptions_in_place_exactly(runtime, 0)
     await subscriber.socket.close()
+
+
+async def test_a_tier_change_and_a_gift_are_told_live(
+    api: Api, clock: MovableClock, live_server: str, runtime: Runtime
+) -> None:
+    subscriber = await connected(live_server, api.user("mei"))
+    await subscriber.subscribe(
+        """subscription { notifications { __typename
+          ... on TierChanged { previous tier up }
+          ... on GiftReceived { occasion points } } }"""
+    )
+    await subscriptions_in_place(runtime, 1)
+    await grant(api, "mei", 5_000)
+    told = [(await subscriber.next_data())["notifications"] for _ in range(2)]
+    assert {"__typename": "TierChanged", "previous": "Silver", "tier": "Gold", "up": True} in told
+    registered = clock.now().isoformat()
+    await api.data(
+        "mutation($input: UpsertUserInput!) { upsertUser(input: $input) { errors { code } } }",
+        api.service(),
+        input={"userId": "mei", "registeredAt": registered},
+    )
+    gifts = []
+    while len(gifts) < 1:
+        data = (await subscriber.next_data())["notifications"]
+        if data["__typename"] == "GiftReceived":
+            gifts.append(data)
+    assert gifts == [{"__typename": "GiftReceived", "occasion": "welcome", "points": 100}]
+    await subscriber.socket.close()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from typing import TypeAlias, TypeVar
@@ -34,7 +35,8 @@ PROBE_EVERY_SECONDS = 1.0
 RECOVERY_LOCK = "pointsmall:recovery"
 # One client type for a single Redis (or one a Sentinel names) and for a Redis Cluster.
 RedisClient: TypeAlias = Redis | RedisCluster
-RECOVERY_LOCK_SECONDS = 30
+RECOVERY_LOCK_SECONDS = 5.0  # renewed while the repair runs
+RECOVERY_WAIT_SECONDS = 30.0  # the longest a starting worker waits for another's repair
 T = TypeVar("T")
 Recovery = Callable[[], Awaitable[object]]
 
@@ -156,15 +158,28 @@ class RedisGuard:
         if self._recoveries and (self._recovering is None or self._recovering.done()):
             self._recovering = asyncio.create_task(self.repair(), name="redis-recovery")
 
-    async def repair(self) -> None:
+    async def repair(self, *, wait: bool = False) -> None:
         """Run the recovery actions, on one worker at a time (a lock in Redis): after an
-        outage, and when a worker starts (a worker killed mid-redeem left units taken)."""
+        outage, and when a worker starts (a worker killed mid-redeem left units taken).
+
+        After an outage a worker finding the lock held leaves the repair to its holder; a
+        starting worker (`wait`) waits its turn instead, since the holder may have read
+        the database before its predecessor died. The lock lives a few seconds and is
+        renewed while the repair runs, so a worker killed while repairing holds it up
+        only that long."""
+        token = uuid.uuid4().hex
+        deadline = time.monotonic() + RECOVERY_WAIT_SECONDS
         try:
-            if not await self._redis.set(RECOVERY_LOCK, "1", nx=True, ex=RECOVERY_LOCK_SECONDS):
-                return  # another worker is on it
+            while not await self._redis.set(
+                RECOVERY_LOCK, token, nx=True, px=int(RECOVERY_LOCK_SECONDS * 1000)
+            ):
+                if not wait or time.monotonic() > deadline:
+                    return  # another worker is on it
+                await asyncio.sleep(0.1)
         except (RedisError, OSError) as error:
             self.failed("recovery", error)
             return
+        renewing = asyncio.create_task(self._renew(token), name="redis-recovery-lock")
         try:
             for action in self._recoveries:
                 try:
@@ -175,11 +190,22 @@ class RedisGuard:
                 except Exception:
                     log.exception("recovery after a Redis outage failed")
         finally:
+            renewing.cancel()
+            with suppress(asyncio.CancelledError):
+                await renewing
             # Done: the next worker to start repairs again (the one it replaces may have
-            # died mid-redeem since). The lock's timeout only frees it from a worker killed
-            # while repairing.
+            # died mid-redeem since).
             with suppress(RedisError, OSError):
-                await self._redis.delete(RECOVERY_LOCK)
+                if await self._redis.get(RECOVERY_LOCK) == token:
+                    await self._redis.delete(RECOVERY_LOCK)
+
+    async def _renew(self, token: str) -> None:
+        """Keep the recovery lock while this worker repairs."""
+        while True:
+            await asyncio.sleep(RECOVERY_LOCK_SECONDS / 3)
+            with suppress(RedisError, OSError):
+                if await self._redis.get(RECOVERY_LOCK) == token:
+                    await self._redis.pexpire(RECOVERY_LOCK, int(RECOVERY_LOCK_SECONDS * 1000))
 
     async def close(self) -> None:
         if self._recovering is not None and not self._recovering.done():

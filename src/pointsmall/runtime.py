@@ -119,7 +119,7 @@ async def open_runtime(
             )
             # Whatever Redis holds may be behind the database: an in-process stand-in starts
             # empty, a worker killed mid-redeem never gave its units back.
-            await guard.repair()
+            await guard.repair(wait=True)
         yield Runtime(
             settings=settings,
             rules=ledger_rules(settings),

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
 from redis.asyncio import Redis
 
+from pointsmall import redis_client
 from pointsmall.app import create_app
 from pointsmall.clock import MovableClock
 from pointsmall.config import Settings
@@ -93,3 +95,38 @@ async def test_each_starting_worker_repairs_once_the_last_repair_is_done(redis: 
     await repairing
     await third.repair()  # a worker starting later repairs again
     assert runs == [1, 1]
+
+
+async def test_a_starting_worker_waits_for_a_repair_under_way_then_repairs(
+    redis: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A starting worker does not skip its repair because another holds the lock: that
+    one may have read the database before a worker died mid-redeem. And a lock left by a
+    worker killed while repairing holds others up only for its short life."""
+    monkeypatch.setattr(redis_client, "RECOVERY_LOCK_SECONDS", 0.3)
+    runs: list[str] = []
+    release = asyncio.Event()
+
+    async def slow() -> None:
+        runs.append("first")
+        await release.wait()
+
+    async def quick() -> None:
+        runs.append("starting")
+
+    first, starting = RedisGuard(redis), RedisGuard(redis)
+    first.on_recovery(slow)
+    starting.on_recovery(quick)
+    repairing = asyncio.create_task(first.repair())
+    await asyncio.sleep(0.05)
+    waiting = asyncio.create_task(starting.repair(wait=True))
+    await asyncio.sleep(0.5)  # longer than the lock's life: renewed while the first repairs
+    assert runs == ["first"]
+    release.set()
+    await repairing
+    await waiting
+    assert runs == ["first", "starting"]
+
+    await redis.set(redis_client.RECOVERY_LOCK, "a worker killed while repairing", px=300)
+    await starting.repair(wait=True)  # waits the dead lock out, then repairs
+    assert runs == ["first", "starting", "starting"]

@@ -285,7 +285,7 @@ async def test_a_tier_change_and_a_gift_are_told_live(
         api.service(),
         input={"userId": "mei", "registeredAt": registered},
     )
-    gifts = []
+    gifts: list[dict[str, object]] = []
     while len(gifts) < 1:
         data = (await subscriber.next_data())["notifications"]
         if data["__typename"] == "GiftReceived":

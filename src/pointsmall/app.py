@@ -29,6 +29,7 @@ from pointsmall.auth import AuthenticationError, bearer_token
 from pointsmall.config import Settings
 from pointsmall.graphiql import STATIC, graphiql_page
 from pointsmall.jobs.audience import rfm_restatement, segment_restatement, tier_review
+from pointsmall.jobs.campaigns import campaign_clock
 from pointsmall.jobs.expiry import EXPIRY_SWEEP
 from pointsmall.jobs.mall import gate_check
 from pointsmall.jobs.notifications import MATURED_POINTS, expiry_warnings
@@ -246,6 +247,7 @@ def scheduled_jobs(runtime: Runtime) -> list[Job]:
         segment_restatement(runtime),
         rfm_restatement(),
         tier_review(runtime),
+        campaign_clock(runtime),
     ]
 
 

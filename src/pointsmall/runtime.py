@@ -153,6 +153,7 @@ async def announce(
                 | events.StockTaken()
                 | events.CatalogueChanged()
                 | events.AudienceChanged()
+                | events.CampaignChanged()
             ):
                 await responses.catalogue_changed()
     match event:

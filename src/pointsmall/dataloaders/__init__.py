@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from pointsmall.dataloaders.campaigns import CampaignLoaders
 from pointsmall.dataloaders.engagement import EngagementLoaders
 from pointsmall.dataloaders.ledger import LedgerLoaders
 from pointsmall.dataloaders.mall import MallLoaders
@@ -25,6 +26,7 @@ class Loaders:
     mall: MallLoaders
     engagement: EngagementLoaders
     notifications: NotificationLoaders
+    campaigns: CampaignLoaders
 
     @classmethod
     def create(cls, runtime: Runtime) -> Loaders:
@@ -36,4 +38,5 @@ class Loaders:
                 ledger.account, runtime.rules, runtime.engagement, runtime.leaderboards
             ),
             notifications=NotificationLoaders.create(),
+            campaigns=CampaignLoaders.create(ledger.account, runtime.rules),
         )

@@ -19,6 +19,8 @@ class ErrorCode(enum.StrEnum):
     NOT_ON_SALE = "NOT_ON_SALE"
     ALREADY_CHECKED_IN = "ALREADY_CHECKED_IN"
     NOT_ELIGIBLE = "NOT_ELIGIBLE"
+    CAMPAIGN_FULL = "CAMPAIGN_FULL"
+    NOT_OPEN = "NOT_OPEN"
 
 
 class DomainError(Exception):

@@ -104,6 +104,13 @@ class AudienceChanged:
     audience_id: int
 
 
+@dataclass(frozen=True)
+class CampaignChanged:
+    """Ops changed a campaign, or moved it in its life: prices and earnings may differ."""
+
+    campaign_id: int
+
+
 Event = (
     AccountChanged
     | PointsIssued
@@ -114,6 +121,7 @@ Event = (
     | QuotaReturned
     | CatalogueChanged
     | AudienceChanged
+    | CampaignChanged
 )
 Listener = Callable[[Event], Awaitable[None]]
 _listeners: list[Listener] = []

@@ -1,6 +1,14 @@
 """Tortoise models, one module per domain. The app label is `pointsmall`."""
 
 from pointsmall.models.audience import Audience, Dimension, Gift, RfmSegment, Segment, SegmentChange
+from pointsmall.models.campaigns import (
+    Campaign,
+    CampaignChange,
+    CampaignState,
+    CampaignStatus,
+    Enrolment,
+    Participant,
+)
 from pointsmall.models.engagement import (
     AppEvent,
     CheckIn,
@@ -47,11 +55,16 @@ __all__ = [
     "Allocation",
     "AppEvent",
     "Audience",
+    "Campaign",
+    "CampaignChange",
+    "CampaignState",
+    "CampaignStatus",
     "CheckIn",
     "Counterparty",
     "CouponCode",
     "Dimension",
     "EarningRate",
+    "Enrolment",
     "Entry",
     "EntryKind",
     "Gift",
@@ -65,6 +78,7 @@ __all__ = [
     "NotificationKind",
     "Order",
     "OrderRefund",
+    "Participant",
     "QuotaUsage",
     "QuotaWindow",
     "Redemption",

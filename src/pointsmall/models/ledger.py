@@ -50,7 +50,7 @@ class Account(Model):
     rfm_segment = fields.CharEnumField(RfmSegment, max_length=16, null=True)
     birth_month = fields.SmallIntField(null=True)
     birth_day = fields.SmallIntField(null=True)
-    attributes: fields.Field[dict[str, str]] = fields.JSONField(default=dict)
+    attributes: fields.Field[dict[str, str]] = fields.JSONField(default=dict, db_default="{}")
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
 

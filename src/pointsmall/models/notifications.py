@@ -20,6 +20,8 @@ class NotificationKind(enum.StrEnum):
     TIER_CHANGED = "TIER_CHANGED"
     TIER_REVIEW = "TIER_REVIEW"
     GIFT_RECEIVED = "GIFT_RECEIVED"
+    CAMPAIGN_STARTING = "CAMPAIGN_STARTING"
+    PRIZE_AWARDED = "PRIZE_AWARDED"
 
 
 class PointsEarnedPayload(TypedDict):
@@ -66,6 +68,14 @@ class GiftPayload(TypedDict):
     message: str
 
 
+class CampaignPayload(TypedDict):
+    campaign_id: int
+    name: str
+    starts_at: str | None  # ISO-8601 (CampaignStarting)
+    rank: int | None  # (PrizeAwarded)
+    points: int | None
+
+
 NoticePayload = (
     PointsEarnedPayload
     | ExpiryWarningPayload
@@ -74,6 +84,7 @@ NoticePayload = (
     | TierChangedPayload
     | TierReviewPayload
     | GiftPayload
+    | CampaignPayload
 )
 
 

@@ -12,6 +12,7 @@ from strawberry.schema.config import StrawberryConfig
 from pointsmall.resolvers import node as node_fields
 from pointsmall.resolvers.audience import audiences as audience_fields
 from pointsmall.resolvers.audience import segments as segment_fields
+from pointsmall.resolvers.campaigns import campaigns as campaign_fields
 from pointsmall.resolvers.engagement import checkins as check_in_fields
 from pointsmall.resolvers.engagement import leaderboards as leaderboard_fields
 from pointsmall.resolvers.engagement import orders as order_fields
@@ -30,6 +31,12 @@ from pointsmall.schema.audience.audiences import (
     UpdateAudiencePayload,
 )
 from pointsmall.schema.audience.segments import SegmentFigures
+from pointsmall.schema.campaigns.campaigns import (
+    Campaign,
+    CampaignPayload,
+    JoinCampaignPayload,
+    SettleCampaignPayload,
+)
 from pointsmall.schema.engagement.checkins import CheckInPayload
 from pointsmall.schema.engagement.leaderboards import Leaderboard
 from pointsmall.schema.engagement.orders import (
@@ -89,10 +96,12 @@ from pointsmall.schema.mall.redemptions import (
     ReviewRedemptionPayload,
 )
 from pointsmall.schema.notifications.inbox import (
+    CampaignStarting,
     GiftReceived,
     MarkNotificationsReadPayload,
     PointsEarned,
     PointsExpiringSoon,
+    PrizeAwarded,
     RedemptionUpdated,
     TaskCompleted,
     TierChanged,
@@ -147,6 +156,14 @@ class Query:
     )
     audiences: list[Audience] = strawberry.field(
         resolver=audience_fields.audiences, description="Every audience, by name (admin)."
+    )
+    campaigns: list[Campaign] = strawberry.field(
+        resolver=campaign_fields.campaigns,
+        description="Every campaign, newest first, or those in one status (admin).",
+    )
+    campaign: Campaign | None = strawberry.field(
+        resolver=campaign_fields.campaign,
+        description="One campaign: any for admins, one shown to the user for users.",
     )
     audience_preview: AudiencePreview = strawberry.field(
         resolver=audience_fields.audience_preview,
@@ -226,6 +243,43 @@ class Mutation:
         resolver=order_fields.record_event,
         description="A behaviour event that counts towards tasks (service).",
     )
+    create_campaign: CampaignPayload = strawberry.mutation(
+        resolver=campaign_fields.create_campaign, description="Draft a campaign (admin)."
+    )
+    update_campaign: CampaignPayload = strawberry.mutation(
+        resolver=campaign_fields.update_campaign,
+        description="Change a campaign; once under way only words, pictures, budget and "
+        "capacity (admin).",
+    )
+    publish_campaign: CampaignPayload = strawberry.mutation(
+        resolver=campaign_fields.publish_campaign,
+        description="DRAFT -> SCHEDULED: time takes it on (admin).",
+    )
+    pause_campaign: CampaignPayload = strawberry.mutation(
+        resolver=campaign_fields.pause_campaign, description="Stop it paying for now (admin)."
+    )
+    resume_campaign: CampaignPayload = strawberry.mutation(
+        resolver=campaign_fields.resume_campaign, description="Resume a paused one (admin)."
+    )
+    end_campaign: CampaignPayload = strawberry.mutation(
+        resolver=campaign_fields.end_campaign, description="End it early (admin)."
+    )
+    cancel_campaign: CampaignPayload = strawberry.mutation(
+        resolver=campaign_fields.cancel_campaign,
+        description="Cancel one that has not started (admin).",
+    )
+    clone_campaign: CampaignPayload = strawberry.mutation(
+        resolver=campaign_fields.clone_campaign,
+        description="Copy a campaign as a new draft: a template (admin).",
+    )
+    settle_campaign: SettleCampaignPayload = strawberry.mutation(
+        resolver=campaign_fields.settle_campaign,
+        description="Pay an ended campaign's prizes, once (admin; the job does it too).",
+    )
+    join_campaign: JoinCampaignPayload = strawberry.mutation(
+        resolver=campaign_fields.join_campaign,
+        description="Enrol in a campaign; every unmet condition is said (user).",
+    )
     create_audience: CreateAudiencePayload = strawberry.mutation(
         resolver=audience_fields.create_audience,
         description="Name a group of users by a rule (admin).",
@@ -294,6 +348,7 @@ schema = PointsmallSchema(
         LedgerEntry,
         Item,
         Audience,
+        Campaign,
         Redemption,
         Task,
         PointsEarned,
@@ -303,6 +358,8 @@ schema = PointsmallSchema(
         TierChanged,
         TierReviewSoon,
         GiftReceived,
+        CampaignStarting,
+        PrizeAwarded,
     ],
     extensions=[
         ErrorPolicy,

@@ -19,6 +19,7 @@ from tortoise.exceptions import IntegrityError
 from pointsmall import clock
 from pointsmall.domain import events, validation
 from pointsmall.domain.actors import Actor
+from pointsmall.domain.campaigns import effects
 from pointsmall.domain.engagement import task_progress
 from pointsmall.domain.engagement.rules import EngagementRules
 from pointsmall.domain.errors import DomainError, ErrorCode, InvalidValue
@@ -58,7 +59,9 @@ async def check_in(
             if today in recent:
                 raise AlreadyCheckedIn("already checked in today: come back tomorrow")
             streak = recent.get(today - timedelta(days=1), 0) + 1
-            reward = reward_for(account, streak, ledger_rules, rules)
+            reward, _ = await effects.check_in_reward(
+                account, today, reward_for(account, streak, ledger_rules, rules), now, ledger_rules
+            )
             done = await CheckIn.create(
                 account_id=account_id,
                 local_date=today,
@@ -78,6 +81,7 @@ async def check_in(
                 ),
                 ledger_rules,
             )
+            await effects.after_check_in(account, now, ledger_rules)
             await task_progress.record_progress(
                 account_id, TaskEvent.CHECK_IN, now, ledger_rules, source=f"check-in:{done.id}"
             )

@@ -6,7 +6,8 @@ first order (one the shop told us of a registration for, see `lifecycle`) earns
 `first_order_multiplier` times that, and the user's member tier its earning percent: the
 two multiply, `floor(points x first x percent / 100)` per line (a Gold NEW user's first
 order: x2 x1.25 = x2.5). The order's total is capped (`order_points_cap`); a capped
-order's lines are scaled down so refunds stay exact. The points are pending for the
+order's lines are scaled down so refunds stay exact. A live campaign's multiplier adds to
+that, as far as its budget goes (`campaigns.effects`). The points are pending for the
 return window (`available_at = paid_at + return window`).
 
 An order is recorded once: replaying its id changes nothing and returns the same order.
@@ -29,6 +30,7 @@ from pointsmall import clock
 from pointsmall.domain import events, validation
 from pointsmall.domain.actors import Actor
 from pointsmall.domain.audience import lifecycle
+from pointsmall.domain.campaigns import effects
 from pointsmall.domain.engagement import task_progress
 from pointsmall.domain.engagement.rules import EngagementRules
 from pointsmall.domain.errors import InvalidValue, NotFound
@@ -166,7 +168,7 @@ async def record_order(
             rates = await rates_for({line["category"] for line in checked}, rules)
             multiplier = rules.first_order_multiplier if bonus else 1
             tier = ledger_rules.tiers.at(locked.tier_level)  # the tier before this order
-            points = _capped(
+            base = _capped(
                 [
                     line_points(line["amount"], rates[line["category"]], rules)
                     * multiplier
@@ -176,6 +178,14 @@ async def record_order(
                 ],
                 rules.order_points_cap,
             )
+            # Live campaigns' multipliers on top (charged to their budgets).
+            extras = await effects.order_extras(
+                locked,
+                [(line["category"], value) for line, value in zip(checked, base, strict=True)],
+                now,
+                ledger_rules,
+            )
+            points = [value + extra for value, extra in zip(base, extras, strict=True)]
             earned = [
                 OrderLineData(**line, points=value, refunded_amount=0, refunded_points=0)
                 for line, value in zip(checked, points, strict=True)
@@ -208,6 +218,7 @@ async def record_order(
                 order.entry_id = entry.id
                 await Order.filter(id=order.id).update(entry_id=entry.id)
             await lifecycle.restate_segment(locked, now, rules.lifecycle)
+            await effects.after_order(locked, order, now, ledger_rules)
             await task_progress.record_progress(
                 account.id,
                 TaskEvent.ORDER_PAID,

@@ -8,6 +8,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from pointsmall import clock
+from pointsmall.domain.campaigns import effects
 from pointsmall.domain.errors import (
     AccountFrozen,
     DomainError,
@@ -100,7 +101,12 @@ async def quote(
                     field="quantity",
                 )
             )
-    points = item.price_points * quantity
+    points = (
+        effects.discounted(
+            item.price_points, await effects.discount_percent(account, item, now, rules)
+        )
+        * quantity
+    )
     summary = await points_of(account.id, now)
     if summary.balance < points:
         # Not a fault of any input: the user is short of points.

@@ -22,6 +22,7 @@ from tortoise.expressions import F
 from pointsmall import clock, sql
 from pointsmall.domain import events, validation
 from pointsmall.domain.actors import Actor
+from pointsmall.domain.campaigns import effects
 from pointsmall.domain.engagement import task_progress
 from pointsmall.domain.errors import (
     AccountFrozen,
@@ -296,7 +297,10 @@ async def _redeem_in_transaction(
             account_id=account.id,
             item_id=item.id,
             quantity=quantity,
-            points=item.price_points * quantity,
+            points=effects.discounted(
+                item.price_points, await effects.discount_percent(account, item, now, rules)
+            )
+            * quantity,
             cash_amount=item.price_cash_amount * quantity if item.price_cash_amount else None,
             cash_currency=item.price_cash_currency,
             status=status,

@@ -14,6 +14,7 @@ from typing import ClassVar, cast
 
 from pointsmall.models import NotificationKind, RedemptionStatus
 from pointsmall.models.notifications import (
+    CampaignPayload,
     ExpiryWarningPayload,
     GiftPayload,
     NoticePayload,
@@ -97,6 +98,27 @@ class GiftReceivedNotice:
     message: str
 
 
+@dataclass(frozen=True)
+class CampaignStartingNotice:
+    """A campaign the user joined (or was in the audience of) starts."""
+
+    kind: ClassVar[NotificationKind] = NotificationKind.CAMPAIGN_STARTING
+    campaign_id: int
+    name: str
+    starts_at: datetime
+
+
+@dataclass(frozen=True)
+class PrizeAwardedNotice:
+    """A ranking's prize was paid at the campaign's settlement."""
+
+    kind: ClassVar[NotificationKind] = NotificationKind.PRIZE_AWARDED
+    campaign_id: int
+    name: str
+    rank: int
+    points: int
+
+
 Notice = (
     PointsEarnedNotice
     | ExpiryWarning
@@ -105,6 +127,8 @@ Notice = (
     | TierChangedNotice
     | TierReviewNotice
     | GiftReceivedNotice
+    | CampaignStartingNotice
+    | PrizeAwardedNotice
 )
 
 
@@ -137,6 +161,22 @@ def payload_of(notice: Notice) -> NoticePayload:
                 tier=notice.tier,
                 points_to_keep=notice.points_to_keep,
                 review_at=notice.review_at.isoformat(),
+            )
+        case CampaignStartingNotice():
+            return CampaignPayload(
+                campaign_id=notice.campaign_id,
+                name=notice.name,
+                starts_at=notice.starts_at.isoformat(),
+                rank=None,
+                points=None,
+            )
+        case PrizeAwardedNotice():
+            return CampaignPayload(
+                campaign_id=notice.campaign_id,
+                name=notice.name,
+                starts_at=None,
+                rank=notice.rank,
+                points=notice.points,
             )
         case GiftReceivedNotice():
             return GiftPayload(
@@ -180,6 +220,18 @@ def notice_of(kind: NotificationKind | str, payload: NoticePayload) -> Notice:
                 review["tier"],
                 review["points_to_keep"],
                 datetime.fromisoformat(review["review_at"]),
+            )
+        case NotificationKind.CAMPAIGN_STARTING:
+            starting = cast(CampaignPayload, payload)
+            return CampaignStartingNotice(
+                starting["campaign_id"],
+                starting["name"],
+                datetime.fromisoformat(starting["starts_at"] or ""),
+            )
+        case NotificationKind.PRIZE_AWARDED:
+            prize = cast(CampaignPayload, payload)
+            return PrizeAwardedNotice(
+                prize["campaign_id"], prize["name"], prize["rank"] or 0, prize["points"] or 0
             )
         case NotificationKind.GIFT_RECEIVED:
             gift = cast(GiftPayload, payload)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Self
 import strawberry
 from strawberry import relay
 
-from pointsmall import access
+from pointsmall import access, clock
 from pointsmall.dataloaders.ledger import EntriesPage
 from pointsmall.dataloaders.mall import RedemptionsPage
 from pointsmall.dataloaders.notifications import InboxPage
@@ -16,6 +16,8 @@ from pointsmall.domain.ledger.balances import ExpiringPoints as ExpiringPointsMo
 from pointsmall.domain.ledger.balances import PointsSummary
 from pointsmall.schema.audience.segments import Segment
 from pointsmall.schema.audience.tiers import MemberTier, Rfm
+from pointsmall.schema.campaigns.campaigns import Campaign as CampaignType
+from pointsmall.schema.campaigns.campaigns import MyCampaign
 from pointsmall.schema.context import Info
 from pointsmall.schema.engagement.checkins import CheckInCard
 from pointsmall.schema.engagement.leaderboards import Achievement
@@ -131,6 +133,20 @@ class Account(relay.Node):
             if account.rfm_segment is not None and account.rfm_recency is not None
             else None,
         )
+
+    @strawberry.field(
+        description="Campaigns for the user: preheating (with a countdown) and live ones of "
+        "their audience, and the ones they took part in that ended in the last week."
+    )
+    async def campaigns(self, info: Info) -> list[MyCampaign]:
+        access.require_user_or_admin(info, self.id)
+        loaders = info.context.loaders.campaigns
+        now = clock.now()
+        shown = []
+        for found, taking in await loaders.shown.load(self.id):
+            rank = await loaders.rank.load(taking) if taking is not None else None
+            shown.append(MyCampaign.of(CampaignType.from_model(found, now), taking, rank, now))
+        return shown
 
     @strawberry.field(description="The member tier, its progress and benefits.")
     async def tier(self, info: Info) -> MemberTier:

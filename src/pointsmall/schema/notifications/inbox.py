@@ -8,13 +8,16 @@ from typing import TYPE_CHECKING
 
 import strawberry
 from strawberry import relay
+from strawberry.relay import GlobalID
 
 from pointsmall.domain.errors import NotFound
 from pointsmall.domain.notifications.notices import (
+    CampaignStartingNotice,
     ExpiryWarning,
     GiftReceivedNotice,
     Notice,
     PointsEarnedNotice,
+    PrizeAwardedNotice,
     RedemptionNotice,
     TaskReachedNotice,
     TierChangedNotice,
@@ -96,6 +99,25 @@ class Notification(relay.Node):
                     tier=notice.tier,
                     points_to_keep=notice.points_to_keep,
                     review_at=notice.review_at,
+                )
+            case CampaignStartingNotice():
+                return CampaignStarting(
+                    id=notification_id,
+                    created_at=created_at,
+                    read=read,
+                    campaign_name=notice.name,
+                    starts_at=notice.starts_at,
+                    _campaign_id=notice.campaign_id,
+                )
+            case PrizeAwardedNotice():
+                return PrizeAwarded(
+                    id=notification_id,
+                    created_at=created_at,
+                    read=read,
+                    campaign_name=notice.name,
+                    rank=notice.rank,
+                    points=notice.points,
+                    _campaign_id=notice.campaign_id,
                 )
             case GiftReceivedNotice():
                 return GiftReceived(
@@ -188,6 +210,29 @@ class GiftReceived(Notification):
     message: str
 
 
+@strawberry.type(description="A campaign you take part in starts.")
+class CampaignStarting(Notification):
+    campaign_name: str
+    starts_at: datetime
+    _campaign_id: strawberry.Private[int]
+
+    @strawberry.field(description="The campaign's global ID.")
+    def campaign_id(self) -> strawberry.ID:
+        return strawberry.ID(str(GlobalID("Campaign", str(self._campaign_id))))
+
+
+@strawberry.type(description="A ranking's prize was paid to you.")
+class PrizeAwarded(Notification):
+    campaign_name: str
+    rank: int
+    points: int
+    _campaign_id: strawberry.Private[int]
+
+    @strawberry.field(description="The campaign's global ID.")
+    def campaign_id(self) -> strawberry.ID:
+        return strawberry.ID(str(GlobalID("Campaign", str(self._campaign_id))))
+
+
 NOTIFICATION_TYPES = (
     "PointsEarned",
     "PointsExpiringSoon",
@@ -196,6 +241,8 @@ NOTIFICATION_TYPES = (
     "TierChanged",
     "TierReviewSoon",
     "GiftReceived",
+    "CampaignStarting",
+    "PrizeAwarded",
 )
 NotificationConnection = relay.Connection[Notification]
 

@@ -1,0 +1,1 @@
+"""Campaigns: activities with a life, an audience, mechanics, a budget, prizes and tests."""

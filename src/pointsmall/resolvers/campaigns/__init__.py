@@ -1,0 +1,1 @@
+"""Campaigns: admin fields and mutations, joining, the user's campaigns."""

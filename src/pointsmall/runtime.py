@@ -13,6 +13,7 @@ from pointsmall.auth import TokenVerifier
 from pointsmall.config import Settings
 from pointsmall.db import open_database
 from pointsmall.domain import events
+from pointsmall.domain.campaigns.effects import score_points_issued
 from pointsmall.domain.engagement.leaderboards import Leaderboards
 from pointsmall.domain.engagement.rules import EngagementRules
 from pointsmall.domain.ledger.rules import LedgerRules
@@ -108,6 +109,8 @@ async def open_runtime(
             else None
         )
         stack.callback(events.listen(partial(announce, broker, gate, boards, responses)))
+        # POINTS_EARNED rankings move as points are issued, like the leaderboards.
+        stack.callback(events.listen(partial(score_points_issued, ledger_rules(settings))))
         if database:
             await stack.enter_async_context(
                 open_database(

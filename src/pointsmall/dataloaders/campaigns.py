@@ -10,6 +10,7 @@ from strawberry.dataloader import DataLoader
 from pointsmall import clock
 from pointsmall.dataloaders.ledger import AccountById
 from pointsmall.domain.campaigns import participation, settlement
+from pointsmall.domain.campaigns.effects import Discount, discounts
 from pointsmall.domain.campaigns.figures import (
     Comparison,
     Figures,
@@ -18,7 +19,7 @@ from pointsmall.domain.campaigns.figures import (
     figures_of,
 )
 from pointsmall.domain.ledger.rules import LedgerRules
-from pointsmall.models import Campaign, Participant
+from pointsmall.models import Campaign, CampaignChange, Participant
 
 
 async def _figures(ids: Sequence[int]) -> list[Figures]:
@@ -45,6 +46,13 @@ async def _participations(keys: Sequence[tuple[int, int]]) -> list[Participant |
     return [found.get(key) for key in keys]
 
 
+async def _histories(ids: Sequence[int]) -> list[list[CampaignChange]]:
+    found: dict[int, list[CampaignChange]] = {campaign_id: [] for campaign_id in ids}
+    for change in await CampaignChange.filter(campaign_id__in=list(ids)).order_by("id"):
+        found[change.campaign_id].append(change)
+    return [found[campaign_id] for campaign_id in ids]
+
+
 async def _ranks(participants: Sequence[Participant]) -> list[int | None]:
     return [await settlement.rank_of(participant) for participant in participants]
 
@@ -66,6 +74,22 @@ class ShownCampaigns(DataLoader[int, list[tuple[Campaign, Participant | None]]])
         return shown
 
 
+class DiscountsByAccount(DataLoader[int, list[Discount]]):
+    """The price discounts of the live campaigns each user takes part in."""
+
+    def __init__(self, accounts: AccountById, rules: LedgerRules) -> None:
+        super().__init__(load_fn=self._discounts)
+        self.accounts = accounts
+        self.rules = rules
+
+    async def _discounts(self, ids: Sequence[int]) -> list[list[Discount]]:
+        now = clock.now()
+        return [
+            await discounts(account, now, self.rules)
+            for account in await self.accounts.load_many(ids)
+        ]
+
+
 @dataclass
 class CampaignLoaders:
     figures: DataLoader[int, Figures]
@@ -74,6 +98,8 @@ class CampaignLoaders:
     participation: DataLoader[tuple[int, int], Participant | None]  # (campaign, account)
     rank: DataLoader[Participant, int | None]
     shown: ShownCampaigns
+    history: DataLoader[int, list[CampaignChange]]
+    discounts: DiscountsByAccount
 
     @classmethod
     def create(cls, accounts: AccountById, rules: LedgerRules) -> CampaignLoaders:
@@ -84,4 +110,6 @@ class CampaignLoaders:
             DataLoader(load_fn=_participations),
             DataLoader(load_fn=_ranks, cache_key_fn=lambda participant: participant.id),
             ShownCampaigns(accounts, rules),
+            DataLoader(load_fn=_histories),
+            DiscountsByAccount(accounts, rules),
         )

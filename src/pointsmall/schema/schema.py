@@ -41,6 +41,7 @@ from pointsmall.schema.engagement.checkins import CheckInPayload
 from pointsmall.schema.engagement.leaderboards import Leaderboard
 from pointsmall.schema.engagement.orders import (
     EarningRate,
+    OrderPointsPreview,
     RecordEventPayload,
     RecordOrderPayload,
     RefundOrderPayload,
@@ -156,6 +157,10 @@ class Query:
     )
     audiences: list[Audience] = strawberry.field(
         resolver=audience_fields.audiences, description="Every audience, by name (admin)."
+    )
+    order_points_preview: OrderPointsPreview = strawberry.field(
+        resolver=order_fields.order_points_preview,
+        description="What an order would earn the caller now (user): nothing is recorded.",
     )
     campaigns: list[Campaign] = strawberry.field(
         resolver=campaign_fields.campaigns,

@@ -14,6 +14,7 @@ from datetime import date, datetime
 
 from tortoise.expressions import F
 
+from pointsmall.domain import events
 from pointsmall.domain.actors import SYSTEM
 from pointsmall.domain.campaigns.definitions import mechanics_of
 from pointsmall.domain.campaigns.lifecycle import live_campaigns
@@ -49,10 +50,16 @@ async def taking_part(
 
 
 async def order_extras(
-    account: Account, lines: list[tuple[str, int]], now: datetime, rules: LedgerRules
+    account: Account,
+    lines: list[tuple[str, int]],
+    now: datetime,
+    rules: LedgerRules,
+    *,
+    preview: bool = False,
 ) -> list[int]:
     """Extra points per order line (category, points) from EARN_MULTIPLIER campaigns: the
-    highest percent that applies to each line, charged to that campaign's budget."""
+    highest percent that applies to each line, charged to that campaign's budget (a
+    `preview` reads what is left instead)."""
     best: list[tuple[int, Taking | None]] = [(100, None) for _ in lines]
     for taking in await taking_part(account, now, rules, "EARN_MULTIPLIER"):
         for mechanic in mechanics_of(taking.campaign.mechanics, "EARN_MULTIPLIER"):
@@ -72,13 +79,23 @@ async def order_extras(
             takings[best_taking.campaign.id] = best_taking
     for campaign_id, indexes in by_campaign.items():
         wanted = sum(extras[index] for index in indexes)
-        granted = await charge(campaign_id, wanted)
-        await credit(takings[campaign_id].participant, granted)
+        if preview:
+            granted = budget_left(takings[campaign_id].campaign, wanted)
+        else:
+            granted = await charge(campaign_id, wanted)
+            await credit(takings[campaign_id].participant, granted)
         left = granted
         for index in indexes:  # what the budget could not pay comes off the last lines
             extras[index] = min(extras[index], left)
             left -= extras[index]
     return extras
+
+
+def budget_left(campaign: Campaign, wanted: int) -> int:
+    """Of `wanted` points, what the campaign's budget has left (as last read)."""
+    if campaign.budget_points is None:
+        return wanted
+    return max(0, min(wanted, int(campaign.budget_points) - int(campaign.budget_spent)))
 
 
 async def after_order(account: Account, order: Order, now: datetime, rules: LedgerRules) -> None:
@@ -176,20 +193,55 @@ def _campaign_reward(taking: Taking, account: Account, day: date) -> int | None:
     return None
 
 
+async def discounts(account: Account | None, now: datetime, rules: LedgerRules) -> list[Discount]:
+    """The SPEND_DISCOUNTs of the live campaigns the user takes part in."""
+    if account is None:
+        return []
+    return [
+        Discount(mechanic["percent"], tuple(mechanic["categories"]))
+        for taking in await taking_part(account, now, rules, "SPEND_DISCOUNT")
+        for mechanic in mechanics_of(taking.campaign.mechanics, "SPEND_DISCOUNT")
+    ]
+
+
+@dataclass(frozen=True)
+class Discount:
+    percent: int
+    categories: tuple[str, ...]  # empty: every category
+
+
+def best_discount(found: list[Discount], item: Item) -> int:
+    """The highest discount for the item's category, in percent (0: none)."""
+    return max(
+        (d.percent for d in found if not d.categories or item.category in d.categories), default=0
+    )
+
+
 async def discount_percent(
     account: Account | None, item: Item, now: datetime, rules: LedgerRules
 ) -> int:
-    """The best SPEND_DISCOUNT of the live campaigns the user takes part in, for the item."""
-    if account is None:
-        return 0
-    best = 0
-    for taking in await taking_part(account, now, rules, "SPEND_DISCOUNT"):
-        for mechanic in mechanics_of(taking.campaign.mechanics, "SPEND_DISCOUNT"):
-            if not mechanic["categories"] or item.category in mechanic["categories"]:
-                best = max(best, mechanic["percent"])
-    return best
+    return best_discount(await discounts(account, now, rules), item)
 
 
 def discounted(price: int, percent: int) -> int:
     """A price less `percent`, rounded up to a whole point (never below 1)."""
     return max(1, -(-price * (100 - percent) // 100))
+
+
+async def score_points_issued(rules: LedgerRules, event: events.Event) -> None:
+    """Points issued (or taken back) count for POINTS_EARNED rankings live at the time
+    (after the commit, as the leaderboards do)."""
+    if not isinstance(event, events.PointsIssued):
+        return
+    ranked = [
+        campaign
+        for campaign in await live_campaigns(event.at)
+        if any(m["metric"] == "POINTS_EARNED" for m in mechanics_of(campaign.mechanics, "RANKING"))
+    ]
+    if not ranked:
+        return
+    account = await Account.get(id=event.account_id)
+    for campaign in ranked:
+        participant = await participant_of(campaign, account, event.at, rules)
+        if participant is not None:
+            await score(participant, event.amount, event.at)

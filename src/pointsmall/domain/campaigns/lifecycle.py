@@ -281,6 +281,18 @@ async def live_campaigns(now: datetime) -> list[Campaign]:
     return [c for c in await published_campaigns() if status_of(c, now) == CampaignStatus.LIVE]
 
 
+async def next_change(now: datetime) -> datetime | None:
+    """The next moment a published campaign preheats, starts or ends (prices and earnings
+    change with no write then)."""
+    moments = [
+        moment
+        for campaign in await published_campaigns()
+        for moment in (campaign.preheat_at, campaign.starts_at, campaign.ends_at)
+        if moment is not None and moment > now
+    ]
+    return min(moments, default=None)
+
+
 async def _on_event(event: events.Event) -> None:
     if isinstance(event, events.CampaignChanged):
         _snapshot.taken_at = -1e9

@@ -40,7 +40,15 @@ from pointsmall.domain.ledger.accounts import user_id as checked_user_id
 from pointsmall.domain.ledger.entries import LedgerRequest, fingerprint
 from pointsmall.domain.ledger.rules import LedgerRules
 from pointsmall.domain.replay import first_wins, same_request
-from pointsmall.models import Allocation, EarningRate, Order, OrderRefund, Segment, TaskEvent
+from pointsmall.models import (
+    Account,
+    Allocation,
+    EarningRate,
+    Order,
+    OrderRefund,
+    Segment,
+    TaskEvent,
+)
 from pointsmall.models.engagement import OrderLineData, RefundLineData
 
 MAX_LINES = 200
@@ -125,6 +133,76 @@ def _capped(points: list[int], cap: int) -> list[int]:
     return scaled
 
 
+@dataclass(frozen=True)
+class Earning:
+    """What an order's lines earn, and why."""
+
+    points: list[int]  # per line, all told
+    first_order_bonus: bool
+    tier_percent: int
+    campaign_points: int  # of those, what live campaigns add
+
+
+async def earning_of(
+    account: Account,
+    checked: list[PaidLine],
+    paid: datetime,
+    now: datetime,
+    ledger_rules: LedgerRules,
+    rules: EngagementRules,
+    *,
+    preview: bool = False,
+) -> Earning:
+    """The points of an order's lines for this user now. Recording (`preview` False) charges
+    the campaigns' budgets; a preview only reads them.
+
+    The first-order multiplier is for a NEW user's first order: registered (as the shop
+    told us: an account merely opened by the order is no sign-up) within the NEW days
+    when it was paid."""
+    first = (
+        account.registered_at is not None
+        and not await Order.filter(account_id=account.id).exists()
+        and lifecycle.segment_of(
+            account.registered_at, lifecycle.NO_PURCHASES, paid, rules.lifecycle
+        )
+        == Segment.NEW
+    )
+    rates = await rates_for({line["category"] for line in checked}, rules)
+    multiplier = rules.first_order_multiplier if first else 1
+    tier = ledger_rules.tiers.at(account.tier_level)  # the tier before this order
+    base = _capped(
+        [
+            line_points(line["amount"], rates[line["category"]], rules)
+            * multiplier
+            * tier.earn_percent
+            // 100
+            for line in checked
+        ],
+        rules.order_points_cap,
+    )
+    # Live campaigns' multipliers on top, charged to their budgets.
+    extras = await effects.order_extras(
+        account,
+        [(line["category"], value) for line, value in zip(checked, base, strict=True)],
+        now,
+        ledger_rules,
+        preview=preview,
+    )
+    points = [value + extra for value, extra in zip(base, extras, strict=True)]
+    return Earning(points, first, tier.earn_percent, sum(extras))
+
+
+async def preview_order(
+    shop_user_id: str, lines: list[OrderLine], ledger_rules: LedgerRules, rules: EngagementRules
+) -> Earning:
+    """What an order of these lines would earn the user now (nothing is recorded)."""
+    account = await open_account(checked_user_id(shop_user_id))
+    now = clock.now()
+    return await earning_of(
+        account, _lines(lines, rules), now, now, ledger_rules, rules, preview=True
+    )
+
+
 async def record_order(
     order_id: str,
     shop_user_id: str,
@@ -155,37 +233,8 @@ async def record_order(
     async def record() -> Order:
         async with events.atomic():
             locked = await lock_account(account.id)  # one user's orders in turn: one first
-            # A NEW user's first order: registered (as the shop told us: an account merely
-            # opened by the order is no sign-up) within the NEW days when it was paid.
-            bonus = (
-                locked.registered_at is not None
-                and not await Order.filter(account_id=account.id).exists()
-                and lifecycle.segment_of(
-                    locked.registered_at, lifecycle.NO_PURCHASES, paid, rules.lifecycle
-                )
-                == Segment.NEW
-            )
-            rates = await rates_for({line["category"] for line in checked}, rules)
-            multiplier = rules.first_order_multiplier if bonus else 1
-            tier = ledger_rules.tiers.at(locked.tier_level)  # the tier before this order
-            base = _capped(
-                [
-                    line_points(line["amount"], rates[line["category"]], rules)
-                    * multiplier
-                    * tier.earn_percent
-                    // 100
-                    for line in checked
-                ],
-                rules.order_points_cap,
-            )
-            # Live campaigns' multipliers on top (charged to their budgets).
-            extras = await effects.order_extras(
-                locked,
-                [(line["category"], value) for line, value in zip(checked, base, strict=True)],
-                now,
-                ledger_rules,
-            )
-            points = [value + extra for value, extra in zip(base, extras, strict=True)]
+            earning = await earning_of(locked, checked, paid, now, ledger_rules, rules)
+            bonus, points = earning.first_order_bonus, earning.points
             earned = [
                 OrderLineData(**line, points=value, refunded_amount=0, refunded_points=0)
                 for line, value in zip(checked, points, strict=True)

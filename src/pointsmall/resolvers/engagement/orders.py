@@ -6,13 +6,15 @@ from pointsmall import access
 from pointsmall.auth import Role
 from pointsmall.domain.engagement import app_events, orders
 from pointsmall.domain.engagement.orders import OrderLine, RefundLine
-from pointsmall.domain.errors import InvalidValue
+from pointsmall.domain.errors import DomainError, InvalidValue
 from pointsmall.models import EarningRate as EarningRateModel
 from pointsmall.resolvers.payloads import mutate
 from pointsmall.schema.context import Info
 from pointsmall.schema.engagement.orders import (
     EarningRate,
     Order,
+    OrderLineInput,
+    OrderPointsPreview,
     OrderRefund,
     RecordEventInput,
     RecordEventPayload,
@@ -23,6 +25,7 @@ from pointsmall.schema.engagement.orders import (
     SetEarningRateInput,
     SetEarningRatePayload,
 )
+from pointsmall.schema.errors import BadUserInput
 
 
 async def record_order(info: Info, input: RecordOrderInput) -> RecordOrderPayload:
@@ -46,6 +49,29 @@ async def record_order(info: Info, input: RecordOrderInput) -> RecordOrderPayloa
         return RecordOrderPayload(order=Order.from_model(order, pending_until[order.id]))
 
     return await mutate(info, RecordOrderPayload, work)
+
+
+async def order_points_preview(info: Info, lines: list[OrderLineInput]) -> OrderPointsPreview:
+    """What an order of these lines would earn the caller now: the product page's "earn N
+    points", with their tier, a first-order bonus and running campaigns' multipliers."""
+    account = await access.viewer_account(info)
+    runtime = info.context.runtime
+    try:
+        earning = await orders.preview_order(
+            account.user_id,
+            [OrderLine(line.sku, line.category, line.amount, line.currency) for line in lines],
+            runtime.rules,
+            runtime.engagement,
+        )
+    except DomainError as error:
+        raise BadUserInput(error.message) from None
+    return OrderPointsPreview(
+        points=sum(earning.points),
+        line_points=earning.points,
+        first_order_bonus=earning.first_order_bonus,
+        tier_percent=earning.tier_percent,
+        campaign_points=earning.campaign_points,
+    )
 
 
 async def refund_order(info: Info, input: RefundOrderInput) -> RefundOrderPayload:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pointsmall import access, clock
+from pointsmall.domain.campaigns.lifecycle import next_change as campaign_change
 from pointsmall.domain.mall.cards import active_catalogue, mall_cards, next_change, viewer_of
 from pointsmall.schema.context import Info
 from pointsmall.schema.mall.cards import Mall, MallCard
@@ -23,6 +24,7 @@ async def mall(info: Info) -> Mall:
     zone = info.context.viewer_zone
     cards = await mall_cards(viewer, runtime.redis, runtime.guard, now, zone)
     info.context.changes_by(next_change(viewer, await active_catalogue(), now, zone))
+    info.context.changes_by(await campaign_change(now))  # a discount starting or ending
     wanted = sorted({item_id for card in cards for item_id in card.item_ids})
     models = [model for model in await loaders.mall.item.load_many(wanted) if model is not None]
     by_id = {item.id: item for item in await items_for(info, models)}

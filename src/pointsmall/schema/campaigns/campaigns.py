@@ -226,6 +226,15 @@ class CampaignRankingEntry:
     score: int
 
 
+@strawberry.type(description="A move in a campaign's life: by an admin, or by the clock.")
+class CampaignMove:
+    previous: CampaignStatus
+    status: CampaignStatus
+    actor: str = strawberry.field(description="The admin's user id, or clock, or system.")
+    reason: str | None
+    changed_at: datetime
+
+
 @strawberry.type(description="A campaign: an activity with a window, an audience and mechanics.")
 class Campaign(relay.Node):
     id: relay.NodeID[int]
@@ -297,6 +306,20 @@ class Campaign(relay.Node):
             cost_per_participant=found.cost_per_participant,
             cost_per_order=found.cost_per_order,
         )
+
+    @strawberry.field(description="Every move in its life, oldest first (admin).")
+    async def history(self, info: Info) -> list[CampaignMove]:
+        access.require_admin(info, "a campaign's history")
+        return [
+            CampaignMove(
+                previous=change.previous,
+                status=change.status,
+                actor=change.actor,
+                reason=change.reason,
+                changed_at=change.changed_at,
+            )
+            for change in await info.context.loaders.campaigns.history.load(self.id)
+        ]
 
     @strawberry.field(description="The A/B test's results (admin); null without variants.")
     async def experiment(self, info: Info) -> Experiment | None:

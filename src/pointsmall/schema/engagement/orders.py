@@ -150,3 +150,14 @@ class RecordEventPayload:
 class SetEarningRatePayload:
     rate: EarningRate | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type(description="What an order would earn the caller now: nothing is recorded.")
+class OrderPointsPreview:
+    points: int = strawberry.field(description="All told: the programme's and campaigns'.")
+    line_points: list[int] = strawberry.field(description="Per line, in the order given.")
+    first_order_bonus: bool = strawberry.field(description="The first-order multiplier applies.")
+    tier_percent: int = strawberry.field(description="The member tier's earning percent.")
+    campaign_points: int = strawberry.field(
+        description="Of the points, what live campaigns add (as far as their budgets go)."
+    )

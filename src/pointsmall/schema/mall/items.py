@@ -12,6 +12,7 @@ import strawberry
 from strawberry import relay
 
 from pointsmall import clock
+from pointsmall.domain.campaigns.effects import best_discount, discounted
 from pointsmall.domain.mall.sale_windows import SaleFacts, quota_period, sale_facts
 from pointsmall.models import ItemKind, ItemStatus, QuotaWindow, SaleRecurrence
 from pointsmall.schema.context import Info
@@ -48,6 +49,7 @@ class ViewerFacts:
     """What the calling user's item fields depend on, loaded in batches before building."""
 
     balance: int
+    discount_percent: int  # of a live campaign the user takes part in
     quota_used: int
 
 
@@ -85,6 +87,10 @@ class Item(relay.Node):
     on_sale: bool = strawberry.field(description="In the mall and inside a sale window now.")
     requires_shipping_address: bool = strawberry.field(
         description="Physical items need a shipping address to be redeemed."
+    )
+    your_price_points: int | None = strawberry.field(
+        description="What one costs the caller now: the price less the discount of a live "
+        "campaign they take part in (null: no user)."
     )
     affordable: bool | None = strawberry.field(
         description="Whether the caller has the points for one (null: no user)."
@@ -127,8 +133,15 @@ class Item(relay.Node):
             sale_ends_at=sale.ends_at,
             on_sale=sale.on_sale,
             requires_shipping_address=item.kind == ItemKind.PHYSICAL,
-            affordable=None if viewer is None else viewer.balance >= item.price_points,
-            points_short=None if viewer is None else max(0, item.price_points - viewer.balance),
+            your_price_points=None
+            if viewer is None
+            else discounted(item.price_points, viewer.discount_percent),
+            affordable=None
+            if viewer is None
+            else viewer.balance >= discounted(item.price_points, viewer.discount_percent),
+            points_short=None
+            if viewer is None
+            else max(0, discounted(item.price_points, viewer.discount_percent) - viewer.balance),
             quota_left=None
             if viewer is None or item.per_user_quota is None
             else max(0, item.per_user_quota - viewer.quota_used),
@@ -142,11 +155,12 @@ async def viewer_facts(info: Info, item: ItemModel) -> ViewerFacts | None:
         return None
     loaders = info.context.loaders
     summary = await loaders.ledger.points.load(viewer.id)
+    discount = best_discount(await loaders.campaigns.discounts.load(viewer.id), item)
     used = 0
     if item.per_user_quota is not None:
         period = quota_period(item, clock.now(), info.context.viewer_zone)
         used = await loaders.mall.quota_used.load((viewer.id, item.id, period))
-    return ViewerFacts(balance=summary.balance, quota_used=used)
+    return ViewerFacts(balance=summary.balance, discount_percent=discount, quota_used=used)
 
 
 async def items_for(info: Info, models: list[ItemModel]) -> list[Item]:

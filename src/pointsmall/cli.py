@@ -80,6 +80,7 @@ def _parser() -> argparse.ArgumentParser:
         ("segments", "restate lifecycle segments; give wake-up and birthday gifts"),
         ("rfm", "recompute every user's RFM scores and segment"),
         ("tiers", "the yearly tier review of the users it is due for"),
+        ("campaigns", "record campaigns' moves, tell participants, settle what ended"),
     ):
         audience = job.add_parser(name, help=help_text)
         audience.set_defaults(command=_audience_job, job=name)
@@ -220,9 +221,11 @@ def _warn_expiring(settings: Settings, args: argparse.Namespace) -> int:
 
 def _audience_job(settings: Settings, args: argparse.Namespace) -> int:
     from pointsmall.jobs.audience import rfm_restatement, segment_restatement, tier_review
+    from pointsmall.jobs.campaigns import campaign_clock
 
     async def work(runtime: Runtime) -> int:
         jobs = {
+            "campaigns": campaign_clock(runtime),
             "segments": segment_restatement(runtime),
             "rfm": rfm_restatement(),
             "tiers": tier_review(runtime),

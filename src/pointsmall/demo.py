@@ -18,6 +18,7 @@ from functools import partial
 
 from pointsmall import clock
 from pointsmall.clock import MovableClock
+from pointsmall.demo_campaigns import seed_campaigns
 from pointsmall.domain.actors import Actor
 from pointsmall.domain.audience import audiences
 from pointsmall.domain.audience.gifts import give_wake_up_gifts
@@ -336,6 +337,8 @@ async def seed_demo(rules: LedgerRules, engagement: EngagementRules, public_url:
         await _daily_jobs(demo)
         await _lifecycles(demo)
         await _tiers_and_audiences(demo)
+        await seed_campaigns(moving, now, rules, engagement)
+        await _jobs_of_today(demo)
         await _read_older_notifications(now - timedelta(days=3))
     finally:
         clock.use_clock(real_clock)
@@ -413,12 +416,18 @@ LOUNGE = DemoItem(
 
 async def _tiers_and_audiences(demo: Demo) -> None:
     """Today, at the end (ids above stay as they were): a Platinum member, an item for Gold
-    and above, the nightly RFM scores, the wake-up gift of the user who turned DORMANT."""
+    and above."""
     await _grant(demo, "bob", 4_000, "partner-transfer", "points moved from a partner programme")
     gold = await Audience.get(name="Gold and above")
     await _add_item(demo, replace(LOUNGE, fields=replace(LOUNGE.fields, audience_id=gold.id)))
-    await restate_rfm(demo.now)
+
+
+async def _jobs_of_today(demo: Demo) -> None:
+    """What the hourly and nightly jobs would have done by now: segments and the wake-up
+    gifts of those who turned DORMANT, RFM scores."""
+    await restate_all_segments(demo.now, demo.engagement.lifecycle)
     await give_wake_up_gifts(demo.now, demo.rules, demo.engagement.gifts)
+    await restate_rfm(demo.now)
 
 
 def _orders(timeline: Timeline, demo: Demo) -> None:

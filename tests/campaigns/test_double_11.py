@@ -72,6 +72,21 @@ async def test_double_points_and_half_prices_in_the_window_only(
     assert figures["figures"]["costPerOrder"] == 100.0
     assert figures["figures"]["budgetLeft"] == 9_900
 
+    settled = await act(api, "settle", campaign["id"])
+    assert settled["campaign"]["status"] == "SETTLED"  # nothing to pay: no ranking
+    again = await act(api, "settle", campaign["id"])
+    assert again["campaign"]["status"] == "SETTLED"  # settling again changes nothing
+    history = await api.data(
+        "query($id: ID!) { campaign(id: $id) { history { previous status actor } } }",
+        api.admin(),
+        id=campaign["id"],
+    )
+    assert [(m["previous"], m["status"]) for m in history["campaign"]["history"]] == [
+        ("DRAFT", "DRAFT"),
+        ("DRAFT", "SCHEDULED"),
+        ("ENDED", "SETTLED"),
+    ]
+
 
 async def test_the_budget_runs_out_exactly(api: Api, clock: MovableClock) -> None:
     start = clock.now()

@@ -181,3 +181,43 @@ async def test_the_check_in_experiment_applies_and_judges_its_variants(
         d1 = variant["retentionD1"]
         assert d1["low"] <= d1["value"] <= d1["high"]
     assert len(result["comparisons"]) == 1 and result["comparisons"][0]["variant"] == "random 5-20"
+
+
+async def test_a_prize_may_be_a_partner_coupon(api: Api, clock: MovableClock) -> None:
+    from tests.mall.helpers import CODES, create_item
+
+    coupon = await create_item(api, kind="COUPON", title="Cinema ticket", virtualRight=None)
+    await api.data(CODES, api.admin(), input={"itemId": coupon["id"], "codes": ["CINE-1"]})
+    start = clock.now()
+    prizes = [{"fromRank": 1, "toRank": 2, "points": 0, "couponItemId": coupon["id"]}]
+    ranking = {"ranking": {"metric": "ORDERS", "prizes": prizes}}
+    campaign = await create_campaign(api, start, start + DAY, mechanics=[ranking])
+    bad = await api.data(
+        """mutation($input: CreateCampaignInput!) { createCampaign(input: $input) {
+          errors { code message } } }""",
+        api.admin(),
+        input={
+            "name": "Odd",
+            "startsAt": start.isoformat(),
+            "endsAt": (start + DAY).isoformat(),
+            "mechanics": [{"ranking": {"metric": "ORDERS", "prizes": [
+                {"fromRank": 1, "toRank": 1, "couponItemId": campaign["id"]}]}}],
+        },
+    )  # fmt: skip
+    assert bad["createCampaign"]["errors"][0]["code"] == "NOT_FOUND"  # not an item's id
+    await act(api, "publish", campaign["id"])
+    for user in ("ana", "bo"):
+        clock.advance(timedelta(minutes=1))
+        await record_order(api, order_id=f"{user}-1", user=user, paidAt=clock.now().isoformat())
+    clock.set(start + DAY)
+    settled = await act(api, "settle", campaign["id"])
+    assert settled["campaign"]["status"] == "SETTLED"
+    won = await api.data(
+        "{ me { notifications(first: 5) { edges { node { __typename "
+        "... on PrizeAwarded { rank points couponCode } } } } } }",
+        api.user("ana"),
+    )
+    nodes = [e["node"] for e in won["me"]["notifications"]["edges"]]
+    assert {"__typename": "PrizeAwarded", "rank": 1, "points": 0, "couponCode": "CINE-1"} in nodes
+    second = await Participant.get(account__user_id="bo")
+    assert (second.prize_rank, second.prize_coupon) == (None, None)  # the pool had one code

@@ -171,6 +171,7 @@ class Migration(migrations.Migration):
                 ("bonuses", fields.JSONField(default=list, encoder=JSON_DUMPS, decoder=loads)),
                 ("prize_points", fields.BigIntField(null=True)),
                 ("prize_rank", fields.IntField(null=True)),
+                ("prize_coupon", fields.CharField(null=True, max_length=128)),
             ],
             options={
                 "table": "campaign_participant",

@@ -119,6 +119,7 @@ class Participant(Model):
     bonuses: fields.Field[list[str]] = fields.JSONField(default=list)  # paid, by trigger
     prize_points = fields.BigIntField(null=True)  # paid at settlement
     prize_rank = fields.IntField(null=True)
+    prize_coupon = fields.CharField(max_length=128, null=True)  # a partner code won
 
     class Meta:
         table = "campaign_participant"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, NotRequired, TypedDict
 
 from tortoise import fields
 from tortoise.models import Model
@@ -74,6 +74,7 @@ class CampaignPayload(TypedDict):
     starts_at: str | None  # ISO-8601 (CampaignStarting)
     rank: int | None  # (PrizeAwarded)
     points: int | None
+    coupon_code: NotRequired[str | None]
 
 
 NoticePayload = (

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
 
 from pointsmall import clock, sql
 from pointsmall.domain import events
@@ -32,9 +31,10 @@ from pointsmall.domain.ledger import entries
 from pointsmall.domain.ledger.accounts import lock_account, zone_of
 from pointsmall.domain.ledger.entries import LedgerRequest
 from pointsmall.domain.ledger.rules import LedgerRules
+from pointsmall.domain.mall.coupons import give_code
 from pointsmall.domain.notifications import inbox
 from pointsmall.domain.notifications.notices import GiftReceivedNotice
-from pointsmall.models import Account, CouponCode, Dimension, Gift, Item, Segment
+from pointsmall.models import Account, Dimension, Gift, Segment
 
 WAKE_UP_LOOKBACK = timedelta(days=7)
 
@@ -66,7 +66,9 @@ async def give(account_id: int, occasion: Occasion, rules: LedgerRules) -> Gift 
             if await Gift.exists(account_id=account_id, occasion=occasion.key):
                 return None
             now = clock.now()
-            coupon = await _coupon(occasion.coupon_item_id, now)
+            coupon = None
+            if occasion.coupon_item_id is not None:
+                coupon = await give_code(occasion.coupon_item_id, now)
             if occasion.points == 0 and coupon is None:
                 return None  # nothing to give (the gift is off, the pool empty)
             gift = await Gift.create(
@@ -99,28 +101,6 @@ async def give(account_id: int, occasion: Occasion, rules: LedgerRules) -> Gift 
             return gift
     except IntegrityError:  # given concurrently (the unique key): once is once
         return None
-
-
-async def _coupon(item_id: int | None, now: datetime) -> str | None:
-    """One code from a coupon item's pool (a unit of its stock), if any is left."""
-    if item_id is None:
-        return None
-    code = (
-        await CouponCode.filter(item_id=item_id, redemption_id=None, issued_at=None)
-        .order_by("id")
-        .select_for_update(skip_locked=True)
-        .first()
-    )
-    if code is None:
-        return None
-    taken = await Item.filter(id=item_id, stock_remaining__gte=1).update(
-        stock_remaining=F("stock_remaining") - 1
-    )
-    if taken != 1:
-        return None
-    await CouponCode.filter(id=code.id).update(issued_at=now)
-    events.after_commit(events.StockTaken(item_id))
-    return code.code
 
 
 async def welcome(

@@ -12,7 +12,8 @@ Mechanics (stored as JSON, one dict each, the same shape as their GraphQL input)
   per user when the trigger is reached in the window (FIRST_ORDER, ORDERS, CHECK_INS).
 - `{"kind": "RANKING", "metric": "POINTS_EARNED", "prizes": [{"fromRank": 1, "toRank": 3,
   "points": 1000}]}`: a ranking of the metric in the window (POINTS_EARNED, ORDERS,
-  CHECK_INS), ties broken by who got there first; prizes paid once at settlement.
+  CHECK_INS), ties broken by who got there first; prizes (points, and a partner coupon
+  from a COUPON item's pool if `couponItemId`) paid once at settlement.
 - `{"kind": "CHECK_IN_REWARDS", "rewards": [5, 5, 20]}`: the check-in schedule for the
   campaign's participants during the window.
 
@@ -116,7 +117,7 @@ def checked_mechanics(mechanics: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return checked
 
 
-def _prizes(prizes: list[dict[str, Any]]) -> list[dict[str, int]]:
+def _prizes(prizes: list[dict[str, Any]]) -> list[dict[str, int | None]]:
     if not 1 <= len(prizes) <= 20:
         raise InvalidValue("a ranking has 1 to 20 prize ranges", field="mechanics")
     checked = []
@@ -126,8 +127,13 @@ def _prizes(prizes: list[dict[str, Any]]) -> list[dict[str, int]]:
         to = _number(prize.get("toRank") or first, "mechanics", first, 100_000)
         if first <= last:
             raise InvalidValue("prize ranges must not overlap", field="mechanics")
-        points = _number(prize.get("points"), "mechanics", 1, MAX_POINTS)
-        checked.append({"fromRank": first, "toRank": to, "points": points})
+        points = _number(prize.get("points") or 0, "mechanics", 0, MAX_POINTS)
+        coupon = prize.get("couponItemId")
+        if coupon is not None:
+            coupon = _number(coupon, "mechanics", 1, 10**18)
+        if not points and coupon is None:
+            raise InvalidValue("a prize gives points, a coupon, or both", field="mechanics")
+        checked.append({"fromRank": first, "toRank": to, "points": points, "couponItemId": coupon})
         last = to
     return checked
 
@@ -217,3 +223,13 @@ def checked_variants(variants: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def mechanics_of(mechanics: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
     return [mechanic for mechanic in mechanics if mechanic["kind"] == kind]
+
+
+def coupon_items(mechanics: list[dict[str, Any]]) -> set[int]:
+    """The COUPON items a campaign's prizes give codes of."""
+    return {
+        int(prize["couponItemId"])
+        for ranking in mechanics_of(mechanics, "RANKING")
+        for prize in ranking["prizes"]
+        if prize.get("couponItemId") is not None
+    }

@@ -19,7 +19,15 @@ from pointsmall.domain.actors import Actor
 from pointsmall.domain.audience.audiences import existing_audience
 from pointsmall.domain.campaigns import definitions
 from pointsmall.domain.errors import InvalidState, InvalidValue, NotFound
-from pointsmall.models import Campaign, CampaignChange, CampaignState, CampaignStatus, Enrolment
+from pointsmall.models import (
+    Campaign,
+    CampaignChange,
+    CampaignState,
+    CampaignStatus,
+    Enrolment,
+    Item,
+    ItemKind,
+)
 
 SNAPSHOT_SECONDS = 5.0
 MAX_LENGTH = timedelta(days=366)
@@ -105,9 +113,20 @@ def _checked(fields: CampaignFields) -> dict[str, Any]:
     }
 
 
+async def _check_references(values: dict[str, Any]) -> None:
+    """The audience and the prizes' coupon items exist (and are COUPON items)."""
+    await existing_audience(values["audience_id"])
+    wanted = definitions.coupon_items(values["mechanics"])
+    found = set(
+        await Item.filter(id__in=list(wanted), kind=ItemKind.COUPON).values_list("id", flat=True)
+    )
+    if wanted - found:
+        raise InvalidValue("a prize's couponItemId names no COUPON item", field="mechanics")
+
+
 async def create_campaign(fields: CampaignFields, actor: Actor) -> Campaign:
     values = _checked(fields)
-    await existing_audience(fields.audience_id)
+    await _check_references(values)
     now = clock.now()
     async with events.atomic():
         campaign = await Campaign.create(**values, created_at=now, updated_at=now)
@@ -158,7 +177,7 @@ async def update_campaign(campaign_id: int, changes: dict[str, Any]) -> Campaign
         values = _checked(merged)
         if values["budget_points"] is not None and values["budget_points"] < campaign.budget_spent:
             raise InvalidValue("the budget cannot go below what was paid", field="budgetPoints")
-        await existing_audience(merged.audience_id)
+        await _check_references(values)
         await Campaign.filter(id=campaign_id).update(**values, updated_at=clock.now())
         events.after_commit(events.CampaignChanged(campaign_id))
     return await Campaign.get(id=campaign_id)

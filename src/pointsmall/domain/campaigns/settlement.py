@@ -5,13 +5,15 @@ A ranking orders participants by score, then by who reached their score first
 once a campaign ended) locks the campaign row, so two settlements at once take turns and
 the second finds it SETTLED; each prize goes through the ledger under the key
 `campaign:<id>:prize`, unique per account, the last guard. Prizes are charged to the
-budget in rank order, as far as it goes.
+budget in rank order, as far as it goes; a prize's coupon is a code from a COUPON item's
+pool, while any is left.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from tortoise.expressions import Q
 
@@ -24,6 +26,7 @@ from pointsmall.domain.errors import InvalidState
 from pointsmall.domain.ledger import entries
 from pointsmall.domain.ledger.entries import LedgerRequest
 from pointsmall.domain.ledger.rules import LedgerRules
+from pointsmall.domain.mall.coupons import give_code
 from pointsmall.domain.notifications import inbox
 from pointsmall.domain.notifications.notices import PrizeAwardedNotice
 from pointsmall.models import Campaign, CampaignState, CampaignStatus, Participant
@@ -54,12 +57,12 @@ async def rank_of(participant: Participant) -> int | None:
     return ahead + 1
 
 
-def prize_for(campaign: Campaign, rank: int) -> int:
+def prize_for(campaign: Campaign, rank: int) -> dict[str, Any] | None:
     for ranking in mechanics_of(campaign.mechanics, "RANKING"):
         for prize in ranking["prizes"]:
             if prize["fromRank"] <= rank <= prize["toRank"]:
-                return int(prize["points"])
-    return 0
+                return dict(prize)
+    return None
 
 
 @dataclass(frozen=True)
@@ -83,26 +86,35 @@ async def settle(campaign_id: int, actor: Actor, rules: LedgerRules, now: dateti
         last = max((p["toRank"] for r in rankings for p in r["prizes"]), default=0)
         for rank, winner in enumerate(await leaders(campaign.id, last), start=1):
             prize = prize_for(campaign, rank)
-            granted = await charge(campaign.id, prize) if prize else 0
-            if not granted:
+            if prize is None:
                 continue
-            await entries.earn(
-                winner.account_id,
-                granted,
-                LedgerRequest(
-                    actor,
-                    f"campaign:{campaign.id}:prize",
-                    f"{campaign.name}: prize for rank {rank}",
-                    reference=f"campaign:{campaign.id}",
-                ),
-                rules,
-            )
+            granted = await charge(campaign.id, prize["points"]) if prize["points"] else 0
+            coupon = None
+            if prize.get("couponItemId") is not None:
+                coupon = await give_code(int(prize["couponItemId"]), now)
+            if not granted and coupon is None:
+                continue  # the budget and the pool are spent
+            if granted:
+                await entries.earn(
+                    winner.account_id,
+                    granted,
+                    LedgerRequest(
+                        actor,
+                        f"campaign:{campaign.id}:prize",
+                        f"{campaign.name}: prize for rank {rank}",
+                        reference=f"campaign:{campaign.id}",
+                    ),
+                    rules,
+                )
             await Participant.filter(id=winner.id).update(
-                prize_points=granted, prize_rank=rank, points=winner.points + granted
+                prize_points=granted,
+                prize_rank=rank,
+                prize_coupon=coupon,
+                points=winner.points + granted,
             )
             await inbox.notify(
                 winner.account_id,
-                PrizeAwardedNotice(campaign.id, campaign.name, rank, granted),
+                PrizeAwardedNotice(campaign.id, campaign.name, rank, granted, coupon),
                 dedupe_key=f"prize:{campaign.id}",
             )
             paid += 1

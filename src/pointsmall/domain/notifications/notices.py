@@ -117,6 +117,7 @@ class PrizeAwardedNotice:
     name: str
     rank: int
     points: int
+    coupon_code: str | None = None
 
 
 Notice = (
@@ -177,6 +178,7 @@ def payload_of(notice: Notice) -> NoticePayload:
                 starts_at=None,
                 rank=notice.rank,
                 points=notice.points,
+                coupon_code=notice.coupon_code,
             )
         case GiftReceivedNotice():
             return GiftPayload(
@@ -231,7 +233,11 @@ def notice_of(kind: NotificationKind | str, payload: NoticePayload) -> Notice:
         case NotificationKind.PRIZE_AWARDED:
             prize = cast(CampaignPayload, payload)
             return PrizeAwardedNotice(
-                prize["campaign_id"], prize["name"], prize["rank"] or 0, prize["points"] or 0
+                prize["campaign_id"],
+                prize["name"],
+                prize["rank"] or 0,
+                prize["points"] or 0,
+                prize.get("coupon_code"),
             )
         case NotificationKind.GIFT_RECEIVED:
             gift = cast(GiftPayload, payload)

@@ -48,7 +48,12 @@ def mechanic_of(given: MechanicInput) -> dict[str, Any]:
         return {"kind": "BONUS", "trigger": b.trigger.value, "count": b.count, "points": b.points}
     if given.ranking:
         prizes = [
-            {"fromRank": p.from_rank, "toRank": p.to_rank, "points": p.points}
+            {
+                "fromRank": p.from_rank,
+                "toRank": p.to_rank,
+                "points": p.points,
+                "couponItemId": optional_id_of(p.coupon_item_id, "couponItemId", "Item"),
+            }
             for p in given.ranking.prizes
         ]
         return {"kind": "RANKING", "metric": given.ranking.metric.value, "prizes": prizes}

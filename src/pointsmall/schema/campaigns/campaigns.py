@@ -70,11 +70,14 @@ class BonusInput:
     count: int = 1
 
 
-@strawberry.input
+@strawberry.input(description="A prize for the ranks from one to another: points, a coupon.")
 class PrizeInput:
     from_rank: int
     to_rank: int
-    points: int
+    points: int = 0
+    coupon_item_id: strawberry.ID | None = strawberry.field(
+        default=None, description="A COUPON item: a code from its pool for each winner."
+    )
 
 
 @strawberry.input(description="A ranking of the metric; prizes paid once at settlement.")

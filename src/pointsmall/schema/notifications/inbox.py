@@ -117,6 +117,7 @@ class Notification(relay.Node):
                     campaign_name=notice.name,
                     rank=notice.rank,
                     points=notice.points,
+                    coupon_code=notice.coupon_code,
                     _campaign_id=notice.campaign_id,
                 )
             case GiftReceivedNotice():
@@ -226,6 +227,7 @@ class PrizeAwarded(Notification):
     campaign_name: str
     rank: int
     points: int
+    coupon_code: str | None = strawberry.field(description="A partner coupon won, if any.")
     _campaign_id: strawberry.Private[int]
 
     @strawberry.field(description="The campaign's global ID.")

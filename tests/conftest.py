@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
+import anyio
 import asyncpg
 import httpx
 import hypothesis  # noqa: F401 - imported up front: its plugin's import at the session's
@@ -42,6 +43,12 @@ from pointsmall.redis_client import RedisClient, redis_for
 from pointsmall.runtime import Runtime, open_runtime
 from pointsmall.serving import server_options
 from tests.api import Api
+
+# anyio imports its file module lazily, on the first file served (the demo's pictures):
+# imported then, under pytest's assertion rewriting after the deep recursion of a long
+# test, CPython 3.11.7 may fail to build its AST ("AST constructor recursion depth
+# mismatch", as with hypothesis above). Imported up front instead.
+anyio.open_file  # noqa: B018
 
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 START = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)

@@ -38,7 +38,9 @@ from pointsmall.app import create_app
 from pointsmall.clock import MovableClock
 from pointsmall.config import Settings
 from pointsmall.db import apply_migrations, open_database
+from pointsmall.domain.campaigns.lifecycle import forget_campaigns
 from pointsmall.domain.mall.cards import forget_catalogue
+from pointsmall.domain.risk.rules import forget_rules
 from pointsmall.redis_client import RedisClient, redis_for
 from pointsmall.runtime import Runtime, open_runtime
 from pointsmall.serving import server_options
@@ -174,6 +176,8 @@ async def db(database_context: TortoiseContext) -> AsyncIterator[str]:
     try:
         await _empty_tables(database_context)
         forget_catalogue()
+        forget_campaigns()
+        forget_rules()
         yield database_context.db().capabilities.dialect
     finally:
         database_context.__exit__(None, None, None)

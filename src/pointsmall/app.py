@@ -34,6 +34,7 @@ from pointsmall.jobs.expiry import EXPIRY_SWEEP
 from pointsmall.jobs.mall import gate_check
 from pointsmall.jobs.notifications import MATURED_POINTS, expiry_warnings
 from pointsmall.jobs.redemptions import payment_lapse
+from pointsmall.jobs.risk import signal_retention
 from pointsmall.jobs.scheduler import Job, running
 from pointsmall.logs import configure_logging
 from pointsmall.rate_limits import costs_of, draws_for
@@ -248,6 +249,7 @@ def scheduled_jobs(runtime: Runtime) -> list[Job]:
         rfm_restatement(),
         tier_review(runtime),
         campaign_clock(runtime),
+        signal_retention(runtime.settings.risk_signal_days),
     ]
 
 

@@ -100,6 +100,7 @@ class Settings:
     lifecycle: LifecycleRules = field(default_factory=LifecycleRules)
     tiers: TierRules = field(default_factory=TierRules)
     gifts: GiftRules = field(default_factory=GiftRules)
+    risk_signal_days: int = 30  # how long devices are kept with the actions they did
     check_in_rewards: tuple[int, ...] = (10, 10, 10, 10, 10, 10, 20)
     share_reward: int = 10
     share_daily_cap: int = 3
@@ -185,6 +186,7 @@ class Settings:
             first_order_multiplier=_int(env, "FIRST_ORDER_MULTIPLIER", 2, 1, 10),
             lifecycle=_lifecycle(env),
             tiers=_tiers(env),
+            risk_signal_days=_int(env, "RISK_SIGNAL_DAYS", 30, 1, 366),
             gifts=GiftRules(
                 welcome_points=_int(env, "WELCOME_GIFT_POINTS", 100, 0, 1_000_000),
                 wake_up_points=_int(env, "WAKE_UP_GIFT_POINTS", 200, 0, 1_000_000),

@@ -21,6 +21,7 @@ class ErrorCode(enum.StrEnum):
     NOT_ELIGIBLE = "NOT_ELIGIBLE"
     CAMPAIGN_FULL = "CAMPAIGN_FULL"
     NOT_OPEN = "NOT_OPEN"
+    RISK_REFUSED = "RISK_REFUSED"
 
 
 class DomainError(Exception):

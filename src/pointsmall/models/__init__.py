@@ -49,16 +49,30 @@ from pointsmall.models.mall import (
     SaleRecurrence,
 )
 from pointsmall.models.notifications import Notification, NotificationKind
+from pointsmall.models.risk import (
+    Ban,
+    BanScope,
+    CaseDecision,
+    CaseStatus,
+    RiskAction,
+    RiskCase,
+    RiskRuleSetting,
+    RiskSignal,
+)
 
 __all__ = [
     "Account",
     "Allocation",
     "AppEvent",
     "Audience",
+    "Ban",
+    "BanScope",
     "Campaign",
     "CampaignChange",
     "CampaignState",
     "CampaignStatus",
+    "CaseDecision",
+    "CaseStatus",
     "CheckIn",
     "Counterparty",
     "CouponCode",
@@ -86,6 +100,10 @@ __all__ = [
     "RedemptionStatus",
     "Restock",
     "RfmSegment",
+    "RiskAction",
+    "RiskCase",
+    "RiskRuleSetting",
+    "RiskSignal",
     "SaleRecurrence",
     "Segment",
     "SegmentChange",

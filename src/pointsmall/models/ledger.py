@@ -112,6 +112,10 @@ class Lot(Model):
     earned_at = fields.DatetimeField()
     available_at = fields.DatetimeField()
     expires_at = fields.DatetimeField()
+    # Held by a risk case: pending (`available_at` far ahead) until the case is decided;
+    # `matures_at` is when it would have become spendable.
+    held_by_case_id = fields.BigIntField(null=True)
+    matures_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "points_lot"

@@ -25,6 +25,7 @@ from pointsmall.auth import AuthenticationError, Principal, Role, bearer_token
 from pointsmall.dataloaders import Loaders
 from pointsmall.domain.actors import Actor
 from pointsmall.domain.ledger.accounts import zone_of
+from pointsmall.domain.risk.checks import device_of
 from pointsmall.runtime import Runtime
 from pointsmall.schema.errors import Unauthenticated
 
@@ -164,6 +165,16 @@ class Context:
         """The time zone of the calling user's local days (the programme's by default)."""
         default = self.runtime.settings.zone
         return zone_of(self.viewer, default) if self.viewer else default
+
+    @property
+    def device(self) -> str | None:
+        """The app's device (its `X-Device-Id` header, or `deviceId` in a websocket's
+        connection_init), as the keyed hash risk rules compare: never the id itself."""
+        given = self.request.headers.get("x-device-id") if self.request is not None else None
+        if not given and self.connection_params:
+            value = self.connection_params.get("deviceId")
+            given = value if isinstance(value, str) else None
+        return device_of(given, self.runtime.settings.jwt_secret)
 
     def actor(self, role: str) -> Actor:
         principal = self.principal

@@ -24,6 +24,7 @@ from pointsmall.resolvers.mall import cards as card_fields
 from pointsmall.resolvers.mall import items as item_fields
 from pointsmall.resolvers.mall import redemptions as redemption_fields
 from pointsmall.resolvers.notifications import inbox as inbox_fields
+from pointsmall.resolvers.risk import risk as risk_fields
 from pointsmall.schema.audience.audiences import (
     Audience,
     AudiencePreview,
@@ -109,6 +110,14 @@ from pointsmall.schema.notifications.inbox import (
     TierReviewSoon,
 )
 from pointsmall.schema.rate_limits import RateLimiting
+from pointsmall.schema.risk.risk import (
+    Ban,
+    BanPayload,
+    RiskCase,
+    RiskCasePayload,
+    RiskRule,
+    RiskRulePayload,
+)
 
 
 @strawberry.type
@@ -169,6 +178,17 @@ class Query:
     campaign: Campaign | None = strawberry.field(
         resolver=campaign_fields.campaign,
         description="One campaign: any for admins, one shown to the user for users.",
+    )
+    risk_cases: list[RiskCase] = strawberry.field(
+        resolver=risk_fields.risk_cases,
+        description="Risk cases, oldest first; by default the open ones (admin).",
+    )
+    risk_case: RiskCase | None = strawberry.field(resolver=risk_fields.risk_case)
+    risk_rules: list[RiskRule] = strawberry.field(
+        resolver=risk_fields.risk_rules, description="The risk rules as they stand (admin)."
+    )
+    bans: list[Ban] = strawberry.field(
+        resolver=risk_fields.bans_of, description="A user's bans, newest first (admin)."
     )
     audience_preview: AudiencePreview = strawberry.field(
         resolver=audience_fields.audience_preview,
@@ -247,6 +267,21 @@ class Mutation:
     record_event: RecordEventPayload = strawberry.mutation(
         resolver=order_fields.record_event,
         description="A behaviour event that counts towards tasks (service).",
+    )
+    resolve_risk_case: RiskCasePayload = strawberry.mutation(
+        resolver=risk_fields.resolve_risk_case,
+        description="Decide a case: release or forfeit the points it held, with a note (admin).",
+    )
+    update_risk_rule: RiskRulePayload = strawberry.mutation(
+        resolver=risk_fields.update_risk_rule,
+        description="Change a rule's threshold, window, action or state (admin).",
+    )
+    ban_user: BanPayload = strawberry.mutation(
+        resolver=risk_fields.ban_user,
+        description="Stop a user earning, redeeming or joining campaigns until a date (admin).",
+    )
+    lift_ban: BanPayload = strawberry.mutation(
+        resolver=risk_fields.lift_ban, description="End a ban early (admin)."
     )
     create_campaign: CampaignPayload = strawberry.mutation(
         resolver=campaign_fields.create_campaign, description="Draft a campaign (admin)."
@@ -354,6 +389,7 @@ schema = PointsmallSchema(
         Item,
         Audience,
         Campaign,
+        RiskCase,
         Redemption,
         Task,
         PointsEarned,

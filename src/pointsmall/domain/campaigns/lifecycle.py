@@ -312,9 +312,14 @@ async def next_change(now: datetime) -> datetime | None:
     return min(moments, default=None)
 
 
+def forget_campaigns() -> None:
+    """The next look reads the campaigns again."""
+    _snapshot.taken_at = -1e9
+
+
 async def _on_event(event: events.Event) -> None:
     if isinstance(event, events.CampaignChanged):
-        _snapshot.taken_at = -1e9
+        forget_campaigns()
 
 
 events.listen(_on_event)

@@ -29,8 +29,10 @@ from pointsmall.domain.ledger.accounts import lock_accounts
 from pointsmall.domain.ledger.rules import LedgerRules
 from pointsmall.domain.notifications import inbox
 from pointsmall.domain.notifications.notices import CampaignStartingNotice
+from pointsmall.domain.risk.checks import REFUSED, RiskRefused, active_ban
 from pointsmall.models import (
     Account,
+    BanScope,
     Campaign,
     CampaignState,
     CampaignStatus,
@@ -132,8 +134,8 @@ async def join_problems(
         problems.append(InvalidValue("you have joined this campaign already", field="campaignId"))
     if not await is_member(account, campaign.audience_id, now, rules):
         problems.append(NotEligible("this campaign is for other members", field="campaignId"))
-    if account.frozen:
-        problems.append(NotEligible("this account may not join campaigns", field="campaignId"))
+    if account.frozen or await active_ban(account.id, BanScope.JOIN, now) is not None:
+        problems.append(RiskRefused(REFUSED))
     if campaign.capacity is not None and campaign.participants >= campaign.capacity:
         problems.append(CampaignFull("this campaign is full"))
     try:

@@ -27,6 +27,7 @@ from pointsmall.domain.ledger import entries
 from pointsmall.domain.ledger.accounts import lock_account, zone_of
 from pointsmall.domain.ledger.entries import LedgerRequest
 from pointsmall.domain.ledger.rules import LedgerRules
+from pointsmall.domain.risk import checks as risk_checks
 from pointsmall.models import Account, CheckIn, TaskEvent
 
 
@@ -40,7 +41,10 @@ async def check_in(
     actor: Actor,
     ledger_rules: LedgerRules,
     rules: EngagementRules,
+    *,
+    device: str | None = None,
 ) -> CheckIn:
+    """Check in for today (`device`: the app's, hashed, for the risk rules)."""
     key = validation.idempotency_key(idempotency_key)
     try:
         async with events.atomic():
@@ -82,6 +86,7 @@ async def check_in(
                 ledger_rules,
             )
             await effects.after_check_in(account, now, ledger_rules)
+            await risk_checks.after_check_in(account_id, device, now)
             await task_progress.record_progress(
                 account_id, TaskEvent.CHECK_IN, now, ledger_rules, source=f"check-in:{done.id}"
             )

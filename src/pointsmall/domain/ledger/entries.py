@@ -45,6 +45,7 @@ from pointsmall.domain.ledger.balances import points_of
 from pointsmall.domain.ledger.rules import LedgerRules
 from pointsmall.domain.notifications import inbox
 from pointsmall.domain.notifications.notices import PointsEarnedNotice
+from pointsmall.domain.risk import checks
 from pointsmall.models import (
     Account,
     Allocation,
@@ -54,6 +55,7 @@ from pointsmall.models import (
     Lot,
 )
 from pointsmall.models.ledger import LotSource
+from pointsmall.models.risk import BanScope, RiskAction
 
 MAX_FUTURE = timedelta(days=366)  # how far ahead a grant may mature
 T = TypeVar("T")
@@ -334,14 +336,22 @@ async def earn(
             raise InvalidValue(
                 "expiresAt must be later than now and than availableAt", field="expiresAt"
             )
+        banned = await checks.active_ban(account.id, BanScope.EARN, now)
+        by_user = request.actor.role == "user"  # the velocity rules watch users' own earning
+        case = None if banned or not by_user else await checks.on_earning(account.id, amount, now)
+        held = case is not None and case.action in (RiskAction.HOLD, RiskAction.FREEZE)
+        if case is not None and case.action == RiskAction.FREEZE and not account.frozen:
+            await _freeze(account, request, case.id, now)
         lot = await new_lot(
             account.id,
             amount,
             source=LotSource.EARN,
             now=now,
-            available_at=matures,
+            available_at=checks.HELD if held else matures,
             expires_at=expiry,
         )
+        if held and case is not None:  # pending until the case is decided
+            await Lot.filter(id=lot.lot_id).update(held_by_case_id=case.id, matures_at=matures)
         earned = await post_entry(
             account,
             request,
@@ -352,8 +362,13 @@ async def earn(
             draws=[lot],
             now=now,
         )
+        if banned is not None:  # recorded, then refused: an appeal reverses the refusal
+            await _refuse(account, request, lot, banned.until, now)
+            return earned
         if account.debt > 0:
             await _repay(account, request, lot, now)
+        if held:  # no tier, no news, until the case is decided
+            return earned
         await tiers.upgrade(account, now, rules.tiers)
         if matures <= now:  # pending points are announced when they mature (a job)
             summary = await points_of(account.id, now)
@@ -365,6 +380,46 @@ async def earn(
         return earned
 
     return await account_operation(account_id, request, operation, body, same_entry)
+
+
+async def _freeze(account: Account, request: LedgerRequest, case_id: int, now: datetime) -> None:
+    """A risk rule freezes the account (an entry of its own, as an admin's freeze)."""
+    reason = f"frozen by risk case {case_id}"
+    account.frozen = True
+    await Account.filter(id=account.id).update(frozen=True, frozen_reason=reason)
+    events.after_commit(events.AccountStanding(account.id, True))
+    await post_entry(
+        account,
+        LedgerRequest(actor=request.actor, reason=reason, reference=request.reference),
+        "",
+        kind=EntryKind.FREEZE,
+        counterparty=Counterparty.NONE,
+        amount=0,
+        draws=[],
+        now=now,
+    )
+
+
+async def _refuse(
+    account: Account, request: LedgerRequest, lot: Draw, until: datetime, now: datetime
+) -> None:
+    """A banned account earns nothing: the points just credited are forfeited at once, the
+    entry saying why, so an appeal can give exactly them back (`reverseEntry`)."""
+    await Lot.filter(id=lot.lot_id).update(remaining=0)
+    await post_entry(
+        account,
+        LedgerRequest(
+            actor=request.actor,
+            reason=f"earning refused: banned from earning until {until.isoformat()}",
+            reference=request.reference,
+        ),
+        "",
+        kind=EntryKind.FORFEIT,
+        counterparty=Counterparty.FORFEITED,
+        amount=-lot.amount,
+        draws=[Draw(lot.lot_id, -lot.amount)],
+        now=now,
+    )
 
 
 async def _repay(account: Account, request: LedgerRequest, lot: Draw, now: datetime) -> None:

@@ -26,8 +26,10 @@ from pointsmall.domain.campaigns import effects
 from pointsmall.domain.engagement import task_progress
 from pointsmall.domain.errors import (
     AccountFrozen,
+    DomainError,
     InvalidValue,
     NotFound,
+    NotOnSale,
     OutOfStock,
     QuotaExceeded,
 )
@@ -42,6 +44,7 @@ from pointsmall.domain.mall.sale_windows import quota_is_zone_free, quota_period
 from pointsmall.domain.notifications import inbox
 from pointsmall.domain.notifications.notices import RedemptionNotice
 from pointsmall.domain.replay import same_request
+from pointsmall.domain.risk import checks as risk_checks
 from pointsmall.models import (
     Account,
     CouponCode,
@@ -55,6 +58,7 @@ from pointsmall.models import (
     TaskEvent,
 )
 from pointsmall.models.mall import AddressData, GrantedRightData
+from pointsmall.models.risk import BanScope
 
 UTC_ZONE = ZoneInfo("UTC")
 MAX_QUANTITY = 100
@@ -247,6 +251,30 @@ async def _redeem_checked(
     earlier = await _earlier(account.id, key, request_fingerprint)
     if earlier is not None:
         return earlier, False
+    now = clock.now()
+    await risk_checks.refuse_if_banned(account.id, BanScope.REDEEM, now)
+    await risk_checks.refuse_if_bursting(account.id, now)
+    try:
+        return await _redeem_allowed(
+            account, rules, request, quantity, key, address, request_fingerprint
+        )
+    except (OutOfStock, QuotaExceeded, NotOnSale):
+        raise  # a crowd's refusals in a sale are no one's fault
+    except DomainError:
+        async with events.atomic():
+            await risk_checks.failed_redemption(account.id, now)
+        raise
+
+
+async def _redeem_allowed(
+    account: Account,
+    rules: LedgerRules,
+    request: RedeemRequest,
+    quantity: int,
+    key: str,
+    address: AddressData | None,
+    request_fingerprint: str,
+) -> tuple[Redemption, bool]:
     item = await visible_item(request.item_id)
     if item.kind == ItemKind.PHYSICAL and address is None:
         raise InvalidValue("a physical item needs a shippingAddress", field="shippingAddress")

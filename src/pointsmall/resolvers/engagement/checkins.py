@@ -21,6 +21,7 @@ async def check_in(info: Info, input: CheckInInput) -> CheckInPayload:
             info.context.actor(Role.USER),
             runtime.rules,
             runtime.engagement,
+            device=info.context.device,
         )
         return CheckInPayload(check_in=CheckIn.from_model(done))
 

@@ -1,0 +1,1 @@
+"""Risk control: signals, rules evaluated in the transaction they watch, cases, bans."""

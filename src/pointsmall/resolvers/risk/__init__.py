@@ -1,0 +1,1 @@
+"""Risk control: cases, rules, bans (admin)."""

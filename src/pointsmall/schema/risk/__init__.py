@@ -1,0 +1,1 @@
+"""Risk control as ops see it."""

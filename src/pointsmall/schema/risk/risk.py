@@ -1,0 +1,167 @@
+"""Risk cases, rules and bans as ops see them; their inputs and payloads."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Self
+
+import strawberry
+from strawberry import relay
+
+from pointsmall.models import BanScope, CaseDecision, CaseStatus, RiskAction
+from pointsmall.schema.context import Info
+from pointsmall.schema.errors import UserError
+
+if TYPE_CHECKING:
+    from pointsmall.domain.risk.rules import Rule
+    from pointsmall.models import Ban as BanModel
+    from pointsmall.models import RiskCase as RiskCaseModel
+
+strawberry.enum(
+    RiskAction,
+    description="FLAG: a case. HOLD: earnings stay pending. FREEZE: the account. "
+    "REFUSE: RISK_REFUSED, saying nothing of the rule.",
+)
+strawberry.enum(CaseStatus)
+strawberry.enum(
+    CaseDecision,
+    description="RELEASE or DISMISS: held points become spendable as they would have. "
+    "FORFEIT: they are forfeited.",
+)
+strawberry.enum(BanScope, description="What a ban stops.")
+
+
+@strawberry.type(description="What a risk rule found (admin).")
+class RiskCase(relay.Node):
+    id: relay.NodeID[int]
+    rule: str
+    rule_version: int
+    subject: str = strawberry.field(description="device:<hash, shown cut> or account:<id>.")
+    status: CaseStatus
+    action: RiskAction
+    detail: str
+    decision: CaseDecision | None
+    note: str | None
+    decided_by: str | None
+    created_at: datetime
+    decided_at: datetime | None
+    _account_ids: strawberry.Private[list[int]]
+
+    @classmethod
+    def from_model(cls, case: RiskCaseModel) -> Self:
+        subject = case.subject
+        if subject.startswith("device:"):
+            subject = f"device:{subject[7:15]}…"  # masked: enough to tell two apart
+        return cls(
+            id=case.id,
+            rule=case.rule_code,
+            rule_version=case.rule_version,
+            subject=subject,
+            status=case.status,
+            action=case.action,
+            detail=case.detail,
+            decision=case.decision,
+            note=case.note,
+            decided_by=case.decided_by,
+            created_at=case.created_at,
+            decided_at=case.decided_at,
+            _account_ids=list(case.account_ids),
+        )
+
+    @strawberry.field(description="The users the case is about.")
+    async def users(self, info: Info) -> list[str]:
+        accounts = await info.context.loaders.ledger.account.load_many(self._account_ids)
+        return [account.user_id for account in accounts if account is not None]
+
+
+@strawberry.type(description="A risk rule as it stands (admin).")
+class RiskRule:
+    code: str
+    description: str
+    threshold: int
+    window_seconds: int
+    action: RiskAction
+    enabled: bool
+    version: int
+
+    @classmethod
+    def of(cls, rule: Rule) -> Self:
+        return cls(
+            code=rule.code,
+            description=rule.description,
+            threshold=rule.threshold,
+            window_seconds=int(rule.window.total_seconds()),
+            action=rule.action,
+            enabled=rule.enabled,
+            version=rule.version,
+        )
+
+
+@strawberry.type(description="A ban: what it stops, until when, and why (admin).")
+class Ban:
+    id: strawberry.ID
+    scopes: list[BanScope]
+    until: datetime
+    reason: str
+    banned_by: str
+    created_at: datetime
+    lifted_at: datetime | None
+
+    @classmethod
+    def from_model(cls, ban: BanModel) -> Self:
+        return cls(
+            id=strawberry.ID(str(ban.id)),
+            scopes=[BanScope(scope) for scope in ban.scopes],
+            until=ban.until,
+            reason=ban.reason,
+            banned_by=ban.banned_by,
+            created_at=ban.created_at,
+            lifted_at=ban.lifted_at,
+        )
+
+
+@strawberry.input
+class ResolveRiskCaseInput:
+    case_id: strawberry.ID
+    decision: CaseDecision
+    note: str
+
+
+@strawberry.input(description="Fields left out stay as they are; the rule's version goes up.")
+class UpdateRiskRuleInput:
+    code: str
+    threshold: int | None = None
+    window_seconds: int | None = None
+    action: RiskAction | None = None
+    enabled: bool | None = None
+
+
+@strawberry.input
+class BanUserInput:
+    user_id: str
+    scopes: list[BanScope]
+    until: datetime
+    reason: str
+
+
+@strawberry.input
+class LiftBanInput:
+    ban_id: strawberry.ID
+
+
+@strawberry.type
+class RiskCasePayload:
+    case: RiskCase | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class RiskRulePayload:
+    rule: RiskRule | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class BanPayload:
+    ban: Ban | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)

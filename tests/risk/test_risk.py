@@ -1,0 +1,222 @@
+"""Risk control: each rule fires at its threshold and not below, per action; cases decided
+release or forfeit balance the books; bans end on time."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from pointsmall.clock import MovableClock
+from pointsmall.domain.ledger.audit import audit_ledger
+from pointsmall.models import Entry, EntryKind, RiskCase
+from tests.api import Api
+from tests.campaigns.helpers import JOIN, act, create_campaign
+from tests.engagement.helpers import CHECK_IN, record_order
+from tests.mall.helpers import create_item, grant, redeem
+
+CASES = """{ riskCases { id rule ruleVersion subject status action users detail } }"""
+RESOLVE = """mutation($input: ResolveRiskCaseInput!) { resolveRiskCase(input: $input) {
+  case { status decision note decidedBy } errors { code message } } }"""
+BAN = """mutation($input: BanUserInput!) { banUser(input: $input) {
+  ban { id scopes until } errors { code message field } } }"""
+RULE = """mutation($input: UpdateRiskRuleInput!) { updateRiskRule(input: $input) {
+  rule { code threshold action version } errors { code message } } }"""
+POINTS = "{ me { points { balance pending } } }"
+SHARE = """mutation($input: ShareInput!) { share(input: $input) {
+  share { rewardPoints } errors { code message } } }"""
+
+
+async def check_in_from(api: Api, user: str, device: str, key: str = "c-1") -> dict[str, Any]:
+    response = await api.http.post(
+        "/graphql",
+        json={"query": CHECK_IN, "variables": {"key": key}},
+        headers={"authorization": f"Bearer {api.user(user)}", "x-device-id": device},
+    )
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def cases(api: Api) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = (await api.data(CASES, api.admin()))["riskCases"]
+    return found
+
+
+async def test_twenty_accounts_on_one_device_raise_one_case(api: Api, clock: MovableClock) -> None:
+    for number in range(19):
+        await check_in_from(api, f"farm-{number:02d}", "phone-1")
+    await check_in_from(api, "someone", "phone-2")
+    assert await cases(api) == []  # 19: below the threshold
+    await check_in_from(api, "farm-19", "phone-1")
+    [case] = await cases(api)
+    assert (case["rule"], case["action"], case["status"]) == (
+        "DEVICE_CHECK_IN_ACCOUNTS",
+        "FLAG",
+        "OPEN",
+    )
+    assert len(case["users"]) == 20 and "someone" not in case["users"]
+    assert case["subject"].startswith("device:") and "phone-1" not in case["subject"]
+    await check_in_from(api, "farm-20", "phone-1")
+    [case] = await cases(api)  # still one case, one more user
+    assert len(case["users"]) == 21
+    stored = await RiskCase.get()
+    assert "phone-1" not in stored.subject  # only a keyed hash is kept
+
+
+async def spike_rule(api: Api, action: str = "HOLD") -> None:
+    """The hourly velocity rule at 15 points: a check-in (10) stays under, a share on top
+    (10 more) reaches it."""
+    changed = await api.data(
+        RULE,
+        api.admin(),
+        input={"code": "EARNING_VELOCITY_HOUR", "threshold": 15, "action": action},
+    )
+    assert changed["updateRiskRule"]["rule"]["version"] == 1
+
+
+async def share_an_item(api: Api, user: str, item_id: str) -> dict[str, Any]:
+    result: dict[str, Any] = await api.data(
+        SHARE, api.user(user), input={"target": "ITEM", "targetId": item_id, "idempotencyKey": "s"}
+    )
+    return result["share"]
+
+
+async def test_an_earning_spike_holds_its_points_until_decided(
+    api: Api, clock: MovableClock
+) -> None:
+    await spike_rule(api)
+    item = await create_item(api, title="Mug")
+    await grant(api, "mei", 4_000)  # the shop's grants are no farming: not counted
+    await api.data(CHECK_IN, api.user("mei"), key="c-1")  # 10: below
+    assert await cases(api) == []
+    await share_an_item(api, "mei", item["id"])  # 20 in the hour: held
+    assert (await api.data(POINTS, api.user("mei")))["me"]["points"] == {
+        "balance": 4_010,
+        "pending": 10,
+    }
+    [case] = await cases(api)
+    assert (case["rule"], case["action"], case["users"]) == (
+        "EARNING_VELOCITY_HOUR",
+        "HOLD",
+        ["mei"],
+    )
+    assert case["ruleVersion"] == 1
+    done = await api.data(
+        RESOLVE,
+        api.admin(),
+        input={"caseId": case["id"], "decision": "RELEASE", "note": "a real user"},
+    )
+    assert done["resolveRiskCase"]["case"]["decision"] == "RELEASE"
+    assert (await api.data(POINTS, api.user("mei")))["me"]["points"] == {
+        "balance": 4_020,
+        "pending": 0,
+    }
+
+    await api.data(CHECK_IN, api.user("kai"), key="c-1")
+    await share_an_item(api, "kai", item["id"])
+    [_, case] = await cases_all(api)
+    forfeited = await api.data(
+        RESOLVE, api.admin(), input={"caseId": case["id"], "decision": "FORFEIT", "note": "farmed"}
+    )
+    assert forfeited["resolveRiskCase"]["errors"] == []
+    assert (await api.data(POINTS, api.user("kai")))["me"]["points"] == {
+        "balance": 10,
+        "pending": 0,
+    }
+    assert await Entry.filter(account__user_id="kai", kind=EntryKind.FORFEIT, amount=-10).exists()
+    again = await api.data(
+        RESOLVE, api.admin(), input={"caseId": case["id"], "decision": "RELEASE", "note": "oops"}
+    )
+    assert again["resolveRiskCase"]["errors"][0]["code"] == "INVALID_STATE"
+    assert (await audit_ledger()).clean
+
+
+async def cases_all(api: Api) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = (
+        await api.data("{ riskCases(status: null) { id rule status users } }", api.admin())
+    )["riskCases"]
+    return found
+
+
+async def test_a_banned_user_cannot_earn_redeem_or_join_until_the_ban_ends(
+    api: Api, clock: MovableClock
+) -> None:
+    await grant(api, "mei", 500)
+    item = await create_item(api, title="Mug", pricePoints=100)
+    start = clock.now()
+    campaign = await create_campaign(api, start, start + timedelta(days=30), enrolment="REQUIRED")
+    await act(api, "publish", campaign["id"])
+    until = clock.now() + timedelta(days=7)
+    banned = await api.data(
+        BAN,
+        api.admin(),
+        input={"userId": "mei", "scopes": ["EARN", "REDEEM", "JOIN"], "until": until.isoformat(),
+               "reason": "farming"},
+    )  # fmt: skip
+    assert banned["banUser"]["errors"] == []
+
+    await record_order(api, paidAt=clock.now().isoformat())
+    assert (await api.data(POINTS, api.user("mei")))["me"]["points"] == {
+        "balance": 500,
+        "pending": 0,
+    }
+    refused = await Entry.filter(account__user_id="mei", kind=EntryKind.FORFEIT).get()
+    assert refused.amount == -100 and "banned" in (refused.reason or "")  # recorded, refused
+    refusal = await redeem(api, "mei", item["id"], "r-1")
+    assert [error["code"] for error in refusal["errors"]] == ["RISK_REFUSED"]
+    assert "ban" not in refusal["errors"][0]["message"]  # says nothing of why
+    joined = await api.data(JOIN, api.user("mei"), input={"campaignId": campaign["id"]})
+    assert [error["code"] for error in joined["joinCampaign"]["errors"]] == ["RISK_REFUSED"]
+
+    clock.set(until)  # over
+    await record_order(api, order_id="o-2", paidAt=clock.now().isoformat())
+    assert (await api.data(POINTS, api.user("mei")))["me"]["points"]["pending"] == 100
+    assert (await redeem(api, "mei", item["id"], "r-2"))["errors"] == []
+    joined = await api.data(JOIN, api.user("mei"), input={"campaignId": campaign["id"]})
+    assert joined["joinCampaign"]["errors"] == []
+    assert (await audit_ledger()).clean
+
+
+async def test_ops_change_a_rule_at_run_time(api: Api, clock: MovableClock) -> None:
+    await spike_rule(api, action="REFUSE")
+    item = await create_item(api, title="Mug")
+    await api.data(CHECK_IN, api.user("mei"), key="c-1")
+    refused = await share_an_item(api, "mei", item["id"])
+    assert [error["code"] for error in refused["errors"]] == ["RISK_REFUSED"]
+    assert (await api.data(POINTS, api.user("mei")))["me"]["points"]["balance"] == 10
+    rules = await api.data("{ riskRules { code threshold action version } }", api.admin())
+    hourly = next(r for r in rules["riskRules"] if r["code"] == "EARNING_VELOCITY_HOUR")
+    assert hourly == {
+        "code": "EARNING_VELOCITY_HOUR",
+        "threshold": 15,
+        "action": "REFUSE",
+        "version": 1,
+    }
+    bad = await api.data(
+        RULE, api.admin(), input={"code": "DEVICE_CHECK_IN_ACCOUNTS", "action": "HOLD"}
+    )
+    assert bad["updateRiskRule"]["errors"][0]["code"] == "INVALID_VALUE"
+
+
+async def test_a_burst_of_refused_redemptions_is_refused(api: Api, clock: MovableClock) -> None:
+    item = await create_item(api, title="Dear", pricePoints=1_000)
+    for attempt in range(10):
+        refused = await redeem(api, "mei", item["id"], f"r-{attempt}")
+        assert refused["errors"][0]["code"] == "INSUFFICIENT_POINTS"
+    assert (await redeem(api, "mei", item["id"], "r-10"))["errors"][0]["code"] == "RISK_REFUSED"
+    clock.advance(timedelta(minutes=11))
+    assert (await redeem(api, "mei", item["id"], "r-11"))["errors"][0][
+        "code"
+    ] == "INSUFFICIENT_POINTS"
+
+
+@pytest.mark.postgres
+async def test_one_case_when_a_device_s_accounts_check_in_at_once(
+    api: Api, clock: MovableClock
+) -> None:
+    import asyncio
+
+    await asyncio.gather(*(check_in_from(api, f"farm-{n:02d}", "phone-9") for n in range(40)))
+    [case] = await cases(api)
+    assert len(case["users"]) >= 20

@@ -76,10 +76,11 @@ async def spike_rule(api: Api, action: str = "HOLD") -> None:
 
 
 async def share_an_item(api: Api, user: str, item_id: str) -> dict[str, Any]:
-    result: dict[str, Any] = await api.data(
+    result = await api.data(
         SHARE, api.user(user), input={"target": "ITEM", "targetId": item_id, "idempotencyKey": "s"}
     )
-    return result["share"]
+    shared: dict[str, Any] = result["share"]
+    return shared
 
 
 async def test_an_earning_spike_holds_its_points_until_decided(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,6 +13,7 @@ from typing import Any
 
 import orjson
 from cross_web import HTTPException
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -37,6 +39,8 @@ from pointsmall.jobs.redemptions import payment_lapse
 from pointsmall.jobs.risk import signal_retention
 from pointsmall.jobs.scheduler import Job, running
 from pointsmall.logs import configure_logging
+from pointsmall.metrics import POOL, SOCKETS, SUBSCRIPTIONS
+from pointsmall.metrics import registry as metric_registry
 from pointsmall.rate_limits import costs_of, draws_for
 from pointsmall.response_cache import Question
 from pointsmall.runtime import Runtime, open_runtime
@@ -97,9 +101,11 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             response = await self._answer(Request(scope, receive=receive))
             await response(scope, receive, send)
             return
+        SOCKETS.inc()
         try:
             await super().__call__(scope, receive, send)
         finally:  # the connection is over: so is its expiry timer
+            SOCKETS.dec()
             timer = self._expiry_timers.pop(id(scope), None)
             if timer is not None:
                 timer.cancel()
@@ -237,6 +243,32 @@ async def readyz(request: Request) -> Response:
     return JSONResponse({"status": status, **checks})
 
 
+async def metrics(request: Request) -> Response:
+    """Prometheus metrics, for the monitoring that holds `METRICS_TOKEN` (404 otherwise:
+    off without a token, and nothing to tell a stranger)."""
+    runtime: Runtime = request.app.state.runtime
+    token = runtime.settings.metrics_token
+    given = request.headers.get("authorization", "")
+    if not token or not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        return Response(status_code=404)
+    gauge_pools(runtime)
+    return Response(generate_latest(metric_registry()), media_type=CONTENT_TYPE_LATEST)
+
+
+def gauge_pools(runtime: Runtime) -> None:
+    """The pools' and subscriptions' state, read as the scrape asks."""
+    SUBSCRIPTIONS.set(runtime.broker.subscribers)
+    pool = getattr(get_connection("default"), "_pool", None)
+    if pool is not None:
+        idle = pool.get_idle_size()
+        POOL.labels("database", "in_use").set(pool.get_size() - idle)
+        POOL.labels("database", "idle").set(idle)
+    redis_pool = getattr(runtime.redis, "connection_pool", None)
+    in_use = getattr(redis_pool, "_in_use_connections", None)
+    if in_use is not None:
+        POOL.labels("redis", "in_use").set(len(in_use))
+
+
 def scheduled_jobs(runtime: Runtime) -> list[Job]:
     thresholds = runtime.settings.expiry_warning_days
     return [
@@ -281,6 +313,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         lifespan=lifespan,

@@ -101,6 +101,7 @@ class Settings:
     tiers: TierRules = field(default_factory=TierRules)
     gifts: GiftRules = field(default_factory=GiftRules)
     risk_signal_days: int = 30  # how long devices are kept with the actions they did
+    metrics_token: str | None = None  # /metrics answers with it only (None: off)
     check_in_rewards: tuple[int, ...] = (10, 10, 10, 10, 10, 10, 20)
     share_reward: int = 10
     share_daily_cap: int = 3
@@ -187,6 +188,7 @@ class Settings:
             lifecycle=_lifecycle(env),
             tiers=_tiers(env),
             risk_signal_days=_int(env, "RISK_SIGNAL_DAYS", 30, 1, 366),
+            metrics_token=env.get("METRICS_TOKEN") or None,
             gifts=GiftRules(
                 welcome_points=_int(env, "WELCOME_GIFT_POINTS", 100, 0, 1_000_000),
                 wake_up_points=_int(env, "WAKE_UP_GIFT_POINTS", 200, 0, 1_000_000),

@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from pointsmall.metrics import JOB_RUNS, JOB_SECONDS
 from pointsmall.redis_client import RedisClient, RedisGuard
 
 log = logging.getLogger("pointsmall.jobs")
@@ -53,7 +54,15 @@ async def run_once_per_interval(redis: RedisClient, guard: RedisGuard, ticket: T
     if not claimed:
         return False
     ticket.last_run = time.monotonic()
-    result = await job.run()
+    started = time.perf_counter()
+    try:
+        result = await job.run()
+    except Exception:
+        JOB_RUNS.labels(job.name, "failed").inc()
+        raise
+    finally:
+        JOB_SECONDS.labels(job.name).observe(time.perf_counter() - started)
+    JOB_RUNS.labels(job.name, "done").inc()
     log.info("job %s: %s", job.name, result)
     return True
 

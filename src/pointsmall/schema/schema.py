@@ -97,6 +97,7 @@ from pointsmall.schema.mall.redemptions import (
     RedemptionQuote,
     ReviewRedemptionPayload,
 )
+from pointsmall.schema.metrics import OperationMetrics
 from pointsmall.schema.notifications.inbox import (
     CampaignStarting,
     GiftReceived,
@@ -403,6 +404,7 @@ schema = PointsmallSchema(
         PrizeAwarded,
     ],
     extensions=[
+        OperationMetrics,
         ErrorPolicy,
         TokenLimit,
         DepthAndAliasLimits,

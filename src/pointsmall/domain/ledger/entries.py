@@ -46,6 +46,7 @@ from pointsmall.domain.ledger.rules import LedgerRules
 from pointsmall.domain.notifications import inbox
 from pointsmall.domain.notifications.notices import PointsEarnedNotice
 from pointsmall.domain.risk import checks
+from pointsmall.metrics import LEDGER, POINTS
 from pointsmall.models import (
     Account,
     Allocation,
@@ -181,6 +182,11 @@ async def post_entry(
         debt_change=debt_change,
         created_at=now,
     )
+    LEDGER.labels(kind.value).inc()
+    if counterparty == Counterparty.ISSUED and amount > 0:
+        POINTS.labels("issued").inc(amount)
+    elif counterparty == Counterparty.REDEEMED and amount < 0:
+        POINTS.labels("redeemed").inc(-amount)
     if counterparty == Counterparty.ISSUED and amount and not account.frozen:
         # Frozen accounts stay off the leaderboards; unfreezing recomputes their scores.
         events.after_commit(events.PointsIssued(account.id, amount, now))

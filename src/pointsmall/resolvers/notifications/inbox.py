@@ -6,9 +6,10 @@ from collections.abc import AsyncGenerator, AsyncIterator
 
 import strawberry
 
-from pointsmall import access
+from pointsmall import access, clock
 from pointsmall.domain.errors import InvalidValue, NotFound
 from pointsmall.domain.notifications import inbox
+from pointsmall.metrics import FANOUT_LAG
 from pointsmall.resolvers.payloads import mutate
 from pointsmall.runtime import account_channel
 from pointsmall.schema.context import Info
@@ -75,6 +76,7 @@ class NotificationFeed:
                     yield missed
             elif isinstance(message, NotificationStored):
                 self.last = message.id
+                FANOUT_LAG.observe(max(0.0, (clock.now() - message.created_at).total_seconds()))
                 yield Notification.of(message.id, message.notice, message.created_at)
 
     async def _since_last(self) -> AsyncIterator[Notification]:

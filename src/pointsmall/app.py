@@ -33,6 +33,7 @@ from pointsmall.graphiql import STATIC, graphiql_page
 from pointsmall.jobs.audience import rfm_restatement, segment_restatement, tier_review
 from pointsmall.jobs.campaigns import campaign_clock
 from pointsmall.jobs.expiry import EXPIRY_SWEEP
+from pointsmall.jobs.figures import ROLLUPS
 from pointsmall.jobs.mall import gate_check
 from pointsmall.jobs.notifications import MATURED_POINTS, expiry_warnings
 from pointsmall.jobs.redemptions import payment_lapse
@@ -281,6 +282,7 @@ def scheduled_jobs(runtime: Runtime) -> list[Job]:
         rfm_restatement(),
         tier_review(runtime),
         campaign_clock(runtime),
+        ROLLUPS,
         signal_retention(runtime.settings.risk_signal_days),
     ]
 

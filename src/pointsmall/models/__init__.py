@@ -25,6 +25,7 @@ from pointsmall.models.engagement import (
     TaskState,
     TaskWindow,
 )
+from pointsmall.models.figures import ProgramRollup
 from pointsmall.models.ledger import (
     Account,
     Allocation,
@@ -93,6 +94,7 @@ __all__ = [
     "Order",
     "OrderRefund",
     "Participant",
+    "ProgramRollup",
     "QuotaUsage",
     "QuotaWindow",
     "Redemption",

@@ -18,6 +18,7 @@ from pointsmall.resolvers.engagement import leaderboards as leaderboard_fields
 from pointsmall.resolvers.engagement import orders as order_fields
 from pointsmall.resolvers.engagement import shares as share_fields
 from pointsmall.resolvers.engagement import tasks as task_fields
+from pointsmall.resolvers.figures import program as figure_fields
 from pointsmall.resolvers.ledger import accounts as account_fields
 from pointsmall.resolvers.ledger import entries as entry_fields
 from pointsmall.resolvers.mall import cards as card_fields
@@ -57,6 +58,7 @@ from pointsmall.schema.engagement.tasks import (
     UpdateTaskPayload,
 )
 from pointsmall.schema.errors import ErrorPolicy
+from pointsmall.schema.figures.program import ProgramPeriod
 from pointsmall.schema.ledger.accounts import (
     Account,
     FreezeAccountPayload,
@@ -179,6 +181,10 @@ class Query:
     campaign: Campaign | None = strawberry.field(
         resolver=campaign_fields.campaign,
         description="One campaign: any for admins, one shown to the user for users.",
+    )
+    program_metrics: list[ProgramPeriod] = strawberry.field(
+        resolver=figure_fields.program_metrics,
+        description="The programme's figures per day, week or month, from the rollups (admin).",
     )
     risk_cases: list[RiskCase] = strawberry.field(
         resolver=risk_fields.risk_cases,

@@ -1,0 +1,1 @@
+"""The programme's figures as ops see them."""

@@ -81,6 +81,7 @@ def _parser() -> argparse.ArgumentParser:
         ("rfm", "recompute every user's RFM scores and segment"),
         ("tiers", "the yearly tier review of the users it is due for"),
         ("campaigns", "record campaigns' moves, tell participants, settle what ended"),
+        ("rollups", "bring the programme's figures current"),
     ):
         audience = job.add_parser(name, help=help_text)
         audience.set_defaults(command=_audience_job, job=name)
@@ -222,10 +223,12 @@ def _warn_expiring(settings: Settings, args: argparse.Namespace) -> int:
 def _audience_job(settings: Settings, args: argparse.Namespace) -> int:
     from pointsmall.jobs.audience import rfm_restatement, segment_restatement, tier_review
     from pointsmall.jobs.campaigns import campaign_clock
+    from pointsmall.jobs.figures import ROLLUPS
 
     async def work(runtime: Runtime) -> int:
         jobs = {
             "campaigns": campaign_clock(runtime),
+            "rollups": ROLLUPS,
             "segments": segment_restatement(runtime),
             "rfm": rfm_restatement(),
             "tiers": tier_review(runtime),

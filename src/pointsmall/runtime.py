@@ -49,6 +49,7 @@ def ledger_rules(settings: Settings) -> LedgerRules:
         zone=settings.zone,
         reversal_grace=timedelta(days=settings.reversal_grace_days),
         tiers=settings.tiers,
+        signal_key=settings.jwt_secret,
     )
 
 

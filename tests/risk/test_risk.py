@@ -10,11 +10,11 @@ import pytest
 
 from pointsmall.clock import MovableClock
 from pointsmall.domain.ledger.audit import audit_ledger
-from pointsmall.models import Entry, EntryKind, RiskCase
+from pointsmall.models import Entry, EntryKind, RiskCase, Share
 from tests.api import Api
 from tests.campaigns.helpers import JOIN, act, create_campaign
 from tests.engagement.helpers import CHECK_IN, record_order
-from tests.mall.helpers import create_item, grant, redeem
+from tests.mall.helpers import ADDRESS, create_item, grant, redeem
 
 CASES = """{ riskCases { id rule ruleVersion subject status action users detail } }"""
 RESOLVE = """mutation($input: ResolveRiskCaseInput!) { resolveRiskCase(input: $input) {
@@ -221,3 +221,58 @@ async def test_one_case_when_a_device_s_accounts_check_in_at_once(
     await asyncio.gather(*(check_in_from(api, f"farm-{n:02d}", "phone-9") for n in range(40)))
     [case] = await cases(api)
     assert len(case["users"]) >= 20
+
+
+async def set_threshold(api: Api, code: str, threshold: int) -> None:
+    changed = await api.data(RULE, api.admin(), input={"code": code, "threshold": threshold})
+    assert changed["updateRiskRule"]["errors"] == []
+
+
+async def test_share_opens_from_one_device_raise_a_case_at_the_threshold(
+    api: Api, clock: MovableClock
+) -> None:
+    await set_threshold(api, "SHARE_OPENS_ONE_DEVICE", 3)
+    item = await create_item(api, title="Mug")
+    links = [(await share_an_item(api, f"sharer{n}", item["id"])) for n in range(3)]
+    assert all(link["share"]["rewardPoints"] == 10 for link in links)
+
+    for number, share in enumerate(await Share.all().order_by("id")):
+        response = await api.http.post(
+            "/graphql",
+            json={
+                "query": "mutation($t: String!) { openShare(input: {token: $t}) { rewarded } }",
+                "variables": {"t": share.token},
+            },
+            headers={"authorization": f"Bearer {api.user('opener')}", "x-device-id": "tablet"},
+        )
+        assert response.json()["data"]["openShare"]["rewarded"] is True
+        found = [case for case in await cases(api) if case["rule"] == "SHARE_OPENS_ONE_DEVICE"]
+        assert len(found) == (1 if number == 2 else 0)  # the third open: at the threshold
+
+
+async def test_many_redemptions_to_one_address_raise_a_case(api: Api, clock: MovableClock) -> None:
+    await set_threshold(api, "REDEMPTIONS_ONE_ADDRESS", 2)
+    item = await create_item(api, kind="PHYSICAL", title="Lamp", pricePoints=10, virtualRight=None)
+    for user, line in (("ana", "88 Garden Road"), ("bo", "88  GARDEN road")):
+        await grant(api, user, 100)
+        made = await redeem(
+            api, user, item["id"], "r-1", shippingAddress={**ADDRESS, "line1": line}
+        )
+        assert made["errors"] == []
+    [case] = await cases(api)
+    assert (case["rule"], sorted(case["users"])) == ("REDEMPTIONS_ONE_ADDRESS", ["ana", "bo"])
+    assert "Garden" not in case["subject"]  # a keyed hash, cut
+
+
+async def test_a_new_account_redeeming_a_high_value_item_is_flagged(
+    api: Api, clock: MovableClock
+) -> None:
+    item = await create_item(api, title="Watch", pricePoints=10, highValue=True)
+    await grant(api, "old", 100)
+    clock.advance(timedelta(days=7))  # "old" is 7 days old now: not new
+    await grant(api, "new", 100)
+    assert (await redeem(api, "old", item["id"], "r-1"))["errors"] == []
+    assert await cases(api) == []
+    assert (await redeem(api, "new", item["id"], "r-1"))["errors"] == []
+    [case] = await cases(api)
+    assert (case["rule"], case["users"]) == ("NEW_ACCOUNT_HIGH_VALUE", ["new"])

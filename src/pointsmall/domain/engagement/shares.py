@@ -22,6 +22,7 @@ from pointsmall.domain.ledger.accounts import lock_account, zone_of
 from pointsmall.domain.ledger.entries import LedgerRequest
 from pointsmall.domain.ledger.rules import LedgerRules
 from pointsmall.domain.replay import first_wins
+from pointsmall.domain.risk import checks as risk_checks
 from pointsmall.domain.wording import with_article
 from pointsmall.models import Share, ShareOpen, ShareTarget, TaskEvent
 
@@ -100,8 +101,15 @@ class Opened:
 
 
 async def open_share(
-    opener_id: int, token: str, actor: Actor, ledger_rules: LedgerRules, rules: EngagementRules
+    opener_id: int,
+    token: str,
+    actor: Actor,
+    ledger_rules: LedgerRules,
+    rules: EngagementRules,
+    *,
+    device: str | None = None,
 ) -> Opened:
+    """Count a link's open by another user (`device`: theirs, hashed, for the risk rules)."""
     token = (token or "").strip()
     well_formed = 0 < len(token) <= 64 and all(c.isalnum() or c in "-_" for c in token)
     found = await Share.get_or_none(token=token) if well_formed else None
@@ -128,6 +136,7 @@ async def open_share(
                 sharer_local_date=today,
                 created_at=now,
             )
+            await risk_checks.after_share_open(opener_id, device, now)
             if reward:
                 await entries.earn(
                     sharer.id,

@@ -17,6 +17,7 @@ class LedgerRules:
     # Points a reversal gives back after their own lot expired stay spendable this long.
     reversal_grace: timedelta = timedelta(days=30)
     tiers: TierRules = field(default_factory=TierRules)  # earning moves a user up at once
+    signal_key: str = "pointsmall"  # keys the hashes risk rules compare (addresses)
 
     def expires_at(self, available_at: datetime) -> datetime:
         """Expiry counts from when points become spendable, so pending never eats into it."""

@@ -224,6 +224,12 @@ async def _catalogued(item_id: int) -> Item | None:
     return next((item for item in await active_catalogue() if item.id == item_id), None)
 
 
+def address_key(address: AddressData) -> str:
+    """An address as the risk rules compare it: the same whatever the case and spacing."""
+    parts = [address.get(key) or "" for key in ("line1", "line2", "city", "postal_code", "country")]
+    return "|".join(" ".join(str(part).lower().split()) for part in parts)
+
+
 async def _redemption_by_key(user_id: str, key: str) -> Redemption | None:
     """The user's redemption made with this key, if any. Every refusal of a sold-out item
     reads it (to tell a retry of an earlier success), so it is one plain statement rather
@@ -276,6 +282,12 @@ async def _redeem_allowed(
     request_fingerprint: str,
 ) -> tuple[Redemption, bool]:
     item = await visible_item(request.item_id)
+    async with events.atomic():  # what the risk rules watch: where it ships, who buys dear
+        if address is not None:
+            shipped_to = risk_checks.device_of(address_key(address), rules.signal_key)
+            await risk_checks.before_shipping(account.id, shipped_to or "", clock.now())
+        if item.high_value:
+            await risk_checks.before_high_value(account, clock.now())
     if item.kind == ItemKind.PHYSICAL and address is None:
         raise InvalidValue("a physical item needs a shippingAddress", field="shippingAddress")
     if (problem := sale_problem(item, clock.now(), zone_of(account, rules.zone))) is not None:

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pointsmall import sql
 from pointsmall.domain.errors import DomainError, ErrorCode
 from pointsmall.domain.risk import cases
 from pointsmall.domain.risk.rules import all_rules, rule
-from pointsmall.models import Ban, BanScope, RiskAction, RiskCase, RiskSignal
+from pointsmall.models import Account, Ban, BanScope, RiskAction, RiskCase, RiskSignal
 
 HELD = datetime(9999, 1, 1).astimezone()  # the availability of held points
 
@@ -45,23 +45,66 @@ def device_of(device_id: str | None, secret: str) -> str | None:
 
 async def after_check_in(account_id: int, device: str | None, now: datetime) -> RiskCase | None:
     """Record the check-in's device; a case when too many accounts share it."""
-    if device is None:
+    return await _watch("DEVICE_CHECK_IN_ACCOUNTS", "CHECK_IN", "device", device, account_id, now)
+
+
+async def after_share_open(account_id: int, device: str | None, now: datetime) -> RiskCase | None:
+    """Record a share open's device; a case when one device opens too many links."""
+    return await _watch("SHARE_OPENS_ONE_DEVICE", "SHARE_OPEN", "device", device, account_id, now)
+
+
+async def before_shipping(account_id: int, address: str, now: datetime) -> RiskCase | None:
+    """Record a redemption's address (a keyed hash); a case when too many go to one."""
+    return await _watch("REDEMPTIONS_ONE_ADDRESS", "SHIP", "address", address, account_id, now)
+
+
+async def before_high_value(account: Account, now: datetime) -> RiskCase | None:
+    """A high-value redemption by a new account."""
+    watched = await rule("NEW_ACCOUNT_HIGH_VALUE")
+    if not watched.enabled or now - account.created_at >= timedelta(days=watched.threshold):
         return None
-    await RiskSignal.create(account_id=account_id, action="CHECK_IN", device=device, created_at=now)
-    watched = await rule("DEVICE_CHECK_IN_ACCOUNTS")
+    if watched.action == RiskAction.REFUSE:
+        raise RiskRefused(REFUSED)
+    detail = f"a high-value redemption {(now - account.created_at).days} days after opening"
+    return await cases.open_case(watched, f"account:{account.id}", [account.id], detail)
+
+
+# Rules that count distinct accounts per key; the others count the actions.
+BY_ACCOUNTS = {"DEVICE_CHECK_IN_ACCOUNTS"}
+
+
+async def _watch(
+    code: str, action: str, kind: str, key: str | None, account_id: int, now: datetime
+) -> RiskCase | None:
+    """Record the action with its key (a device's or an address's hash), then count, per
+    the rule, the accounts or the actions of that key within the window."""
+    if key is None:
+        return None
+    await RiskSignal.create(account_id=account_id, action=action, device=key, created_at=now)
+    watched = await rule(code)
     if not watched.enabled:
         return None
+    counted = 'COUNT(DISTINCT "account_id")' if code in BY_ACCOUNTS else "COUNT(*)"
     rows = await sql.fetch(
-        'SELECT DISTINCT "account_id" FROM "risk_signal" WHERE "device" = $1 AND '
-        '"action" = \'CHECK_IN\' AND "created_at" > $2',
-        device,
+        f'SELECT {counted} AS "seen" FROM "risk_signal" WHERE "device" = $1 AND '
+        '"action" = $2 AND "created_at" > $3',
+        key,
+        action,
         now - watched.window,
     )
-    accounts = [int(row["account_id"]) for row in rows]
-    if len(accounts) < watched.threshold:
+    seen = int(rows[0]["seen"])
+    if seen < watched.threshold:
         return None
-    detail = f"{len(accounts)} accounts checked in from one device within {watched.window}"
-    return await cases.open_case(watched, f"device:{device}", accounts, detail)
+    if watched.action == RiskAction.REFUSE:
+        raise RiskRefused(REFUSED)
+    accounts = (
+        await RiskSignal.filter(device=key, action=action, created_at__gt=now - watched.window)
+        .distinct()
+        .values_list("account_id", flat=True)
+    )
+    detail = f"{seen} {action.lower().replace('_', ' ')}s from one {kind} within {watched.window}"
+    ids = [int(str(account)) for account in accounts]
+    return await cases.open_case(watched, f"{kind}:{key}", ids, detail)
 
 
 async def on_earning(account_id: int, amount: int, now: datetime) -> RiskCase | None:

@@ -57,6 +57,27 @@ DEFAULTS = {
             RiskAction.HOLD,
         ),
         Rule(
+            "SHARE_OPENS_ONE_DEVICE",
+            "this many share links opened from one device within the window",
+            30,
+            timedelta(days=1),
+            RiskAction.FLAG,
+        ),
+        Rule(
+            "REDEMPTIONS_ONE_ADDRESS",
+            "this many redemptions shipped to one address within the window",
+            20,
+            timedelta(days=7),
+            RiskAction.FLAG,
+        ),
+        Rule(
+            "NEW_ACCOUNT_HIGH_VALUE",
+            "a high-value item redeemed by an account younger than this many days",
+            7,
+            timedelta(days=1),
+            RiskAction.FLAG,
+        ),
+        Rule(
             "FAILED_REDEEM_BURST",
             "this many refused redemptions by one account within the window",
             10,

@@ -72,6 +72,7 @@ async def open_share(info: Info, input: OpenShareInput) -> OpenSharePayload:
             info.context.actor(Role.USER),
             runtime.rules,
             runtime.engagement,
+            device=info.context.device,
         )
         return OpenSharePayload(rewarded=opened.reward > 0)
 

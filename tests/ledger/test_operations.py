@@ -135,11 +135,13 @@ async def test_frozen_accounts_keep_their_balance_but_cannot_spend_or_hold(
         await entries.spend(user.id, 10, request("s"))
     with pytest.raises(AccountFrozen):
         await holds.hold(user.id, 10, request("h"))
-    await entries.earn(user.id, 5, request("while-frozen"), RULES)  # recorded, waits
+    await entries.earn(user.id, 5, request("while-frozen"), RULES)  # credited, then refused
     summary = await points(user)
-    assert (summary.balance, summary.frozen) == (105, True)
+    assert (summary.balance, summary.frozen) == (100, True)
+    refused = await Entry.get(account_id=user.id, kind=EntryKind.FORFEIT)
+    assert (refused.amount, refused.reason) == (-5, "earning refused: the account is frozen")
     await corrections.set_frozen(user.id, False, request(reason="cleared"))
-    await entries.spend(user.id, 105, request("s2"))
+    await entries.spend(user.id, 100, request("s2"))
     kinds = [e.kind for e in await Entry.filter(account_id=user.id).order_by("id")]
     assert EntryKind.FREEZE in kinds and EntryKind.UNFREEZE in kinds
 

@@ -317,8 +317,8 @@ async def earn(
 ) -> Entry:
     """Credit a new lot. Pending until `available_at`; expires per policy unless `expires_at`.
 
-    Earning on a frozen account is recorded like any other (the points wait, unspendable,
-    until the account is unfrozen), so no earned point is lost to a freeze. Points owed
+    A frozen or banned account earns nothing: the points are credited and at once refused
+    (a FORFEIT entry saying why), so an appeal can give exactly them back. Points owed
     (a refund that came after they were spent) are paid off from new points first: a
     REPAYMENT entry right after the EARN one takes them from the new lot.
     """
@@ -368,8 +368,14 @@ async def earn(
             draws=[lot],
             now=now,
         )
-        if banned is not None:  # recorded, then refused: an appeal reverses the refusal
-            await _refuse(account, request, lot, banned.until, now)
+        if banned is not None or account.frozen:  # credited, then refused (an appeal
+            # reverses the refusal, giving back exactly these points)
+            why = (
+                f"banned from earning until {banned.until.isoformat()}"
+                if banned is not None
+                else "the account is frozen"
+            )
+            await _refuse(account, request, lot, why, now)
             return earned
         if account.debt > 0:
             await _repay(account, request, lot, now)
@@ -407,16 +413,17 @@ async def _freeze(account: Account, request: LedgerRequest, case_id: int, now: d
 
 
 async def _refuse(
-    account: Account, request: LedgerRequest, lot: Draw, until: datetime, now: datetime
+    account: Account, request: LedgerRequest, lot: Draw, why: str, now: datetime
 ) -> None:
-    """A banned account earns nothing: the points just credited are forfeited at once, the
-    entry saying why, so an appeal can give exactly them back (`reverseEntry`)."""
+    """A banned or frozen account earns nothing: the points just credited are forfeited
+    at once, the entry saying why, so an appeal can give exactly them back
+    (`reverseEntry`)."""
     await Lot.filter(id=lot.lot_id).update(remaining=0)
     await post_entry(
         account,
         LedgerRequest(
             actor=request.actor,
-            reason=f"earning refused: banned from earning until {until.isoformat()}",
+            reason=f"earning refused: {why}",
             reference=request.reference,
         ),
         "",

@@ -99,6 +99,7 @@ def test_engagement_rules_follow_the_settings() -> None:
         ("TIERS", "Silver:0,Gold:5000:90"),  # an earning percent under 100
         ("TIERS", "Silver:0,Gold:five"),
         ("TIER_REVIEW_NOTICE_DAYS", "365"),
+        ("LOG_FORMAT", "xml"),
     ],
 )
 def test_bad_settings_name_the_variable(name: str, value: str) -> None:

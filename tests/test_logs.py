@@ -36,3 +36,25 @@ async def test_a_redeemed_address_stays_out_of_the_debug_log(
     assert "our own debug lines still show" in caplog.text
     assert ADDRESS["line1"] not in caplog.text
     assert ADDRESS["recipient"] not in caplog.text
+
+
+def test_json_lines_carry_the_request_id() -> None:
+    import json
+
+    from pointsmall.logs import JsonLines, request_id
+
+    record = logging.LogRecord(
+        "pointsmall.jobs", logging.WARNING, __file__, 1, "job %s", ("x",), None
+    )
+    token = request_id.set("req-42")
+    try:
+        line = json.loads(JsonLines().format(record))
+    finally:
+        request_id.reset(token)
+    assert (line["level"], line["logger"], line["message"], line["request_id"]) == (
+        "WARNING",
+        "pointsmall.jobs",
+        "job x",
+        "req-42",
+    )
+    assert "request_id" not in json.loads(JsonLines().format(record))  # outside a request

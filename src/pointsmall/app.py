@@ -329,5 +329,5 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
 def app_from_environment() -> Starlette:
     """The factory `pointsmall serve` hands to uvicorn (one call per worker process)."""
     settings = Settings.from_env()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_json)
     return create_app(settings)

@@ -36,7 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_json)
     command: Callable[[Settings, argparse.Namespace], int] = args.command
     return command(settings, args)
 

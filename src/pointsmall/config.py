@@ -88,6 +88,7 @@ class Settings:
     reversal_grace_days: int = 30
     graphiql: bool = True
     log_level: str = "INFO"
+    log_json: bool = False  # LOG_FORMAT=json: one JSON object a line, with request ids
     database_pool_size: int = 10
     database_statement_cache_size: int = 100  # 0 behind PgBouncer in transaction mode
     mall_expiring_days: int = 30
@@ -174,6 +175,7 @@ class Settings:
             reversal_grace_days=_int(env, "REVERSAL_GRACE_DAYS", 30, 1, 3650),
             graphiql=_flag(env, "GRAPHIQL", default=environment != "production"),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
+            log_json=_log_format(env),
             database_pool_size=_int(env, "DATABASE_POOL_SIZE", 10, 1, 500),
             database_statement_cache_size=_int(
                 env, "DATABASE_STATEMENT_CACHE_SIZE", 100, 0, 10_000
@@ -210,6 +212,13 @@ class Settings:
             response_cache_seconds=_int(env, "RESPONSE_CACHE_SECONDS", 60, 1, 3600),
             response_cache_bytes=_int(env, "RESPONSE_CACHE_MB", 64, 1, 65_536) * 1024 * 1024,
         )
+
+
+def _log_format(env: Mapping[str, str]) -> bool:
+    value = (env.get("LOG_FORMAT") or "text").lower()
+    if value not in ("text", "json"):
+        raise SettingsError(f"LOG_FORMAT is text or json, not {value!r}")
+    return value == "json"
 
 
 def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:

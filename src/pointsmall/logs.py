@@ -9,7 +9,9 @@ request, variables included, in it).
 
 from __future__ import annotations
 
+import json
 import logging
+from contextvars import ContextVar
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 DATABASE_LOGGERS = ("tortoise.db_client", "aiosqlite", "asyncpg")
@@ -25,8 +27,34 @@ class WithoutQueryStrings(logging.Filter):
         return True
 
 
-def configure_logging(level: str) -> None:
+# The request being served, for the lines it logs (set as its GraphQL context is made).
+request_id: ContextVar[str | None] = ContextVar("pointsmall_request_id", default=None)
+
+
+class JsonLines(logging.Formatter):
+    """One JSON object a line: time, level, logger, message, the request's id, and the
+    traceback if any (`LOG_FORMAT=json`)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, object] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        current = request_id.get()
+        if current is not None:
+            line["request_id"] = current
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False)
+
+
+def configure_logging(level: str, json_lines: bool = False) -> None:
     logging.basicConfig(level=level, format=FORMAT)
+    if json_lines:
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(JsonLines())
     quiet = max(logging.INFO, logging.getLogger().getEffectiveLevel())
     for name in DATABASE_LOGGERS:
         logging.getLogger(name).setLevel(quiet)

@@ -21,6 +21,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.types import Info as StrawberryInfo
 
+from pointsmall import logs
 from pointsmall.auth import AuthenticationError, Principal, Role, bearer_token
 from pointsmall.dataloaders import Loaders
 from pointsmall.domain.actors import Actor
@@ -79,6 +80,7 @@ class Context:
         )
         if request_id:
             context.request_id = request_id
+        logs.request_id.set(context.request_id)  # the lines this request logs say so
         return context
 
     @property

@@ -100,6 +100,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     rebuild.set_defaults(command=_rebuild_leaderboards)
 
+    seal = commands.add_parser("seal", help="seal stored personal data under the first key")
+    seal.add_argument(
+        "--rotate", action="store_true", help="seal sealed rows again (after adding a key)"
+    )
+    seal.set_defaults(command=_seal)
+
     sdl = commands.add_parser("schema", help="print the GraphQL schema (SDL)")
     sdl.add_argument("--output", help="write to this file instead")
     sdl.set_defaults(command=_schema)
@@ -310,6 +316,19 @@ def _audit(settings: Settings, args: argparse.Namespace) -> int:
         clean = report.clean and not rollups
         print("clean" if clean else "drift found")
         return 0 if clean else 1
+
+    return _with_database(settings, work)
+
+
+def _seal(settings: Settings, args: argparse.Namespace) -> int:
+    from tortoise.connection import get_connection
+
+    from pointsmall.sealing import seal_rows
+
+    async def work(runtime: Runtime) -> int:
+        written = await seal_rows(get_connection("default"), settings.keyring, rotate=args.rotate)
+        print(f"sealed {written} shipping addresses")
+        return 0
 
     return _with_database(settings, work)
 

@@ -9,10 +9,13 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from cryptography.fernet import Fernet
+
 from pointsmall.domain.audience.gifts import GiftRules
 from pointsmall.domain.audience.lifecycle import LifecycleRules
 from pointsmall.domain.audience.tier_rules import TierRules, parse_tiers
 from pointsmall.domain.ledger.expiry_policy import ExpiryPolicy, parse_expiry_policy
+from pointsmall.sealing import Keyring, keyring_for
 
 DEVELOPMENT_JWT_SECRET = "pointsmall-development-secret-do-not-use-in-production"
 DEFAULT_DATABASE_URL = "sqlite://var/pointsmall.sqlite3"
@@ -103,6 +106,7 @@ class Settings:
     gifts: GiftRules = field(default_factory=GiftRules)
     risk_signal_days: int = 30  # how long devices are kept with the actions they did
     metrics_token: str | None = None  # /metrics answers with it only (None: off)
+    data_keys: tuple[str, ...] = ()  # seal personal data at rest; the first seals
     check_in_rewards: tuple[int, ...] = (10, 10, 10, 10, 10, 10, 20)
     share_reward: int = 10
     share_daily_cap: int = 3
@@ -121,6 +125,10 @@ class Settings:
     def mall_expiring_window(self) -> timedelta:
         """How far ahead the home screen's EXPIRING_SOON card looks."""
         return timedelta(days=self.mall_expiring_days)
+
+    @property
+    def keyring(self) -> Keyring:
+        return keyring_for(list(self.data_keys), self.jwt_secret)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -191,6 +199,7 @@ class Settings:
             tiers=_tiers(env),
             risk_signal_days=_int(env, "RISK_SIGNAL_DAYS", 30, 1, 366),
             metrics_token=env.get("METRICS_TOKEN") or None,
+            data_keys=_data_keys(env),
             gifts=GiftRules(
                 welcome_points=_int(env, "WELCOME_GIFT_POINTS", 100, 0, 1_000_000),
                 wake_up_points=_int(env, "WAKE_UP_GIFT_POINTS", 200, 0, 1_000_000),
@@ -212,6 +221,19 @@ class Settings:
             response_cache_seconds=_int(env, "RESPONSE_CACHE_SECONDS", 60, 1, 3600),
             response_cache_bytes=_int(env, "RESPONSE_CACHE_MB", 64, 1, 65_536) * 1024 * 1024,
         )
+
+
+def _data_keys(env: Mapping[str, str]) -> tuple[str, ...]:
+    keys = tuple(key.strip() for key in (env.get("DATA_KEYS") or "").split(",") if key.strip())
+    for key in keys:
+        try:
+            Fernet(key.encode())
+        except ValueError:
+            raise SettingsError(
+                "DATA_KEYS are Fernet keys (32 bytes, url-safe base64), comma-separated: "
+                'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key())"'
+            ) from None
+    return keys
 
 
 def _log_format(env: Mapping[str, str]) -> bool:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
-from pointsmall import clock
+from pointsmall import clock, sealing
 from pointsmall.auth import TokenVerifier
 from pointsmall.config import Settings
 from pointsmall.db import open_database
@@ -85,6 +85,7 @@ async def open_runtime(
     `database=False` when the caller already holds a database context (tests, CLI);
     `redis` to use a client the caller owns.
     """
+    sealing.use(settings.keyring)  # personal data sealed at rest with these keys
     async with AsyncExitStack() as stack:
         if redis is None:
             redis = await stack.enter_async_context(connect_redis(settings.redis_url))

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, NotRequired, TypedDict
 from tortoise import fields
 from tortoise.models import Model
 
+from pointsmall.sealing import SealedJSONField
+
 if TYPE_CHECKING:
     from pointsmall.models.audience import Audience
     from pointsmall.models.ledger import Account, Entry, Hold
@@ -172,7 +174,8 @@ class Redemption(Model):
     spend_entry_id: int | None
     virtual_right: fields.Field[GrantedRightData | None] = fields.JSONField(null=True)
     # Only what fulfilment needs; never logged.
-    shipping_address: fields.Field[AddressData | None] = fields.JSONField(null=True)
+    # sealed at rest (`pointsmall.sealing`)
+    shipping_address: fields.Field[AddressData | None] = SealedJSONField(null=True)
     tracking: fields.Field[TrackingData | None] = fields.JSONField(null=True)
     payment_due_at = fields.DatetimeField(null=True)
     payment_reference = fields.CharField(max_length=128, null=True)

@@ -56,3 +56,18 @@ async def test_the_counters_move_under_a_small_load(api: Api, runtime: Runtime) 
     assert moved("pointsmall_ledger_entries_total", kind="EARN") == 5
     assert moved("pointsmall_points_total", direction="issued") == 500
     assert "pointsmall_subscriptions_active" in after
+
+
+async def test_answers_from_the_response_cache_are_counted_too(api: Api, runtime: Runtime) -> None:
+    runtime.settings = replace(runtime.settings, metrics_token=TOKEN)
+    await grant(api, "mei", 100)
+    before = await scrape(api)
+    for _ in range(3):  # the first executed, the others answered from the cache
+        await api.data("query Again { me { points { balance } } }", api.user("mei"))
+    after = await scrape(api)
+    counted = sample(after, "pointsmall_graphql_operations_total", operation="Again", type="query")
+    assert (
+        counted
+        - sample(before, "pointsmall_graphql_operations_total", operation="Again", type="query")
+        == 3
+    )

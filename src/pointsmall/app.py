@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import hmac
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -40,13 +41,14 @@ from pointsmall.jobs.redemptions import payment_lapse
 from pointsmall.jobs.risk import signal_retention
 from pointsmall.jobs.scheduler import Job, running
 from pointsmall.logs import configure_logging
-from pointsmall.metrics import POOL, SOCKETS, SUBSCRIPTIONS
+from pointsmall.metrics import LATENCY, OPERATIONS, POOL, SOCKETS, SUBSCRIPTIONS
 from pointsmall.metrics import registry as metric_registry
 from pointsmall.rate_limits import costs_of, draws_for
 from pointsmall.response_cache import Question
 from pointsmall.runtime import Runtime, open_runtime
 from pointsmall.schema.context import Context
 from pointsmall.schema.errors import Unauthenticated, with_codes
+from pointsmall.schema.metrics import operation_label
 from pointsmall.schema.schema import schema
 from pointsmall.serving import BodyLimit, settle_collector
 from pointsmall.subscriptions.protocols import (
@@ -119,8 +121,13 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         if question is None:
             return await self._execute(request)
         assert runtime.responses is not None
+        started = time.perf_counter()
         remembered = await runtime.responses.answer(question)
         if remembered is not None and await self._within_limits(runtime, request, question):
+            # Counted as the operation it answers (its latency: the cache's).
+            name = operation_label(question.operation)
+            OPERATIONS.labels(name, "query").inc()
+            LATENCY.labels(name).observe(time.perf_counter() - started)
             return Response(remembered, media_type="application/json")
         versions = await runtime.responses.versions(question)
         response = await self._execute(request)

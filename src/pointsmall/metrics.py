@@ -14,7 +14,7 @@ import os
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, multiprocess
 
-LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 OPERATIONS = Counter(
     "pointsmall_graphql_operations_total",

@@ -100,6 +100,7 @@ class Question:
     principal: Principal | None
     digest: bytes
     fields: tuple[str, ...]
+    operation: str | None = None  # its name, for the metrics
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,7 @@ class ResponseCache:
         self._max_bytes = max_bytes
         self._bytes = 0
         self._answers: OrderedDict[tuple[str, bytes], _Answer] = OrderedDict()
-        self._plans: dict[bytes, tuple[str, ...] | None] = {}
+        self._plans: dict[bytes, tuple[tuple[str, ...], str | None] | None] = {}
         self._accounts: dict[str, int] = {}
 
     def question(self, principal: Principal | None, body: bytes) -> Question | None:
@@ -127,10 +128,11 @@ class ResponseCache:
         digest = hashlib.blake2b(body, digest_size=16).digest()
         if digest not in self._plans:
             _keep(self._plans, digest, _cached_fields(body), MAX_PLANS)
-        fields = self._plans[digest]
-        if fields is None:
+        plan = self._plans[digest]
+        if plan is None:
             return None
-        return Question(reader_of(principal), principal, digest, fields)
+        fields, operation = plan
+        return Question(reader_of(principal), principal, digest, fields, operation)
 
     async def versions(self, question: Question) -> tuple[object, ...] | None:
         """The current versions the question's answer depends on; None when they cannot be
@@ -211,9 +213,9 @@ def _keep(mapping: dict[K, V], key: K, value: V, most: int) -> None:
     mapping[key] = value
 
 
-def _cached_fields(body: bytes) -> tuple[str, ...] | None:
-    """The root fields of the request's operation when it is a query the cache may answer
-    (only what `CACHED` allows, no fragment, no directive), else None."""
+def _cached_fields(body: bytes) -> tuple[tuple[str, ...], str | None] | None:
+    """The root fields of the request's operation, and its name, when it is a query the
+    cache may answer (only what `CACHED` allows, no fragment, no directive), else None."""
     try:
         request = orjson.loads(body)
         if not isinstance(request, dict) or not isinstance(request.get("query"), str):
@@ -231,7 +233,7 @@ def _cached_fields(body: bytes) -> tuple[str, ...] | None:
         return None
     if not _allowed(operation.selection_set, {**CACHED, "__typename": ANY}):
         return None
-    return tuple(names)
+    return tuple(names), operation.name.value if operation.name else None
 
 
 def _allowed(selection_set: SelectionSetNode, rule: Rule) -> bool:

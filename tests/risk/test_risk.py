@@ -276,3 +276,40 @@ async def test_a_new_account_redeeming_a_high_value_item_is_flagged(
     assert (await redeem(api, "new", item["id"], "r-1"))["errors"] == []
     [case] = await cases(api)
     assert (case["rule"], case["users"]) == ("NEW_ACCOUNT_HIGH_VALUE", ["new"])
+
+
+LIST = """mutation($input: BlacklistInput!) { blacklist(input: $input) {
+  listing { kind subject until } errors { code message field } } }"""
+
+
+async def test_blacklisted_users_devices_and_addresses_are_refused_until_the_end(
+    api: Api, clock: MovableClock
+) -> None:
+    until = (clock.now() + timedelta(days=2)).isoformat()
+    await grant(api, "cheat", 100)
+    for listing in (
+        {"kind": "DEVICE", "value": "phone-7"},
+        {"kind": "ADDRESS", "address": {**ADDRESS, "city": "HANGZHOU"}},
+        {"kind": "USER", "value": "cheat"},
+    ):
+        done = await api.data(
+            LIST, api.admin(), input={**listing, "until": until, "reason": "fraud"}
+        )
+        assert done["blacklist"]["errors"] == [], done
+        assert "phone-7" not in done["blacklist"]["listing"]["subject"]
+    refused = await check_in_from(api, "mei", "phone-7")
+    assert refused["data"]["checkIn"]["errors"][0]["code"] == "RISK_REFUSED"
+    assert (await check_in_from(api, "mei", "phone-8"))["data"]["checkIn"]["errors"] == []
+    item = await create_item(api, kind="PHYSICAL", title="Lamp", pricePoints=10, virtualRight=None)
+    await grant(api, "mei", 100)
+    shipped = await redeem(api, "mei", item["id"], "r-1", shippingAddress=ADDRESS)  # same address
+    assert [error["code"] for error in shipped["errors"]] == ["RISK_REFUSED"]
+    cheat = await redeem(
+        api, "cheat", item["id"], "r-1", shippingAddress={**ADDRESS, "line1": "1 Other Rd"}
+    )
+    assert [error["code"] for error in cheat["errors"]] == ["RISK_REFUSED"]
+    clock.advance(timedelta(days=2))  # over
+    assert (await check_in_from(api, "mei", "phone-7", key="c-2"))["data"]["checkIn"][
+        "errors"
+    ] == []
+    assert (await redeem(api, "mei", item["id"], "r-2", shippingAddress=ADDRESS))["errors"] == []

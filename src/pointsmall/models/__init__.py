@@ -53,6 +53,8 @@ from pointsmall.models.notifications import Notification, NotificationKind
 from pointsmall.models.risk import (
     Ban,
     BanScope,
+    Blacklisted,
+    BlacklistKind,
     CaseDecision,
     CaseStatus,
     RiskAction,
@@ -68,6 +70,8 @@ __all__ = [
     "Audience",
     "Ban",
     "BanScope",
+    "BlacklistKind",
+    "Blacklisted",
     "Campaign",
     "CampaignChange",
     "CampaignState",

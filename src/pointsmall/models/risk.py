@@ -110,3 +110,26 @@ class Ban(Model):
     class Meta:
         table = "risk_ban"
         indexes = (("account_id", "until"),)
+
+
+class BlacklistKind(enum.StrEnum):
+    USER = "USER"  # an account: no earning, redeeming or joining
+    DEVICE = "DEVICE"  # no check-ins or share opens from it
+    ADDRESS = "ADDRESS"  # no redemption ships to it
+
+
+class Blacklisted(Model):
+    """A user, device or address refused until a date. Devices and addresses are kept as
+    the keyed hashes the rules compare; a user by account."""
+
+    id = fields.BigIntField(primary_key=True)
+    kind = fields.CharEnumField(BlacklistKind, max_length=16)
+    subject = fields.CharField(max_length=64)  # account id, or a keyed hash
+    until = fields.DatetimeField()
+    reason = fields.CharField(max_length=500)
+    listed_by = fields.CharField(max_length=64)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "risk_blacklist"
+        indexes = (("kind", "subject", "until"),)

@@ -116,6 +116,7 @@ from pointsmall.schema.rate_limits import RateLimiting
 from pointsmall.schema.risk.risk import (
     Ban,
     BanPayload,
+    BlacklistPayload,
     RiskCase,
     RiskCasePayload,
     RiskRule,
@@ -286,6 +287,10 @@ class Mutation:
     ban_user: BanPayload = strawberry.mutation(
         resolver=risk_fields.ban_user,
         description="Stop a user earning, redeeming or joining campaigns until a date (admin).",
+    )
+    blacklist: BlacklistPayload = strawberry.mutation(
+        resolver=risk_fields.blacklist,
+        description="Refuse a user, a device or an address until a date (admin).",
     )
     lift_ban: BanPayload = strawberry.mutation(
         resolver=risk_fields.lift_ban, description="End a ban early (admin)."

@@ -9,7 +9,8 @@ from pointsmall.domain import events, validation
 from pointsmall.domain.actors import Actor
 from pointsmall.domain.errors import InvalidState, InvalidValue, NotFound
 from pointsmall.domain.ledger.accounts import find_account
-from pointsmall.models import Ban, BanScope
+from pointsmall.domain.risk.checks import device_of
+from pointsmall.models import Ban, BanScope, Blacklisted, BlacklistKind
 
 
 async def ban_user(
@@ -47,3 +48,31 @@ async def lift_ban(ban_id: int) -> Ban:
         await Ban.filter(id=ban_id).update(lifted_at=clock.now())
         events.after_commit(events.AccountChanged(ban.account_id))
     return await Ban.get(id=ban_id)
+
+
+async def blacklist(
+    kind: BlacklistKind, value: str, until: datetime, reason: str, actor: Actor, key: str
+) -> Blacklisted:
+    """List a user (by user id), a device (by its id, as the apps send it) or an address
+    (`redemptions.address_key` of it) until a date. Devices and addresses are kept hashed."""
+    until = validation.moment(until, "until") or clock.now()
+    if until <= clock.now():
+        raise InvalidValue("a listing ends in the future", field="until")
+    why = validation.reason(reason)
+    if not why:
+        raise InvalidValue("a reason is required", field="reason")
+    if kind == BlacklistKind.USER:
+        subject = str((await find_account(value)).id)
+    else:
+        hashed = device_of(value, key)
+        if hashed is None:
+            raise InvalidValue("give the device id or address to list", field="value")
+        subject = hashed
+    return await Blacklisted.create(
+        kind=kind,
+        subject=subject,
+        until=until,
+        reason=why,
+        listed_by=actor.user_id,
+        created_at=clock.now(),
+    )

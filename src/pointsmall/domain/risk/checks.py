@@ -21,7 +21,16 @@ from pointsmall import sql
 from pointsmall.domain.errors import DomainError, ErrorCode
 from pointsmall.domain.risk import cases
 from pointsmall.domain.risk.rules import all_rules, rule
-from pointsmall.models import Account, Ban, BanScope, RiskAction, RiskCase, RiskSignal
+from pointsmall.models import (
+    Account,
+    Ban,
+    BanScope,
+    Blacklisted,
+    BlacklistKind,
+    RiskAction,
+    RiskCase,
+    RiskSignal,
+)
 
 HELD = datetime(9999, 1, 1).astimezone()  # the availability of held points
 
@@ -45,16 +54,19 @@ def device_of(device_id: str | None, secret: str) -> str | None:
 
 async def after_check_in(account_id: int, device: str | None, now: datetime) -> RiskCase | None:
     """Record the check-in's device; a case when too many accounts share it."""
+    await refuse_if_listed(BlacklistKind.DEVICE, device, now)
     return await _watch("DEVICE_CHECK_IN_ACCOUNTS", "CHECK_IN", "device", device, account_id, now)
 
 
 async def after_share_open(account_id: int, device: str | None, now: datetime) -> RiskCase | None:
     """Record a share open's device; a case when one device opens too many links."""
+    await refuse_if_listed(BlacklistKind.DEVICE, device, now)
     return await _watch("SHARE_OPENS_ONE_DEVICE", "SHARE_OPEN", "device", device, account_id, now)
 
 
 async def before_shipping(account_id: int, address: str, now: datetime) -> RiskCase | None:
     """Record a redemption's address (a keyed hash); a case when too many go to one."""
+    await refuse_if_listed(BlacklistKind.ADDRESS, address, now)
     return await _watch("REDEMPTIONS_ONE_ADDRESS", "SHIP", "address", address, account_id, now)
 
 
@@ -131,10 +143,28 @@ async def on_earning(account_id: int, amount: int, now: datetime) -> RiskCase | 
 
 
 async def active_ban(account_id: int, scope: BanScope, now: datetime) -> Ban | None:
+    """The ban stopping this, if any: a ban naming it, or the user's blacklisting (which
+    stops everything, as a ban of every scope would)."""
     for ban in await Ban.filter(account_id=account_id, until__gt=now, lifted_at__isnull=True):
         if scope.value in ban.scopes:
             return ban
+    listed = await Blacklisted.filter(
+        kind=BlacklistKind.USER, subject=str(account_id), until__gt=now
+    ).first()
+    if listed is not None:
+        return Ban(
+            account_id=account_id,
+            scopes=[scope.value for scope in BanScope],
+            until=listed.until,
+            reason=listed.reason,
+        )
     return None
+
+
+async def refuse_if_listed(kind: BlacklistKind, subject: str | None, now: datetime) -> None:
+    """A blacklisted device or address: refused, saying nothing of why."""
+    if subject and await Blacklisted.exists(kind=kind, subject=subject, until__gt=now):
+        raise RiskRefused(REFUSED)
 
 
 async def refuse_if_banned(account_id: int, scope: BanScope, now: datetime) -> None:

@@ -35,9 +35,22 @@ from pointsmall.schema.mall.redemptions import (
     RedemptionQuoteInput,
     ReviewRedemptionInput,
     ReviewRedemptionPayload,
+    ShippingAddressInput,
 )
 from pointsmall.schema.node import id_of
 from pointsmall.schema.pagination import Keyset, each, keyset_page
+
+
+def shipping_address_of(address: ShippingAddressInput) -> ShippingAddress:
+    return ShippingAddress(
+        recipient=address.recipient,
+        line1=address.line1,
+        line2=address.line2,
+        city=address.city,
+        region=address.region,
+        postal_code=address.postal_code,
+        country=address.country,
+    )
 
 
 def _redemption_id(value: str) -> int:
@@ -72,17 +85,7 @@ async def redeem(info: Info, input: RedeemInput) -> RedeemPayload:
                 quantity=input.quantity,
                 idempotency_key=input.idempotency_key,
                 actor=info.context.actor(Role.USER),
-                shipping_address=ShippingAddress(
-                    recipient=address.recipient,
-                    line1=address.line1,
-                    line2=address.line2,
-                    city=address.city,
-                    region=address.region,
-                    postal_code=address.postal_code,
-                    country=address.country,
-                )
-                if address
-                else None,
+                shipping_address=shipping_address_of(address) if address else None,
             ),
             info.context.runtime.gate,
             open_account=lambda: access.viewer_account(info),

@@ -7,12 +7,14 @@ import strawberry
 
 from pointsmall import access
 from pointsmall.auth import Role
-from pointsmall.domain.errors import NotFound
+from pointsmall.domain.errors import InvalidValue, NotFound
 from pointsmall.domain.ledger.accounts import find_account
+from pointsmall.domain.mall.redemptions import address_key
 from pointsmall.domain.risk import bans, decisions, rules
 from pointsmall.models import Ban as BanModel
-from pointsmall.models import CaseStatus
+from pointsmall.models import BlacklistKind, CaseStatus
 from pointsmall.models import RiskCase as RiskCaseModel
+from pointsmall.resolvers.mall.redemptions import shipping_address_of
 from pointsmall.resolvers.payloads import mutate
 from pointsmall.schema.context import Info
 from pointsmall.schema.node import id_of
@@ -20,6 +22,9 @@ from pointsmall.schema.risk.risk import (
     Ban,
     BanPayload,
     BanUserInput,
+    Blacklisting,
+    BlacklistInput,
+    BlacklistPayload,
     LiftBanInput,
     ResolveRiskCaseInput,
     RiskCase,
@@ -114,3 +119,37 @@ async def lift_ban(info: Info, input: LiftBanInput) -> BanPayload:
         return BanPayload(ban=Ban.from_model(await bans.lift_ban(ban_id)))
 
     return await mutate(info, BanPayload, work)
+
+
+async def blacklist(info: Info, input: BlacklistInput) -> BlacklistPayload:
+    access.require(info, Role.ADMIN)
+
+    async def work() -> BlacklistPayload:
+        if input.kind == BlacklistKind.ADDRESS:
+            if input.address is None:
+                raise InvalidValue("an ADDRESS listing gives the address", field="address")
+            value = address_key(shipping_address_of(input.address).checked())
+        else:
+            if not input.value:
+                raise InvalidValue("give the user id or device id", field="value")
+            value = input.value
+        listed = await bans.blacklist(
+            input.kind,
+            value,
+            input.until,
+            input.reason,
+            info.context.actor(Role.ADMIN),
+            info.context.runtime.rules.signal_key,
+        )
+        subject = listed.subject if listed.kind == BlacklistKind.USER else listed.subject[:8] + "…"
+        return BlacklistPayload(
+            listing=Blacklisting(
+                id=strawberry.ID(str(listed.id)),
+                kind=listed.kind,
+                subject=subject,
+                until=listed.until,
+                reason=listed.reason,
+            )
+        )
+
+    return await mutate(info, BlacklistPayload, work)

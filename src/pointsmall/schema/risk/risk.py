@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Self
 import strawberry
 from strawberry import relay
 
-from pointsmall.models import BanScope, CaseDecision, CaseStatus, RiskAction
+from pointsmall.models import BanScope, BlacklistKind, CaseDecision, CaseStatus, RiskAction
 from pointsmall.schema.context import Info
 from pointsmall.schema.errors import UserError
+from pointsmall.schema.mall.redemptions import ShippingAddressInput
 
 if TYPE_CHECKING:
     from pointsmall.domain.risk.rules import Rule
@@ -29,6 +30,11 @@ strawberry.enum(
     "FORFEIT: they are forfeited.",
 )
 strawberry.enum(BanScope, description="What a ban stops.")
+strawberry.enum(
+    BlacklistKind,
+    description="USER: no earning, redeeming or joining. DEVICE: no check-ins or share "
+    "opens from it. ADDRESS: no redemption ships to it.",
+)
 
 
 @strawberry.type(description="What a risk rule found (admin).")
@@ -164,4 +170,28 @@ class RiskRulePayload:
 @strawberry.type
 class BanPayload:
     ban: Ban | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(description="A user id or device id in `value`, or an `address`.")
+class BlacklistInput:
+    kind: BlacklistKind
+    until: datetime
+    reason: str
+    value: str | None = None
+    address: ShippingAddressInput | None = None
+
+
+@strawberry.type(description="A listing (admin): devices and addresses shown as a cut hash.")
+class Blacklisting:
+    id: strawberry.ID
+    kind: BlacklistKind
+    subject: str
+    until: datetime
+    reason: str
+
+
+@strawberry.type
+class BlacklistPayload:
+    listing: Blacklisting | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)

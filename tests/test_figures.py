@@ -111,6 +111,7 @@ async def test_program_metrics_for_admins(api: Api, clock: MovableClock) -> None
     found = await api.data(
         """query($since: Date!, $until: Date!) { programMetrics(since: $since, until: $until,
           interval: MONTH) { startsOn issued redeemed liability breakageRate earners
+          redemptionConversion
           issuedBySource { source points } } }""",
         api.admin(),
         since=today,
@@ -118,6 +119,7 @@ async def test_program_metrics_for_admins(api: Api, clock: MovableClock) -> None
     )
     [month] = found["programMetrics"]
     assert (month["issued"], month["liability"], month["earners"]) == (300, 300, 1)
+    assert month["redemptionConversion"] == 0.0  # one earner, no redeemer
     assert month["issuedBySource"] == [{"source": "other", "points": 300}]
     assert (
         await api.error_code(

@@ -139,6 +139,11 @@ class Period:
     def consumption_rate(self) -> float | None:
         return self.redeemed / self.issued if self.issued else None
 
+    @property
+    def redemption_conversion(self) -> float | None:
+        """Of the period's earners, the share that redeemed (as counts of accounts)."""
+        return self.redeemers / self.earners if self.earners else None
+
 
 async def program_metrics(since: date, until: date, period: str) -> list[Period]:
     """The series from `since` to `until` (inclusive), from the rollups alone: two reads."""

@@ -38,6 +38,7 @@ async def program_metrics(
             consumption_rate=period.consumption_rate,
             earners=period.earners,
             redeemers=period.redeemers,
+            redemption_conversion=period.redemption_conversion,
         )
         for period in await figures.program_metrics(since, until, interval.value)
     ]

@@ -36,3 +36,6 @@ class ProgramPeriod:
     consumption_rate: float | None = strawberry.field(description="Redeemed / issued.")
     earners: int
     redeemers: int
+    redemption_conversion: float | None = strawberry.field(
+        description="Redeemers / earners in the period."
+    )

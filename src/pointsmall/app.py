@@ -55,6 +55,7 @@ from pointsmall.subscriptions.protocols import (
     GuardedGraphQLWSHandler,
     StandingGraphQLTransportWSHandler,
 )
+from pointsmall.tracing import start_tracing
 
 log = logging.getLogger("pointsmall")
 MAX_SUBSCRIPTIONS_PER_CONNECTION = 20
@@ -328,6 +329,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
         lifespan=lifespan,
     )
     app.add_middleware(BodyLimit)
+    start_tracing(app)  # only when OTEL_* asks for it
     if runtime is not None:
         app.state.runtime = runtime
     return app

@@ -313,3 +313,22 @@ async def test_blacklisted_users_devices_and_addresses_are_refused_until_the_end
         "errors"
     ] == []
     assert (await redeem(api, "mei", item["id"], "r-2", shippingAddress=ADDRESS))["errors"] == []
+
+
+async def test_share_opens_from_one_network_address_raise_a_case(
+    api: Api, clock: MovableClock
+) -> None:
+    await set_threshold(api, "SHARE_OPENS_ONE_CLIENT", 2)
+    item = await create_item(api, title="Mug")
+    for number in range(2):
+        await share_an_item(api, f"sharer{number}", item["id"])
+    for share in await Share.all().order_by("id"):  # no device sent: the address alone
+        opened = await api.data(
+            "mutation($t: String!) { openShare(input: {token: $t}) { rewarded } }",
+            api.user("opener"),
+            t=share.token,
+        )
+        assert opened["openShare"]["rewarded"] is True
+    [case] = await cases(api)
+    assert (case["rule"], case["users"]) == ("SHARE_OPENS_ONE_CLIENT", ["opener"])
+    assert case["subject"].startswith("client:ip:")

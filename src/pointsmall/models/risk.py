@@ -47,8 +47,9 @@ class RiskRuleSetting(Model):
 
 
 class RiskSignal(Model):
-    """Who did what from which device (a keyed hash: never the id itself), kept only as
-    long as the rules look back (`RISK_SIGNAL_DAYS`)."""
+    """Who did what from where, kept only as long as the rules look back
+    (`RISK_SIGNAL_DAYS`). `device` is a keyed hash, never the value itself: of a device
+    id, of a shipping address, or (prefixed `ip:`) of a network address."""
 
     id = fields.BigIntField(primary_key=True)
     account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(

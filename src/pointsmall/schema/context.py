@@ -178,6 +178,13 @@ class Context:
             given = value if isinstance(value, str) else None
         return device_of(given, self.runtime.settings.jwt_secret)
 
+    @property
+    def client(self) -> str | None:
+        """The caller's network address, as the keyed hash risk rules compare (`ip:`...)."""
+        peer = self.request.client if self.request is not None else None
+        hashed = device_of(peer.host, self.runtime.settings.jwt_secret) if peer else None
+        return f"ip:{hashed}" if hashed else None
+
     def actor(self, role: str) -> Actor:
         principal = self.principal
         assert principal is not None

@@ -52,16 +52,29 @@ def device_of(device_id: str | None, secret: str) -> str | None:
     return digest.hexdigest()[:32]
 
 
-async def after_check_in(account_id: int, device: str | None, now: datetime) -> RiskCase | None:
-    """Record the check-in's device; a case when too many accounts share it."""
+async def after_check_in(
+    account_id: int, device: str | None, now: datetime, client: str | None = None
+) -> RiskCase | None:
+    """Record the check-in's device and network address; a case when too many accounts
+    share the device."""
     await refuse_if_listed(BlacklistKind.DEVICE, device, now)
+    await record(account_id, "CHECK_IN", client, now)
     return await _watch("DEVICE_CHECK_IN_ACCOUNTS", "CHECK_IN", "device", device, account_id, now)
 
 
-async def after_share_open(account_id: int, device: str | None, now: datetime) -> RiskCase | None:
-    """Record a share open's device; a case when one device opens too many links."""
+async def after_share_open(
+    account_id: int, device: str | None, now: datetime, client: str | None = None
+) -> RiskCase | None:
+    """Record a share open's device and network address; a case when one device, or one
+    address, opens too many links."""
     await refuse_if_listed(BlacklistKind.DEVICE, device, now)
-    return await _watch("SHARE_OPENS_ONE_DEVICE", "SHARE_OPEN", "device", device, account_id, now)
+    by_client = await _watch(
+        "SHARE_OPENS_ONE_CLIENT", "SHARE_OPEN", "client", client, account_id, now
+    )
+    by_device = await _watch(
+        "SHARE_OPENS_ONE_DEVICE", "SHARE_OPEN", "device", device, account_id, now
+    )
+    return by_device or by_client
 
 
 async def before_shipping(account_id: int, address: str, now: datetime) -> RiskCase | None:
@@ -83,6 +96,12 @@ async def before_high_value(account: Account, now: datetime) -> RiskCase | None:
 
 # Rules that count distinct accounts per key; the others count the actions.
 BY_ACCOUNTS = {"DEVICE_CHECK_IN_ACCOUNTS"}
+
+
+async def record(account_id: int, action: str, key: str | None, now: datetime) -> None:
+    """Keep a signal no rule counts yet (for cases and their investigation)."""
+    if key is not None:
+        await RiskSignal.create(account_id=account_id, action=action, device=key, created_at=now)
 
 
 async def _watch(

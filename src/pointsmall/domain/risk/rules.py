@@ -64,6 +64,13 @@ DEFAULTS = {
             RiskAction.FLAG,
         ),
         Rule(
+            "SHARE_OPENS_ONE_CLIENT",
+            "this many share links opened from one network address within the window",
+            100,
+            timedelta(days=1),
+            RiskAction.FLAG,
+        ),
+        Rule(
             "REDEMPTIONS_ONE_ADDRESS",
             "this many redemptions shipped to one address within the window",
             20,

@@ -22,6 +22,7 @@ async def check_in(info: Info, input: CheckInInput) -> CheckInPayload:
             runtime.rules,
             runtime.engagement,
             device=info.context.device,
+            client=info.context.client,
         )
         return CheckInPayload(check_in=CheckIn.from_model(done))
 

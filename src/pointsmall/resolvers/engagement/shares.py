@@ -73,6 +73,7 @@ async def open_share(info: Info, input: OpenShareInput) -> OpenSharePayload:
             runtime.rules,
             runtime.engagement,
             device=info.context.device,
+            client=info.context.client,
         )
         return OpenSharePayload(rewarded=opened.reward > 0)
 

@@ -42,7 +42,9 @@ class RiskCase(relay.Node):
     id: relay.NodeID[int]
     rule: str
     rule_version: int
-    subject: str = strawberry.field(description="device:<hash, shown cut> or account:<id>.")
+    subject: str = strawberry.field(
+        description="account:<id>, or device:, address: or client:ip: and a hash, shown cut."
+    )
     status: CaseStatus
     action: RiskAction
     detail: str
@@ -55,9 +57,9 @@ class RiskCase(relay.Node):
 
     @classmethod
     def from_model(cls, case: RiskCaseModel) -> Self:
-        subject = case.subject
-        if subject.startswith("device:"):
-            subject = f"device:{subject[7:15]}…"  # masked: enough to tell two apart
+        kind, _, key = case.subject.rpartition(":")
+        # a hash shown cut: enough to tell two apart; an account as it is
+        subject = case.subject if kind == "account" else f"{kind}:{key[:8]}…"
         return cls(
             id=case.id,
             rule=case.rule_code,

@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+import pytest
+
+from pointsmall.response_cache import Question
 from pointsmall.runtime import Runtime
 from tests.api import Api
 from tests.mall.helpers import grant
@@ -58,16 +61,29 @@ async def test_the_counters_move_under_a_small_load(api: Api, runtime: Runtime) 
     assert "pointsmall_subscriptions_active" in after
 
 
-async def test_answers_from_the_response_cache_are_counted_too(api: Api, runtime: Runtime) -> None:
+async def test_answers_from_the_response_cache_are_counted_too(
+    api: Api, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
     runtime.settings = replace(runtime.settings, metrics_token=TOKEN)
+    assert runtime.responses is not None
+    cached = runtime.responses.answer
+    hits: list[bool] = []
+
+    async def answer(question: Question) -> bytes | None:
+        found = await cached(question)
+        hits.append(found is not None)
+        return found
+
+    monkeypatch.setattr(runtime.responses, "answer", answer)
     await grant(api, "mei", 100)
     before = await scrape(api)
-    for _ in range(3):  # the first executed, the others answered from the cache
+    for _ in range(4):  # the first ones executed (the cache learns), then answered from it
         await api.data("query Again { me { points { balance } } }", api.user("mei"))
     after = await scrape(api)
     counted = sample(after, "pointsmall_graphql_operations_total", operation="Again", type="query")
     assert (
         counted
         - sample(before, "pointsmall_graphql_operations_total", operation="Again", type="query")
-        == 3
+        == 4
     )
+    assert hits[-1] and hits.count(True) >= 2  # answers that never reached GraphQL, counted

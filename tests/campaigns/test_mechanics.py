@@ -46,6 +46,23 @@ async def test_an_order_bonus_is_paid_once(api: Api, clock: MovableClock) -> Non
     assert await earned(api) == 300 + 50 + 200  # each bonus once
 
 
+async def test_an_order_paid_before_the_window_counts_for_nothing(
+    api: Api, clock: MovableClock
+) -> None:
+    start = clock.now()
+    mechanics = [
+        {"bonus": {"trigger": "FIRST_ORDER", "points": 50}},
+        {"ranking": {"metric": "ORDERS", "prizes": [{"fromRank": 1, "toRank": 1, "points": 5}]}},
+    ]
+    campaign = await create_campaign(api, start, start + DAY, mechanics=mechanics)
+    await act(api, "publish", campaign["id"])
+    told_late = (start - HOUR).isoformat()  # the shop sends it now: paid an hour before
+    await record_order(api, order_id="late", paidAt=told_late)
+    assert await earned(api) == 100  # no bonus
+    mine = await api.data("{ me { campaigns { progress } } }", api.user("mei"))
+    assert mine["me"]["campaigns"] == [{"progress": 0}]  # no ranking score
+
+
 async def test_a_campaign_check_in_schedule(api: Api, clock: MovableClock) -> None:
     start = clock.now()
     mechanics = [{"checkInRewards": {"rewards": [5, 50]}}]

@@ -63,6 +63,12 @@ class InvalidState(DomainError):
     code = ErrorCode.INVALID_STATE
 
 
+class NotEligible(DomainError):
+    """Kept for others: an item, a campaign (an audience, a tier)."""
+
+    code = ErrorCode.NOT_ELIGIBLE
+
+
 class OutOfStock(DomainError):
     code = ErrorCode.OUT_OF_STOCK
 

@@ -26,7 +26,7 @@ from pointsmall.auth import AuthenticationError, Principal, Role, bearer_token
 from pointsmall.dataloaders import Loaders
 from pointsmall.domain.actors import Actor
 from pointsmall.domain.ledger.accounts import zone_of
-from pointsmall.domain.risk.checks import device_of
+from pointsmall.domain.risk.checks import keyed_hash
 from pointsmall.runtime import Runtime
 from pointsmall.schema.errors import Unauthenticated
 
@@ -176,13 +176,13 @@ class Context:
         if not given and self.connection_params:
             value = self.connection_params.get("deviceId")
             given = value if isinstance(value, str) else None
-        return device_of(given, self.runtime.settings.jwt_secret)
+        return keyed_hash(given, self.runtime.settings.jwt_secret)
 
     @property
     def client(self) -> str | None:
         """The caller's network address, as the keyed hash risk rules compare (`ip:`...)."""
         peer = self.request.client if self.request is not None else None
-        hashed = device_of(peer.host, self.runtime.settings.jwt_secret) if peer else None
+        hashed = keyed_hash(peer.host, self.runtime.settings.jwt_secret) if peer else None
         return f"ip:{hashed}" if hashed else None
 
     def actor(self, role: str) -> Actor:

@@ -119,24 +119,13 @@ async def memberships(
     if not wanted:
         return set()
     found = await Audience.filter(id__in=list(wanted))
-    return members_among(
-        found, (await facts_for(account, found, now))[account.id], now, ledger_rules
-    )
-
-
-async def facts_for(
-    account: Account, audiences: list[Audience], now: datetime
-) -> dict[int, rules.Facts]:
-    return await rules.facts_of([account], rules.windows([a.rule for a in audiences]), now)
-
-
-def members_among(
-    audiences: list[Audience], facts: rules.Facts, now: datetime, ledger_rules: LedgerRules
-) -> set[int]:
+    days = rules.windows([audience.rule for audience in found])
+    facts = (await rules.facts_of([account], days, now))[account.id]
+    zone = ledger_rules.zone.key
     return {
         audience.id
-        for audience in audiences
-        if rules.holds(audience.rule, facts, now, ledger_rules.tiers, ledger_rules.zone.key)
+        for audience in found
+        if rules.holds(audience.rule, facts, now, ledger_rules.tiers, zone)
     }
 
 

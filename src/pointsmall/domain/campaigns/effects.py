@@ -18,7 +18,7 @@ from pointsmall.domain import events
 from pointsmall.domain.actors import SYSTEM
 from pointsmall.domain.campaigns.definitions import mechanics_of
 from pointsmall.domain.campaigns.lifecycle import live_campaigns
-from pointsmall.domain.campaigns.participation import charge, credit, participant_of
+from pointsmall.domain.campaigns.participation import affordable, charge, credit, participant_of
 from pointsmall.domain.ledger import entries
 from pointsmall.domain.ledger.entries import LedgerRequest
 from pointsmall.domain.ledger.rules import LedgerRules
@@ -93,29 +93,33 @@ async def order_extras(
 
 def budget_left(campaign: Campaign, wanted: int) -> int:
     """Of `wanted` points, what the campaign's budget has left (as last read)."""
-    if campaign.budget_points is None:
-        return wanted
-    return max(0, min(wanted, int(campaign.budget_points) - int(campaign.budget_spent)))
+    return affordable(campaign.budget_points, campaign.budget_spent, wanted)
 
 
 async def after_order(account: Account, order: Order, now: datetime, rules: LedgerRules) -> None:
-    """An order in the window counts for ORDERS rankings and order bonuses."""
+    """An order paid in a campaign's window counts for its ORDERS ranking and its order
+    bonuses (the orders in the window counted only when a bonus asks)."""
     for taking in await taking_part(account, now, rules):
         campaign = taking.campaign
+        if not campaign.starts_at <= order.paid_at < campaign.ends_at:
+            continue  # paid before the window: the shop told us late
+        if any(m["metric"] == "ORDERS" for m in mechanics_of(campaign.mechanics, "RANKING")):
+            await score(taking.participant, 1, now)
+        bonuses = [
+            (index, bonus)
+            for index, bonus in enumerate(mechanics_of(campaign.mechanics, "BONUS"))
+            if bonus["trigger"] in ("FIRST_ORDER", "ORDERS")
+        ]
+        if not bonuses:
+            continue
         orders = await Order.filter(
             account_id=account.id,
             paid_at__gte=campaign.starts_at,
             paid_at__lt=campaign.ends_at,
+            amount__gt=F("refunded_amount"),
         ).count()
-        if mechanics_of(campaign.mechanics, "RANKING") and any(
-            m["metric"] == "ORDERS" for m in mechanics_of(campaign.mechanics, "RANKING")
-        ):
-            await score(taking.participant, 1, now)
-        for index, bonus in enumerate(mechanics_of(campaign.mechanics, "BONUS")):
-            reached = (bonus["trigger"] == "FIRST_ORDER" and orders >= 1) or (
-                bonus["trigger"] == "ORDERS" and orders >= bonus["count"]
-            )
-            if reached:
+        for index, bonus in bonuses:
+            if orders >= bonus["count"]:  # FIRST_ORDER: a count of 1
                 await pay_bonus(taking, index, bonus["points"], rules)
 
 

@@ -24,7 +24,7 @@ from pointsmall.domain import events
 from pointsmall.domain.audience.audiences import is_member
 from pointsmall.domain.campaigns import definitions
 from pointsmall.domain.campaigns.lifecycle import get_campaign, status_of
-from pointsmall.domain.errors import DomainError, ErrorCode, InvalidValue
+from pointsmall.domain.errors import DomainError, ErrorCode, InvalidValue, NotEligible
 from pointsmall.domain.ledger.accounts import lock_accounts
 from pointsmall.domain.ledger.rules import LedgerRules
 from pointsmall.domain.notifications import inbox
@@ -39,10 +39,6 @@ from pointsmall.models import (
     Enrolment,
     Participant,
 )
-
-
-class NotEligible(DomainError):
-    code = ErrorCode.NOT_ELIGIBLE
 
 
 class CampaignFull(DomainError):
@@ -145,6 +141,11 @@ async def join_problems(
     return problems
 
 
+def affordable(budget: int | None, spent: int, wanted: int) -> int:
+    """Of `wanted` points, what a budget (None: no limit) with `spent` gone still pays."""
+    return wanted if budget is None else max(0, min(wanted, int(budget) - spent))
+
+
 async def charge(campaign_id: int, points: int) -> int:
     """Take up to `points` from the campaign's budget; returns what it granted (what is
     left, when less). In the caller's transaction, the campaign row locked to its end, so
@@ -156,8 +157,7 @@ async def charge(campaign_id: int, points: int) -> int:
         f'SELECT "budget_spent", "budget_points" FROM "campaign" WHERE "id" = $1{lock}',
         campaign_id,
     )
-    spent, budget = int(rows[0]["budget_spent"]), rows[0]["budget_points"]
-    granted = points if budget is None else max(0, min(points, int(budget) - spent))
+    granted = affordable(rows[0]["budget_points"], int(rows[0]["budget_spent"]), points)
     if granted:
         await sql.execute(
             'UPDATE "campaign" SET "budget_spent" = "budget_spent" + $2 WHERE "id" = $1',

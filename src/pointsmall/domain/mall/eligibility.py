@@ -10,14 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from pointsmall.domain.audience.audiences import is_member, memberships
-from pointsmall.domain.errors import DomainError, ErrorCode
+from pointsmall.domain.errors import NotEligible
 from pointsmall.domain.ledger.rules import LedgerRules
 from pointsmall.domain.mall.cards import active_catalogue
 from pointsmall.models import Account, Item
-
-
-class NotEligible(DomainError):
-    code = ErrorCode.NOT_ELIGIBLE
 
 
 async def audiences_seen_by(account: Account | None, now: datetime, rules: LedgerRules) -> set[int]:

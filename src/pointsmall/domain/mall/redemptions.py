@@ -284,7 +284,7 @@ async def _redeem_allowed(
     item = await visible_item(request.item_id)
     async with events.atomic():  # what the risk rules watch: where it ships, who buys dear
         if address is not None:
-            shipped_to = risk_checks.device_of(address_key(address), rules.signal_key)
+            shipped_to = risk_checks.keyed_hash(address_key(address), rules.signal_key)
             await risk_checks.before_shipping(account.id, shipped_to or "", clock.now())
         if item.high_value:
             await risk_checks.before_high_value(account, clock.now())

@@ -9,7 +9,7 @@ from pointsmall.domain import events, validation
 from pointsmall.domain.actors import Actor
 from pointsmall.domain.errors import InvalidState, InvalidValue, NotFound
 from pointsmall.domain.ledger.accounts import find_account
-from pointsmall.domain.risk.checks import device_of
+from pointsmall.domain.risk.checks import keyed_hash
 from pointsmall.models import Ban, BanScope, Blacklisted, BlacklistKind
 
 
@@ -64,7 +64,7 @@ async def blacklist(
     if kind == BlacklistKind.USER:
         subject = str((await find_account(value)).id)
     else:
-        hashed = device_of(value, key)
+        hashed = keyed_hash(value, key)
         if hashed is None:
             raise InvalidValue("give the device id or address to list", field="value")
         subject = hashed

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from pointsmall import sql
 from pointsmall.domain.errors import DomainError, ErrorCode
@@ -32,7 +32,7 @@ from pointsmall.models import (
     RiskSignal,
 )
 
-HELD = datetime(9999, 1, 1).astimezone()  # the availability of held points
+HELD = datetime(9999, 1, 1, tzinfo=UTC)  # the availability of held points
 
 
 class RiskRefused(DomainError):
@@ -44,11 +44,12 @@ class RiskRefused(DomainError):
 REFUSED = "this action is not available for this account at the moment"
 
 
-def device_of(device_id: str | None, secret: str) -> str | None:
-    """The device's keyed hash (the id itself is never stored)."""
-    if not device_id:
+def keyed_hash(value: str | None, secret: str) -> str | None:
+    """A device id's, an address's or a network address's keyed hash (the value itself is
+    never stored)."""
+    if not value:
         return None
-    digest = hmac.new(secret.encode(), device_id.strip()[:200].encode(), hashlib.sha256)
+    digest = hmac.new(secret.encode(), value.strip()[:200].encode(), hashlib.sha256)
     return digest.hexdigest()[:32]
 
 

@@ -28,8 +28,10 @@ from strawberry.http import GraphQLHTTPResponse, process_result
 from strawberry.types import ExecutionResult
 from tortoise.connection import get_connection
 
-from pointsmall.auth import AuthenticationError, bearer_token
+from pointsmall import clock
+from pointsmall.auth import AuthenticationError, Role, bearer_token
 from pointsmall.config import Settings
+from pointsmall.domain.risk import checks as risk_checks
 from pointsmall.graphiql import STATIC, graphiql_page
 from pointsmall.jobs.audience import rfm_restatement, segment_restatement, tier_review
 from pointsmall.jobs.campaigns import campaign_clock
@@ -212,6 +214,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             raise ConnectionRejectionError(
                 {"code": "UNAUTHENTICATED", "message": error.message}
             ) from None
+        if principal is not None and principal.has(Role.USER):
+            await risk_checks.after_session(context.actor(Role.USER), clock.now())
         websocket = context.request
         if principal is not None and principal.expires_at and isinstance(websocket, WebSocket):
             self._expiry_timers[id(websocket.scope)] = close_when_expired(

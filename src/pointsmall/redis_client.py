@@ -90,7 +90,7 @@ def _sentinel_primary(url: str) -> Redis:
     if not service:
         raise ValueError("REDIS_URL redis+sentinel://hosts/<service>[/db] must name the service")
     password = unquote(parts.password) if parts.password else None
-    sentinel = Sentinel(  # type: ignore[no-untyped-call]
+    sentinel = Sentinel(  # type: ignore[no-untyped-call, unused-ignore]
         sentinels, socket_connect_timeout=2, sentinel_kwargs={"password": password}
     )
     primary: Redis = sentinel.master_for(

@@ -3,10 +3,13 @@ release or forfeit balance the books; bans end on time."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from websockets.asyncio.client import connect
+from websockets.typing import Subprotocol
 
 from pointsmall.clock import MovableClock
 from pointsmall.domain.ledger.audit import audit_ledger
@@ -332,3 +335,53 @@ async def test_share_opens_from_one_network_address_raise_a_case(
     [case] = await cases(api)
     assert (case["rule"], case["users"]) == ("SHARE_OPENS_ONE_CLIENT", ["opener"])
     assert case["subject"].startswith("client:ip:")
+
+
+async def test_a_case_shows_where_its_users_acted_from(
+    api: Api, clock: MovableClock, live_server: str
+) -> None:
+    """Check-ins, the user's own earnings, redemptions and app sessions keep their device
+    and network address (keyed hashes): what ops read when they investigate a case."""
+    await set_threshold(api, "DEVICE_CHECK_IN_ACCOUNTS", 2)
+    item = await create_item(api, title="Mug", pricePoints=5)
+    await grant(api, "alice", 100)  # the shop's grant: not the user's own action
+    async with connect(
+        f"ws://{live_server}/graphql", subprotocols=[Subprotocol("graphql-transport-ws")]
+    ) as socket:
+        init = {"authorization": f"Bearer {api.user('alice')}", "deviceId": "phone-1"}
+        await socket.send(json.dumps({"type": "connection_init", "payload": init}))
+        assert json.loads(await socket.recv())["type"] == "connection_ack"
+    clock.advance(timedelta(minutes=1))
+    await check_in_from(api, "alice", "phone-1")
+    clock.advance(timedelta(minutes=1))
+    redeemed = await api.http.post(
+        "/graphql",
+        json={
+            "query": "mutation($input: RedeemInput!) { redeem(input: $input) { errors { code } } }",
+            "variables": {"input": {"itemId": item["id"], "idempotencyKey": "r-1"}},
+        },
+        headers={"authorization": f"Bearer {api.user('alice')}", "x-device-id": "phone-1"},
+    )
+    assert redeemed.json()["data"]["redeem"]["errors"] == []
+    await check_in_from(api, "bob", "phone-1")
+    [case] = await cases(api)
+    shown = await api.data(
+        "query($id: ID!) { riskCase(id: $id) { signals { user action source } } }",
+        api.admin(),
+        id=case["id"],
+    )
+    alice = [
+        (signal["action"], signal["source"].split(":")[0])
+        for signal in shown["riskCase"]["signals"]
+        if signal["user"] == "alice"
+    ]
+    assert sorted(alice) == sorted(
+        [
+            (action, source)
+            for action in ("SESSION", "CHECK_IN", "EARN", "REDEEM")
+            for source in ("device", "network")
+        ]
+    )
+    assert all("phone-1" not in signal["source"] for signal in shown["riskCase"]["signals"])
+    [bobs] = {s["user"] for s in shown["riskCase"]["signals"]} - {"alice"}
+    assert bobs == "bob"

@@ -13,7 +13,8 @@ from pointsmall.domain.audience.tier_rules import TierRules
 from pointsmall.domain.audience.tiers import Standing, standings_of
 from pointsmall.domain.ledger.balances import PointsSummary, live_lots, summarize
 from pointsmall.domain.ledger.history import entries_page
-from pointsmall.models import Account, Entry
+from pointsmall.domain.risk.cases import recent_signals
+from pointsmall.models import Account, Entry, RiskSignal
 
 
 async def _accounts(ids: Sequence[int]) -> list[Account | None]:
@@ -32,6 +33,21 @@ async def _entry_pages(pages: Sequence[EntriesPage]) -> list[list[Entry]]:
     return [
         await entries_page(page.account_id, before=page.before, limit=page.limit) for page in pages
     ]
+
+
+@dataclass(frozen=True)
+class SignalsOf:
+    account_ids: tuple[int, ...]  # a case's accounts
+    limit: int
+
+
+async def _signals(keys: Sequence[SignalsOf]) -> list[list[RiskSignal]]:
+    return [await recent_signals(key.account_ids, key.limit) for key in keys]
+
+
+class SignalsOfAccounts(DataLoader[SignalsOf, list[RiskSignal]]):
+    def __init__(self) -> None:
+        super().__init__(load_fn=_signals)
 
 
 class AccountById(DataLoader[int, Account | None]):
@@ -88,10 +104,15 @@ class LedgerLoaders:
     points: PointsByAccount
     entry_pages: EntryPages
     tier: TierByAccount
+    signals: SignalsOfAccounts
 
     @classmethod
     def create(cls, tiers: TierRules) -> LedgerLoaders:
         accounts = AccountById()
         return cls(
-            accounts, PointsByAccount(accounts), EntryPages(), TierByAccount(accounts, tiers)
+            accounts,
+            PointsByAccount(accounts),
+            EntryPages(),
+            TierByAccount(accounts, tiers),
+            SignalsOfAccounts(),
         )

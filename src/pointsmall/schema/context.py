@@ -188,7 +188,13 @@ class Context:
     def actor(self, role: str) -> Actor:
         principal = self.principal
         assert principal is not None
-        return Actor(user_id=principal.user_id, role=role, request_id=self.request_id)
+        return Actor(
+            user_id=principal.user_id,
+            role=role,
+            request_id=self.request_id,
+            device=self.device,
+            client=self.client,
+        )
 
 
 Info = StrawberryInfo[Context, None]

@@ -41,12 +41,8 @@ async def check_in(
     actor: Actor,
     ledger_rules: LedgerRules,
     rules: EngagementRules,
-    *,
-    device: str | None = None,
-    client: str | None = None,
 ) -> CheckIn:
-    """Check in for today (`device`, `client`: the app's and its network address, hashed,
-    for the risk rules)."""
+    """Check in for today (the actor's device and network address go to the risk rules)."""
     key = validation.idempotency_key(idempotency_key)
     try:
         async with events.atomic():
@@ -88,7 +84,7 @@ async def check_in(
                 ledger_rules,
             )
             await effects.after_check_in(account, now, ledger_rules)
-            await risk_checks.after_check_in(account_id, device, now, client)
+            await risk_checks.after_check_in(account_id, actor, now)
             await task_progress.record_progress(
                 account_id, TaskEvent.CHECK_IN, now, ledger_rules, source=f"check-in:{done.id}"
             )

@@ -106,12 +106,9 @@ async def open_share(
     actor: Actor,
     ledger_rules: LedgerRules,
     rules: EngagementRules,
-    *,
-    device: str | None = None,
-    client: str | None = None,
 ) -> Opened:
-    """Count a link's open by another user (`device`, `client`: theirs, hashed, for the
-    risk rules)."""
+    """Count a link's open by another user (their device and network address, from the
+    actor, go to the risk rules)."""
     token = (token or "").strip()
     well_formed = 0 < len(token) <= 64 and all(c.isalnum() or c in "-_" for c in token)
     found = await Share.get_or_none(token=token) if well_formed else None
@@ -138,7 +135,7 @@ async def open_share(
                 sharer_local_date=today,
                 created_at=now,
             )
-            await risk_checks.after_share_open(opener_id, device, now, client)
+            await risk_checks.after_share_open(opener_id, actor, now)
             if reward:
                 await entries.earn(
                     sharer.id,

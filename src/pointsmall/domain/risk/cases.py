@@ -3,12 +3,14 @@ are decided)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from tortoise.exceptions import IntegrityError
 
 from pointsmall import clock
 from pointsmall.domain import events
 from pointsmall.domain.risk.rules import Rule
-from pointsmall.models import CaseStatus, RiskCase
+from pointsmall.models import CaseStatus, RiskCase, RiskSignal
 
 
 async def open_case(rule: Rule, subject: str, account_ids: list[int], detail: str) -> RiskCase:
@@ -43,3 +45,12 @@ async def open_case(rule: Rule, subject: str, account_ids: list[int], detail: st
         await RiskCase.filter(id=found.id).update(account_ids=merged, detail=detail[:500])
         found.account_ids = merged
     return found
+
+
+async def recent_signals(account_ids: Sequence[int], limit: int) -> list[RiskSignal]:
+    """What these accounts did lately and from where, newest first."""
+    return (
+        await RiskSignal.filter(account_id__in=list(account_ids))
+        .order_by("-created_at", "-id")
+        .limit(limit)
+    )

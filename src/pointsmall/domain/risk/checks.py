@@ -18,6 +18,7 @@ import hmac
 from datetime import UTC, datetime, timedelta
 
 from pointsmall import sql
+from pointsmall.domain.actors import Actor
 from pointsmall.domain.errors import DomainError, ErrorCode
 from pointsmall.domain.risk import cases
 from pointsmall.domain.risk.rules import all_rules, rule
@@ -53,29 +54,35 @@ def keyed_hash(value: str | None, secret: str) -> str | None:
     return digest.hexdigest()[:32]
 
 
-async def after_check_in(
-    account_id: int, device: str | None, now: datetime, client: str | None = None
-) -> RiskCase | None:
+async def after_check_in(account_id: int, actor: Actor, now: datetime) -> RiskCase | None:
     """Record the check-in's device and network address; a case when too many accounts
     share the device."""
-    await refuse_if_listed(BlacklistKind.DEVICE, device, now)
-    await record(account_id, "CHECK_IN", client, now)
-    return await _watch("DEVICE_CHECK_IN_ACCOUNTS", "CHECK_IN", "device", device, account_id, now)
+    await refuse_if_listed(BlacklistKind.DEVICE, actor.device, now)
+    await record(account_id, "CHECK_IN", actor.client, now)
+    return await _watch(
+        "DEVICE_CHECK_IN_ACCOUNTS", "CHECK_IN", "device", actor.device, account_id, now
+    )
 
 
-async def after_share_open(
-    account_id: int, device: str | None, now: datetime, client: str | None = None
-) -> RiskCase | None:
+async def after_share_open(account_id: int, actor: Actor, now: datetime) -> RiskCase | None:
     """Record a share open's device and network address; a case when one device, or one
     address, opens too many links."""
-    await refuse_if_listed(BlacklistKind.DEVICE, device, now)
+    await refuse_if_listed(BlacklistKind.DEVICE, actor.device, now)
     by_client = await _watch(
-        "SHARE_OPENS_ONE_CLIENT", "SHARE_OPEN", "client", client, account_id, now
+        "SHARE_OPENS_ONE_CLIENT", "SHARE_OPEN", "client", actor.client, account_id, now
     )
     by_device = await _watch(
-        "SHARE_OPENS_ONE_DEVICE", "SHARE_OPEN", "device", device, account_id, now
+        "SHARE_OPENS_ONE_DEVICE", "SHARE_OPEN", "device", actor.device, account_id, now
     )
     return by_device or by_client
+
+
+async def record_origin(account_id: int, action: str, actor: Actor, now: datetime) -> None:
+    """Keep where the account's own action came from (its device, its network address):
+    what a case's investigation reads. Only the account's own actions: the shop's or an
+    operator's device says nothing about the user's."""
+    for key in (actor.device, actor.client):
+        await record(account_id, action, key, now)
 
 
 async def before_shipping(account_id: int, address: str, now: datetime) -> RiskCase | None:
@@ -97,6 +104,14 @@ async def before_high_value(account: Account, now: datetime) -> RiskCase | None:
 
 # Rules that count distinct accounts per key; the others count the actions.
 BY_ACCOUNTS = {"DEVICE_CHECK_IN_ACCOUNTS"}
+
+
+async def after_session(actor: Actor, now: datetime) -> None:
+    """Record where a user's app session (a websocket) came from, when they have an
+    account."""
+    account_id = await Account.filter(user_id=actor.user_id).values_list("id", flat=True)
+    for found in account_id:
+        await record_origin(int(str(found)), "SESSION", actor, now)
 
 
 async def record(account_id: int, action: str, key: str | None, now: datetime) -> None:

@@ -21,8 +21,6 @@ async def check_in(info: Info, input: CheckInInput) -> CheckInPayload:
             info.context.actor(Role.USER),
             runtime.rules,
             runtime.engagement,
-            device=info.context.device,
-            client=info.context.client,
         )
         return CheckInPayload(check_in=CheckIn.from_model(done))
 

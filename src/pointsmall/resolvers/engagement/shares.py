@@ -72,8 +72,6 @@ async def open_share(info: Info, input: OpenShareInput) -> OpenSharePayload:
             info.context.actor(Role.USER),
             runtime.rules,
             runtime.engagement,
-            device=info.context.device,
-            client=info.context.client,
         )
         return OpenSharePayload(rewarded=opened.reward > 0)
 

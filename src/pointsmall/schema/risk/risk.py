@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Self
 import strawberry
 from strawberry import relay
 
+from pointsmall.dataloaders.ledger import SignalsOf
 from pointsmall.models import BanScope, BlacklistKind, CaseDecision, CaseStatus, RiskAction
 from pointsmall.schema.context import Info
 from pointsmall.schema.errors import UserError
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from pointsmall.domain.risk.rules import Rule
     from pointsmall.models import Ban as BanModel
     from pointsmall.models import RiskCase as RiskCaseModel
+    from pointsmall.models import RiskSignal as RiskSignalModel
 
 strawberry.enum(
     RiskAction,
@@ -80,6 +82,40 @@ class RiskCase(relay.Node):
     async def users(self, info: Info) -> list[str]:
         accounts = await info.context.loaders.ledger.account.load_many(self._account_ids)
         return [account.user_id for account in accounts if account is not None]
+
+    @strawberry.field(
+        description="What the case's users did lately and from where, newest first (the "
+        "signals kept for `RISK_SIGNAL_DAYS`)."
+    )
+    async def signals(self, info: Info, first: int = 50) -> list[RiskSignal]:
+        loaders = info.context.loaders.ledger
+        accounts = await loaders.account.load_many(self._account_ids)
+        users = {account.id: account.user_id for account in accounts if account is not None}
+        found = await loaders.signals.load(SignalsOf(tuple(users), max(1, min(first, 200))))
+        return [RiskSignal.from_model(signal, users[signal.account_id]) for signal in found]
+
+
+@strawberry.type(
+    description="One action of a case's user and where it came from: a device, a network "
+    "address (`ip:`) or, for a shipment, an address; keyed hashes shown cut (admin)."
+)
+class RiskSignal:
+    user: str
+    action: str
+    source: str
+    at: datetime
+
+    @classmethod
+    def from_model(cls, signal: RiskSignalModel, user: str) -> Self:
+        key = signal.device or ""
+        kind = "address" if signal.action == "SHIP" else "device"
+        kind = "network" if key.startswith("ip:") else kind
+        return cls(
+            user=user,
+            action=signal.action,
+            source=f"{kind}:{key.removeprefix('ip:')[:8]}…" if key else "none",
+            at=signal.created_at,
+        )
 
 
 @strawberry.type(description="A risk rule as it stands (admin).")

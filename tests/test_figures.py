@@ -18,7 +18,7 @@ from pointsmall.domain.ledger.entries import LedgerRequest
 from pointsmall.domain.ledger.expiry import expire_due_points
 from pointsmall.domain.ledger.expiry_policy import RollingExpiry
 from pointsmall.domain.ledger.rules import LedgerRules
-from pointsmall.models import Account, Counterparty, Entry, ProgramRollup
+from pointsmall.models import Account, Counterparty, Entry, Order, ProgramRollup
 from tests.api import Api
 from tests.ledger.helpers import SERVICE, account
 
@@ -128,3 +128,112 @@ async def test_program_metrics_for_admins(api: Api, clock: MovableClock) -> None
         )
         == "FORBIDDEN"
     )
+
+
+async def random_orders(api: Api, clock: MovableClock, seed: int) -> tuple[date, date]:
+    """Orders over a few months (some refunded in part or in full), redemptions between."""
+    from tests.engagement.helpers import REFUND_ORDER, record_order
+    from tests.mall.helpers import create_item, grant, redeem
+
+    rng = random.Random(seed)
+    item = await create_item(api, title="Mug", pricePoints=50)
+    users = [f"buyer{n}" for n in range(6)]
+    start = clock.now().date()
+    for step in range(45):
+        clock.advance(timedelta(hours=rng.randint(10, 80)))
+        user = rng.choice(users)
+        roll = rng.random()
+        if roll < 0.7:
+            lines = [
+                {
+                    "sku": f"s{step}-{k}",
+                    "category": rng.choice(["books", "food", "toys"]),
+                    "amount": rng.randint(100, 5000),
+                    "currency": "USD",
+                }
+                for k in range(rng.randint(1, 3))
+            ]
+            recorded = await record_order(
+                api, order_id=f"o{step}", user=user, paidAt=clock.now().isoformat(), lines=lines
+            )
+            assert recorded["errors"] == [], recorded
+            if rng.random() < 0.25:
+                line = rng.choice(lines)
+                refunded = await api.data(
+                    REFUND_ORDER,
+                    api.service(),
+                    input={
+                        "orderId": f"o{step}",
+                        "refundId": f"r{step}",
+                        "lines": [{"sku": line["sku"], "amount": line["amount"]}],
+                    },
+                )
+                assert refunded["refundOrder"]["errors"] == [], refunded
+        else:
+            await grant(api, user, 50, key=f"g{step}")
+            assert (await redeem(api, user, item["id"], f"r{step}"))["errors"] == []
+    return start, clock.now().date()
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+async def test_order_figures_agree_with_the_orders(
+    api: Api, clock: MovableClock, seed: int
+) -> None:
+    """Average order values of point users and others, sales and points per category and
+    next-month retention, from the rollups, equal the orders' and the ledger's own."""
+    since, until = await random_orders(api, clock, seed)
+    for period in figures.PERIODS:
+        await figures.rebuild(period)
+    series = {p.starts_on: p for p in await figures.program_metrics(since, until, "MONTH")}
+    orders = await Order.all()
+    ledger = await Entry.all()
+    spent = defaultdict(list)
+    for entry in ledger:
+        if entry.counterparty == Counterparty.REDEEMED and entry.amount < 0:
+            spent[entry.account_id].append(entry.created_at)
+    sales: dict[tuple[date, str], list[int]] = defaultdict(list)
+    categories: dict[tuple[date, str], list[int]] = defaultdict(lambda: [0, 0])
+    for order in orders:
+        if order.refunded_amount >= order.amount:
+            continue
+        month = figures.period_start("MONTH", order.paid_at.date())
+        users = "points" if any(t <= order.paid_at for t in spent[order.account_id]) else "others"
+        sales[month, users].append(order.amount - order.refunded_amount)
+        for line in order.lines:
+            totals = categories[month, line["category"]]
+            totals[0] += line["amount"] - line["refunded_amount"]
+            totals[1] += line["points"] - line["refunded_points"]
+    assert any(users == "points" for _, users in sales)  # both kinds of buyer were seen
+    for (month, users), values in sales.items():
+        assert series[month].average_order_value(users) == pytest.approx(
+            sum(values) / len(values)
+        ), (month, users)
+    for (month, category), (value, points) in categories.items():
+        assert series[month].category_sales[category] == value
+        assert series[month].category_points[category] == points
+    accounts = await Account.all()
+    for month, figures_of in series.items():
+        after = figures.next_start("MONTH", month)
+        ends = figures.next_start("MONTH", after)
+        cohorts: dict[str, list[bool]] = defaultdict(list)
+        for member in accounts:
+            if member.created_at.date() >= after:
+                continue
+            earned = any(
+                e.account_id == member.id
+                and e.kind == "EARN"
+                and month <= e.created_at.date() < after
+                for e in ledger
+            )
+            came_back = any(
+                o.account_id == member.id and after <= o.paid_at.date() < ends for o in orders
+            )
+            cohorts["earners" if earned else "others"].append(came_back)
+        for users in ("earners", "others"):
+            shown = figures_of.retention(users)
+            kept = cohorts[users]
+            assert shown == (sum(kept) / len(kept) if kept else None), (month, users)
+    assert any(p.retention("earners") for p in series.values())  # some came back
+    await figures.refresh(clock.now())  # the job's refresh leaves the same figures
+    again = {p.starts_on: p for p in await figures.program_metrics(since, until, "MONTH")}
+    assert again == series

@@ -9,7 +9,20 @@ by set-based SQL straight from the ledger's entries:
 - `redeemed`, `expired`, `forfeited`: the net points that went to those counterparties;
 - `net`: every entry's amount, so the liability outstanding at a period's end is the sum
   of `net` up to it (what all accounts hold, pending and held points included);
-- `earners`, `redeemers`: distinct accounts in the period.
+- `earners`, `redeemers`: distinct accounts in the period;
+- `campaign` (by campaign id): the points campaigns issued (bonuses and prizes).
+
+From the shop's orders (by the time they were paid, net of refunds; orders refunded in
+full left out):
+
+- `sales`, `orders` (source `points` or `others`): the value and the count of orders by
+  point users (accounts that had redeemed points before the order) and by the others,
+  whose quotient is the average order value of each;
+- `category_sales`, `category_points` (by category): what each category sold and earned.
+
+Per month only, next-month retention: `cohort` and `retained` (source `earners` or
+`others`): the accounts open by the month's end that earned in it, and the others, and
+of each how many paid an order in the month after.
 
 The rollups job recomputes the current and the previous period of each kind every ten
 minutes (`refresh`; its first run rolls up the whole ledger); `rebuild` recomputes a kind
@@ -20,12 +33,12 @@ them against the ledger (the audit runs it).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
-from pointsmall import sql
-from pointsmall.models import ProgramRollup
+from pointsmall import clock, sql
+from pointsmall.models import Account, ProgramRollup
 
 PERIODS = ("DAY", "WEEK", "MONTH")
 SOURCE = """CASE
@@ -50,6 +63,21 @@ MEASURES = (
         'COUNT(DISTINCT "account_id")',
         '"counterparty" = \'REDEEMED\' AND "amount" < 0',
     ),
+    (
+        "campaign",
+        'SUBSTR("reference", 10)',
+        'SUM("amount")',
+        "\"counterparty\" = 'ISSUED' AND \"reference\" LIKE 'campaign:%'",
+    ),
+)
+POINT_USER = """CASE WHEN EXISTS (SELECT 1 FROM "ledger_entry" AS "spent" WHERE
+  "spent"."account_id" = "engagement_order"."account_id" AND "spent"."counterparty" = 'REDEEMED'
+  AND "spent"."amount" < 0 AND "spent"."created_at" <= "engagement_order"."paid_at")
+  THEN 'points' ELSE 'others' END"""
+KEPT = '"refunded_amount" < "amount"'  # an order refunded in full is no sale
+ORDER_MEASURES = (
+    ("sales", POINT_USER, 'SUM("amount" - "refunded_amount")'),
+    ("orders", POINT_USER, "COUNT(*)"),
 )
 
 
@@ -69,13 +97,36 @@ def next_start(period: str, start: date) -> date:
     return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
-def _bucket(period: str) -> str:
-    """SQL for the start of an entry's period (UTC)."""
+def _bucket(period: str, column: str = '"created_at"') -> str:
+    """SQL for the start of a row's period (UTC), by its time `column`."""
     if sql.on_sqlite():  # a week: 6 days back, then forward to a Monday (its own)
         modifier = {"DAY": "", "WEEK": ", '-6 days', 'weekday 1'", "MONTH": ", 'start of month'"}
-        return f'date("created_at"{modifier[period]})'
+        return f"date({column}{modifier[period]})"
     unit = period.lower()
-    return f"date_trunc('{unit}', \"created_at\" AT TIME ZONE 'UTC')::date"
+    return f"date_trunc('{unit}', {column} AT TIME ZONE 'UTC')::date"
+
+
+def _order_lines() -> tuple[str, str, str]:
+    """SQL for orders joined to their lines, for a line's text field and for its number
+    field (`{}`: the field's name)."""
+    if sql.on_sqlite():
+        field = 'json_extract("line"."value", \'$.{}\')'
+        return '"engagement_order", json_each("engagement_order"."lines") AS "line"', field, field
+    return (
+        '"engagement_order", jsonb_array_elements("engagement_order"."lines") AS "line"',
+        "(\"line\" ->> '{}')",
+        "(\"line\" ->> '{}')::bigint",
+    )
+
+
+async def _insert(period: str, since: datetime | None, measure: str, select: str) -> None:
+    """Insert one measure's rows: `select` gives (starts_on, source, value) and reads the
+    period as $1 and `since` (when given) as $2."""
+    await sql.execute(
+        'INSERT INTO "program_rollup" ("period", "starts_on", "measure", "source", "value") '
+        f'SELECT $1, "starts_on", \'{measure}\', "source", "value" FROM ({select}) AS "m"',
+        *([period] + ([since] if since else [])),
+    )
 
 
 async def _compute(period: str, since: datetime | None) -> None:
@@ -83,14 +134,76 @@ async def _compute(period: str, since: datetime | None) -> None:
     bucket = _bucket(period)
     for measure, source, value, condition in MEASURES:
         where = f'{condition} AND "created_at" >= $2' if since else condition
-        params: list[object] = [period] + ([since] if since else [])
-        groups = f"{bucket}, {source}" if source != "''" else bucket
-        await sql.execute(
-            'INSERT INTO "program_rollup" ("period", "starts_on", "measure", "source", "value") '
-            f"SELECT $1, {bucket}, '{measure}', {source}, {value} FROM \"ledger_entry\" "
-            f"WHERE {where} GROUP BY {groups}",
-            *params,
+        select = (
+            f'SELECT {bucket} AS "starts_on", {source} AS "source", {value} AS "value" '
+            f'FROM "ledger_entry" WHERE {where} GROUP BY 1, 2'
         )
+        await _insert(period, since, measure, select)
+    paid = _bucket(period, '"engagement_order"."paid_at"')
+    kept = f'{KEPT} AND "paid_at" >= $2' if since else KEPT
+    for measure, source, value in ORDER_MEASURES:
+        select = (
+            f'SELECT {paid} AS "starts_on", {source} AS "source", {value} AS "value" '
+            f'FROM "engagement_order" WHERE {kept} GROUP BY 1, 2'
+        )
+        await _insert(period, since, measure, select)
+    joined, text, number = _order_lines()
+    line = {name: number.format(name) for name in ("amount", "points")}
+    refunded = {name: number.format(f"refunded_{name}") for name in ("amount", "points")}
+    for measure, value in (
+        ("category_sales", f"SUM({line['amount']} - {refunded['amount']})"),
+        ("category_points", f"SUM({line['points']} - {refunded['points']})"),
+    ):
+        select = (
+            f'SELECT {paid} AS "starts_on", {text.format("category")} AS "source", '
+            f'{value} AS "value" '
+            f"FROM {joined} WHERE {kept} GROUP BY 1, 2"
+        )
+        await _insert(period, since, measure, select)
+    if period == "MONTH":
+        await _retention(since)
+
+
+RETENTION = """SELECT CASE WHEN EXISTS (SELECT 1 FROM "ledger_entry" WHERE
+  "ledger_entry"."account_id" = "account"."id" AND "kind" = 'EARN'
+  AND "created_at" >= $1 AND "created_at" < $2) THEN 'earners' ELSE 'others' END AS "source",
+  COUNT(*) AS "cohort",
+  SUM(CASE WHEN EXISTS (SELECT 1 FROM "engagement_order" WHERE
+  "engagement_order"."account_id" = "account"."id" AND "paid_at" >= $2 AND "paid_at" < $3)
+  THEN 1 ELSE 0 END) AS "retained"
+FROM "account" WHERE "created_at" < $2 GROUP BY 1"""
+
+
+async def _retention(since: datetime | None) -> None:
+    """Each month's cohorts from `since` (from the first account, if None) to the current
+    month, and how many of each came back to buy in the month after."""
+    if since is None:
+        first = await Account.all().order_by("created_at").first()
+        if first is None:
+            return
+        since = first.created_at
+    today = clock.now().date()
+    month = period_start("MONTH", since.date())
+    rows = []
+    while month <= today:
+        after = next_start("MONTH", month)
+        bounds = [datetime(d.year, d.month, d.day, tzinfo=UTC) for d in (month, after)]
+        ends = next_start("MONTH", after)
+        bounds.append(datetime(ends.year, ends.month, ends.day, tzinfo=UTC))
+        for found in await sql.fetch(RETENTION, *bounds):
+            for measure in ("cohort", "retained"):
+                value = int(found[measure] or 0)
+                rows.append(
+                    ProgramRollup(
+                        period="MONTH",
+                        starts_on=month,
+                        measure=measure,
+                        source=found["source"],
+                        value=value,
+                    )
+                )
+        month = after
+    await ProgramRollup.bulk_create(rows)
 
 
 async def rebuild(period: str) -> None:
@@ -130,6 +243,23 @@ class Period:
     liability: int = 0  # outstanding at the period's end
     earners: int = 0
     redeemers: int = 0
+    by_campaign: dict[str, int] = field(default_factory=dict)  # points issued
+    category_sales: dict[str, int] = field(default_factory=dict)
+    category_points: dict[str, int] = field(default_factory=dict)
+    sales: dict[str, int] = field(default_factory=dict)  # points, others
+    orders: dict[str, int] = field(default_factory=dict)
+    cohort: dict[str, int] = field(default_factory=dict)  # earners, others (months)
+    retained: dict[str, int] = field(default_factory=dict)
+
+    def average_order_value(self, users: str) -> float | None:
+        """Of point users' orders (`points`) or the others' (`others`)."""
+        count = self.orders.get(users, 0)
+        return self.sales.get(users, 0) / count if count else None
+
+    def retention(self, users: str) -> float | None:
+        """Of the month's `earners` or `others`, the share that ordered the month after."""
+        count = self.cohort.get(users, 0)
+        return self.retained.get(users, 0) / count if count else None
 
     @property
     def breakage_rate(self) -> float | None:
@@ -181,6 +311,12 @@ async def program_metrics(since: date, until: date, period: str) -> list[Period]
                 entry.liability = value  # the period's own net, summed below
             case "redeemed" | "expired" | "forfeited" | "earners" | "redeemers" as measure:
                 setattr(entry, measure, value)
+            case "campaign":
+                entry.by_campaign[row["source"]] = value
+            case (
+                "category_sales" | "category_points" | "sales" | "orders" | "cohort" | "retained"
+            ) as measure:
+                getattr(entry, measure)[row["source"]] = value
     liability = int(opening[0]["value"])
     for entry in series.values():
         liability += entry.liability

@@ -13,7 +13,7 @@ class ProgramRollup(Model):
     period = fields.CharField(max_length=8)
     starts_on = fields.DateField()
     measure = fields.CharField(max_length=16)
-    source = fields.CharField(max_length=16)  # "" when the measure has none
+    source = fields.CharField(max_length=64)  # "" when the measure has none (a category...)
     value = fields.BigIntField()
 
     class Meta:

@@ -28,7 +28,7 @@ from strawberry.http import GraphQLHTTPResponse, process_result
 from strawberry.types import ExecutionResult
 from tortoise.connection import get_connection
 
-from pointsmall import clock
+from pointsmall import clock, console
 from pointsmall.auth import AuthenticationError, Role, bearer_token
 from pointsmall.config import Settings
 from pointsmall.domain.risk import checks as risk_checks
@@ -329,6 +329,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
             Route("/readyz", readyz),
             Route("/metrics", metrics),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
+            *(console.routes() if settings.ops_console else []),
         ],
         lifespan=lifespan,
     )

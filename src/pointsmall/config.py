@@ -90,6 +90,7 @@ class Settings:
     default_timezone: str = "UTC"
     reversal_grace_days: int = 30
     graphiql: bool = True
+    ops_console: bool = True  # the console at /ops (off in production unless asked)
     log_level: str = "INFO"
     log_json: bool = False  # LOG_FORMAT=json: one JSON object a line, with request ids
     database_pool_size: int = 10
@@ -182,6 +183,7 @@ class Settings:
             default_timezone=zone_name,
             reversal_grace_days=_int(env, "REVERSAL_GRACE_DAYS", 30, 1, 3650),
             graphiql=_flag(env, "GRAPHIQL", default=environment != "production"),
+            ops_console=_flag(env, "OPS_CONSOLE", default=environment != "production"),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
             log_json=_log_format(env),
             database_pool_size=_int(env, "DATABASE_POOL_SIZE", 10, 1, 500),

@@ -25,7 +25,7 @@ from pointsmall.redis_client import RedisClient, RedisGuard, connect_redis
 from pointsmall.response_cache import ResponseCache
 from pointsmall.subscriptions import messages
 from pointsmall.subscriptions.broker import Broker, LocalBroker, RedisBroker
-from pointsmall.subscriptions.messages import NotificationStored, PointsMoved
+from pointsmall.subscriptions.messages import NotificationStored, PointsMoved, Queued
 
 
 @dataclass
@@ -74,6 +74,9 @@ def engagement_rules(settings: Settings) -> EngagementRules:
 
 def account_channel(account_id: int) -> str:
     return f"account:{account_id}"
+
+
+REVIEWS_CHANNEL = "reviews"  # what waits for ops (admins' subscriptions)
 
 
 @asynccontextmanager
@@ -175,6 +178,8 @@ async def announce(
                 event.notification_id, event.previous_id, event.notice, event.created_at
             )
             await broker.publish(account_channel(account_id), messages.encode(stored))
+        case events.ReviewQueued(kind=kind, id=queued):
+            await broker.publish(REVIEWS_CHANNEL, messages.encode(Queued(kind, queued)))
         case events.StockAdded(item_id=item_id, quantity=quantity):
             await gate.add_stock(item_id, quantity)
         case events.CatalogueChanged(item_id=item_id, created=True):

@@ -111,6 +111,14 @@ class CampaignChanged:
     campaign_id: int
 
 
+@dataclass(frozen=True)
+class ReviewQueued:
+    """Something waits for ops: a risk case opened, a redemption awaits review."""
+
+    kind: str  # "case" or "redemption"
+    id: int
+
+
 Event = (
     AccountChanged
     | PointsIssued
@@ -122,6 +130,7 @@ Event = (
     | CatalogueChanged
     | AudienceChanged
     | CampaignChanged
+    | ReviewQueued
 )
 Listener = Callable[[Event], Awaitable[None]]
 _listeners: list[Listener] = []

@@ -25,6 +25,7 @@ from pointsmall.resolvers.mall import cards as card_fields
 from pointsmall.resolvers.mall import items as item_fields
 from pointsmall.resolvers.mall import redemptions as redemption_fields
 from pointsmall.resolvers.notifications import inbox as inbox_fields
+from pointsmall.resolvers.risk import reviews as review_fields
 from pointsmall.resolvers.risk import risk as risk_fields
 from pointsmall.schema.audience.audiences import (
     Audience,
@@ -382,6 +383,11 @@ class Subscription:
     notifications = strawberry.subscription(
         resolver=inbox_fields.notifications,
         description="The caller's notifications live; with `after`, the missed ones first.",
+    )
+    review_queued = strawberry.subscription(
+        resolver=review_fields.review_queued,
+        description="Risk cases as they open and redemptions as they start waiting for "
+        "review, live (admin).",
     )
 
 

@@ -34,7 +34,15 @@ class Resync:
     """Messages may have been lost (Redis was away, the subscriber fell behind): reread."""
 
 
-Message = PointsMoved | NotificationStored | Resync
+@dataclass(frozen=True)
+class Queued:
+    """Something waits for ops' review: a risk case (`case`) or a redemption."""
+
+    kind: str
+    id: int
+
+
+Message = PointsMoved | NotificationStored | Resync | Queued
 
 
 def encode(message: Message) -> str:
@@ -43,6 +51,8 @@ def encode(message: Message) -> str:
             return json.dumps({"kind": "points"})
         case Resync():
             return json.dumps({"kind": "resync"})
+        case Queued():
+            return json.dumps({"kind": "review", "review": message.kind, "id": message.id})
         case NotificationStored():
             return json.dumps(
                 {
@@ -64,6 +74,8 @@ def decode(text: str) -> Message | None:
             return PointsMoved()
         if kind == "resync":
             return Resync()
+        if kind == "review":
+            return Queued(kind=str(data["review"]), id=int(data["id"]))
         if kind == "notification":
             return NotificationStored(
                 id=int(data["id"]),

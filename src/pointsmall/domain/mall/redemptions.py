@@ -378,6 +378,8 @@ async def _redeem_in_transaction(
             await deliver(redemption, item, now)
         await record_change(redemption, None, request.actor, "redeemed")
         await count_when_settled(redemption, item, rules)
+        if status == RedemptionStatus.PENDING_REVIEW:
+            events.after_commit(events.ReviewQueued("redemption", redemption.id))
         return redemption
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from tortoise.exceptions import IntegrityError
 
-from pointsmall import clock
+from pointsmall import clock, sql
 from pointsmall.domain import events
 from pointsmall.domain.risk.rules import Rule
 from pointsmall.models import CaseStatus, RiskCase, RiskSignal
@@ -25,7 +25,7 @@ async def open_case(rule: Rule, subject: str, account_ids: list[int], detail: st
     if found is None:
         try:
             async with events.atomic():  # a savepoint: a concurrent first may win
-                return await RiskCase.create(
+                opened = await RiskCase.create(
                     rule_code=rule.code,
                     rule_version=rule.version,
                     subject=subject,
@@ -34,6 +34,8 @@ async def open_case(rule: Rule, subject: str, account_ids: list[int], detail: st
                     detail=detail[:500],
                     created_at=now,
                 )
+            events.after_commit(events.ReviewQueued("case", opened.id))
+            return opened
         except IntegrityError:  # one open case per rule and subject (a partial index)
             found = (
                 await RiskCase.select_for_update()
@@ -54,3 +56,17 @@ async def recent_signals(account_ids: Sequence[int], limit: int) -> list[RiskSig
         .order_by("-created_at", "-id")
         .limit(limit)
     )
+
+
+async def listed(status: CaseStatus | None, account_id: int | None, limit: int) -> list[RiskCase]:
+    """Cases, oldest first: of a status (None: any), about an account (None: anyone)."""
+    query = RiskCase.all() if status is None else RiskCase.filter(status=status)
+    if account_id is not None:
+        about = (
+            'EXISTS (SELECT 1 FROM json_each("risk_case"."account_ids") WHERE "value" = $1)'
+            if sql.on_sqlite()
+            else '"account_ids" @> to_jsonb($1::bigint)'
+        )
+        rows = await sql.fetch(f'SELECT "id" FROM "risk_case" WHERE {about}', account_id)
+        query = query.filter(id__in=[int(row["id"]) for row in rows])
+    return await query.order_by("id").limit(limit)

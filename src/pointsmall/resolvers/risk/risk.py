@@ -10,7 +10,7 @@ from pointsmall.auth import Role
 from pointsmall.domain.errors import InvalidValue, NotFound
 from pointsmall.domain.ledger.accounts import find_account
 from pointsmall.domain.mall.redemptions import address_key
-from pointsmall.domain.risk import bans, decisions, rules
+from pointsmall.domain.risk import bans, cases, decisions, rules
 from pointsmall.models import Ban as BanModel
 from pointsmall.models import BlacklistKind, CaseStatus
 from pointsmall.models import RiskCase as RiskCaseModel
@@ -37,11 +37,15 @@ from pointsmall.schema.risk.risk import (
 MAX_CASES = 200
 
 
-async def risk_cases(info: Info, status: CaseStatus | None = CaseStatus.OPEN) -> list[RiskCase]:
-    """Cases, oldest first (the review queue), by default the open ones."""
+async def risk_cases(
+    info: Info, status: CaseStatus | None = CaseStatus.OPEN, user_id: str | None = None
+) -> list[RiskCase]:
+    """Cases, oldest first (the review queue), by default the open ones; with `userId`,
+    those about that user."""
     access.require(info, Role.ADMIN)
-    query = RiskCaseModel.all() if status is None else RiskCaseModel.filter(status=status)
-    return [RiskCase.from_model(case) for case in await query.order_by("id").limit(MAX_CASES)]
+    account_id = (await find_account(user_id)).id if user_id is not None else None
+    found = await cases.listed(status, account_id, MAX_CASES)
+    return [RiskCase.from_model(case) for case in found]
 
 
 async def risk_case(info: Info, id: strawberry.ID) -> RiskCase | None:

@@ -84,6 +84,7 @@ class Redemption(relay.Node):
     created_at: datetime
     updated_at: datetime
     _item_id: strawberry.Private[int]
+    _account_id: strawberry.Private[int]
 
     @classmethod
     def from_model(cls, redemption: RedemptionModel) -> Self:
@@ -122,7 +123,14 @@ class Redemption(relay.Node):
             created_at=redemption.created_at,
             updated_at=redemption.updated_at,
             _item_id=redemption.item_id,
+            _account_id=redemption.account_id,
         )
+
+    @strawberry.field(description="Who redeemed (the shop's user id).")
+    async def user_id(self, info: Info) -> str:
+        account = await info.context.loaders.ledger.account.load(self._account_id)
+        assert account is not None  # accounts are never deleted
+        return account.user_id
 
     @strawberry.field
     async def item(self, info: Info) -> Item:

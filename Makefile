@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean console
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -18,7 +18,7 @@ $(INSTALLED): pyproject.toml
 run: $(INSTALLED)
 	$(BIN)/pointsmall migrate
 	$(BIN)/pointsmall seed-demo --if-empty
-	@echo "\nGraphiQL: http://127.0.0.1:8000/graphql"
+	@echo "\nGraphiQL: http://127.0.0.1:8000/graphql   ops console: http://127.0.0.1:8000/ops"
 	$(BIN)/pointsmall serve --host 127.0.0.1 --port 8000
 
 # The whole suite on the embedded backend (SQLite + in-process Redis), then again on
@@ -29,6 +29,10 @@ test: $(INSTALLED)
 		echo "== server pass: PostgreSQL $$TEST_DATABASE_URL, Redis $$TEST_REDIS_URL =="; \
 		POINTSMALL_TEST_BACKEND=server $(BIN)/pytest; \
 	fi
+
+# The ops console (a development step: its build is committed, so `make run` needs no node).
+console:
+	cd console && npm ci --no-audit --no-fund && npm run build
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check src tests bench scripts

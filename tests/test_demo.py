@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from pointsmall.demo import DEMO_USER, seed_demo
+from pointsmall.domain import figures
 from pointsmall.domain.ledger.audit import audit_ledger
 from pointsmall.runtime import Runtime
 from pointsmall.schema.node import parse_global_id
@@ -56,3 +57,34 @@ async def test_the_demo_looks_like_a_product(api: Api, runtime: Runtime) -> None
     points = me["points"]
     assert points["balance"] > 0 and points["pending"] > 0 and points["expiringSoon"]
     assert (await audit_ledger()).clean
+
+    # The ops console's view: a year of figures, what waits for review, every campaign state.
+    await figures.refresh(datetime.now(UTC))
+    today = datetime.now(UTC).date()
+    ops = await api.data(
+        """query($since: Date!, $until: Date!) {
+          programMetrics(since: $since, until: $until, interval: MONTH) { issued expired }
+          riskCases { rule }
+          redemptions(status: PENDING_REVIEW) { edges { node { userId } } }
+          campaigns { status } }""",
+        api.admin(),
+        since=(today - timedelta(days=365)).isoformat(),
+        until=today.isoformat(),
+    )
+    months = ops["programMetrics"]
+    assert len(months) == 13 and all(month["issued"] > 0 for month in months)
+    assert sum(month["expired"] for month in months) > 0
+    assert {case["rule"] for case in ops["riskCases"]} == {
+        "DEVICE_CHECK_IN_ACCOUNTS",
+        "NEW_ACCOUNT_HIGH_VALUE",
+    }
+    assert len(ops["redemptions"]["edges"]) == 2
+    assert {campaign["status"] for campaign in ops["campaigns"]} == {
+        "DRAFT",
+        "SCHEDULED",
+        "PREHEAT",
+        "LIVE",
+        "PAUSED",
+        "SETTLED",
+        "CANCELLED",
+    }

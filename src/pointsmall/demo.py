@@ -4,8 +4,10 @@ Everything goes through the same domain functions the API calls, with the clock 
 back, so the demo's history is real history: the demo user's entries are the orders they
 placed, the redemptions they made (each with its status changes and notifications), their
 check-ins and shares. It spans the last ten weeks; some points are pending, some expire
-within days, some expired. Every date is relative to the moment of seeding, so the README's
-examples keep working whenever the demo is loaded. Catalogue items have pictures (served
+within days, some expired. Around it, members' year of orders and redemptions and today's
+review queue (`demo_history`) give the ops console something to show. Every date is
+relative to the moment of seeding, so the README's examples keep working whenever the
+demo is loaded. Catalogue items have pictures (served
 by the app from `static/demo/`) and descriptions.
 """
 
@@ -19,6 +21,7 @@ from functools import partial
 from pointsmall import clock
 from pointsmall.clock import MovableClock
 from pointsmall.demo_campaigns import seed_campaigns
+from pointsmall.demo_history import seed_reviews, seed_year
 from pointsmall.domain.actors import Actor
 from pointsmall.domain.audience import audiences
 from pointsmall.domain.audience.gifts import give_wake_up_gifts
@@ -338,6 +341,8 @@ async def seed_demo(rules: LedgerRules, engagement: EngagementRules, public_url:
         await _lifecycles(demo)
         await _tiers_and_audiences(demo)
         await seed_campaigns(moving, now, rules, engagement)
+        await seed_year(moving, now, rules, engagement)
+        await seed_reviews(now, rules, engagement)
         await _jobs_of_today(demo)
         await _read_older_notifications(now - timedelta(days=3))
     finally:

@@ -1,0 +1,165 @@
+import { useState } from "react";
+import { formatNumber, percent, query } from "../api";
+import { SeriesChart } from "../charts";
+import { useLoaded } from "../hooks";
+import { Loading, Problem, Tile } from "../ui";
+
+type Period = {
+  startsOn: string;
+  issued: number;
+  redeemed: number;
+  expired: number;
+  liability: number;
+  breakageRate: number | null;
+  consumptionRate: number | null;
+  earners: number;
+  redeemers: number;
+};
+
+type Figures = {
+  programMetrics: Period[];
+  segmentFigures: {
+    sizes: { segment: string; users: number }[];
+    tierSizes: { tier: string; users: number }[];
+    rfmSizes: { segment: string | null; users: number }[];
+  };
+};
+
+const DASHBOARD = `query Dashboard($since: Date!, $until: Date!, $interval: Interval!) {
+  programMetrics(since: $since, until: $until, interval: $interval) {
+    startsOn issued redeemed expired liability breakageRate consumptionRate earners redeemers
+  }
+  segmentFigures { sizes { segment users } tierSizes { tier users } rfmSizes { segment users } }
+}`;
+
+const RANGES = {
+  year: { label: "The last 12 months, by month", interval: "MONTH", days: 334 },
+  quarter: { label: "The last 13 weeks, by week", interval: "WEEK", days: 84 },
+  month: { label: "The last 30 days, by day", interval: "DAY", days: 29 },
+} as const;
+type Range = keyof typeof RANGES;
+
+function day(date: Date): string {
+  return date.toISOString().slice(0, 10);
+}
+
+function label(startsOn: string, interval: string): string {
+  const date = new Date(`${startsOn}T00:00:00Z`);
+  if (interval === "MONTH")
+    return date.toLocaleDateString("en-GB", { month: "short", year: "2-digit", timeZone: "UTC" });
+  return date.toLocaleDateString("en-GB", { day: "numeric", month: "short", timeZone: "UTC" });
+}
+
+export function Dashboard() {
+  const [range, setRange] = useState<Range>("year");
+  const chosen = RANGES[range];
+  const until = new Date();
+  const since = new Date(until.getTime() - chosen.days * 86_400_000);
+  if (chosen.interval === "MONTH") since.setUTCDate(1);
+  const figures = useLoaded(
+    () =>
+      query<Figures>(DASHBOARD, {
+        since: day(since),
+        until: day(until),
+        interval: chosen.interval,
+      }),
+    range,
+  );
+  const periods = figures.data?.programMetrics ?? [];
+  const labels = periods.map((period) => label(period.startsOn, chosen.interval));
+  const total = (pick: (period: Period) => number) =>
+    periods.reduce((sum, period) => sum + pick(period), 0);
+  const issued = total((period) => period.issued);
+  const sizes = figures.data?.segmentFigures;
+  return (
+    <>
+      <div className="toolbar">
+        <label htmlFor="range">Period</label>
+        <select id="range" value={range} onChange={(event) => setRange(event.target.value as Range)}>
+          {Object.entries(RANGES).map(([key, value]) => (
+            <option key={key} value={key}>
+              {value.label}
+            </option>
+          ))}
+        </select>
+      </div>
+      <Problem message={figures.error} />
+      <Loading when={figures.loading && !figures.data} />
+      {figures.data && (
+        <>
+          <section className="tiles" aria-label="Totals over the period">
+            <Tile label="Points issued" value={formatNumber(issued)} />
+            <Tile label="Redeemed" value={formatNumber(total((p) => p.redeemed))} />
+            <Tile label="Expired" value={formatNumber(total((p) => p.expired))} />
+            <Tile
+              label="Outstanding liability"
+              value={formatNumber(periods.at(-1)?.liability ?? 0)}
+            />
+            <Tile
+              label="Breakage rate"
+              value={percent(issued ? total((p) => p.expired) / issued : null)}
+            />
+            <Tile
+              label="Consumption rate"
+              value={percent(issued ? total((p) => p.redeemed) / issued : null)}
+            />
+          </section>
+          <div className="grid">
+            <SeriesChart
+              title="Points issued, redeemed and expired"
+              categories={labels}
+              series={[
+                { name: "Issued", kind: "bar", values: periods.map((p) => p.issued) },
+                { name: "Redeemed", kind: "bar", values: periods.map((p) => p.redeemed) },
+                { name: "Expired", kind: "bar", values: periods.map((p) => p.expired) },
+              ]}
+            />
+            <SeriesChart
+              title="Outstanding liability (points)"
+              categories={labels}
+              series={[
+                { name: "Liability", area: true, values: periods.map((p) => p.liability) },
+              ]}
+            />
+            <SeriesChart
+              title="Breakage and consumption rates"
+              unit="percent"
+              categories={labels}
+              series={[
+                { name: "Breakage", values: periods.map((p) => p.breakageRate) },
+                { name: "Consumption", values: periods.map((p) => p.consumptionRate) },
+              ]}
+            />
+            <SeriesChart
+              title="Earners and redeemers"
+              unit="users"
+              categories={labels}
+              series={[
+                { name: "Earners", values: periods.map((p) => p.earners) },
+                { name: "Redeemers", values: periods.map((p) => p.redeemers) },
+              ]}
+            />
+            {sizes && (
+              <>
+                <SeriesChart
+                  title="Members by tier"
+                  unit="users"
+                  categories={sizes.tierSizes.map((size) => size.tier)}
+                  series={[
+                    { name: "Users", kind: "bar", values: sizes.tierSizes.map((s) => s.users) },
+                  ]}
+                />
+                <SeriesChart
+                  title="Members by lifecycle segment"
+                  unit="users"
+                  categories={sizes.sizes.map((size) => size.segment)}
+                  series={[{ name: "Users", kind: "bar", values: sizes.sizes.map((s) => s.users) }]}
+                />
+              </>
+            )}
+          </div>
+        </>
+      )}
+    </>
+  );
+}

@@ -9,9 +9,10 @@ It creates a fresh database `pointsmall_bench_figures` next to the admin databas
 BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test), dropping it first
 if present and again at the end (unless `--keep`), applies the migrations, and seeds with
 set-based SQL `--accounts` (100,000) accounts and `--entries` (10,000,000) ledger entries
-spread over the last 400 days: 60% earnings (of six sources), 30% redemptions, 7%
-expiries, 3% forfeits (the rollups read entries only: no lots are made). Then VACUUM
-ANALYZE.
+spread over the last 400 days: 60% earnings (of six sources; the campaigns' of 40
+campaigns, as `campaign:<id>` references are), 30% redemptions, 7% expiries, 3% forfeits
+(the rollups read entries only: no lots are made; no orders, so the order figures and the
+retention cohorts are computed over none). Then VACUUM ANALYZE.
 
 Timed: rolling up each period kind over the whole ledger (`rebuild`, what the job's
 first run does), the job's refresh of the current periods, and `program_metrics` for a
@@ -57,7 +58,7 @@ SELECT 1 + (n * 7919) % $2::bigint,
   CASE WHEN r < 60 THEN 'ISSUED' WHEN r < 90 THEN 'REDEEMED' WHEN r < 97 THEN 'EXPIRED'
     ELSE 'FORFEITED' END,
   CASE WHEN r < 60 THEN (ARRAY['order:', 'check-in:', 'share:', 'task:', 'gift:',
-    'campaign:'])[1 + n % 6] || n ELSE NULL END,
+    'campaign:'])[1 + n % 6] || CASE WHEN n % 6 = 5 THEN n % 40 ELSE n END ELSE NULL END,
   'bench', 'service', 0,
   $1::timestamptz - (n % (400 * 24 * 60)) * interval '1 minute'
 FROM (SELECT n, (n * 37) % 100 AS r FROM generate_series(1, $3::bigint) AS n) AS seeded

@@ -12,6 +12,7 @@ export function saveToken(token: string | null): void {
   else sessionStorage.removeItem(TOKEN_KEY);
   live?.dispose();
   live = null;
+  connected = false;
 }
 
 export class ApiError extends Error {
@@ -61,8 +62,16 @@ export async function mutate<T>(
 }
 
 let live: Client | null = null;
+let connected = false;
+const watchers = new Set<(connected: boolean) => void>();
 
-/** Follow a subscription; returns the function that stops it. */
+function tell(now: boolean): void {
+  connected = now;
+  watchers.forEach((watcher) => watcher(now));
+}
+
+/** Follow a subscription (`onState` hears whether the socket is up); returns the
+ * function that stops it. One socket serves every subscription of the page. */
 export function subscribe<T>(
   text: string,
   onData: (data: T) => void,
@@ -75,20 +84,23 @@ export function subscribe<T>(
       connectionParams: () => ({ authorization: `Bearer ${savedToken()}` }),
       retryAttempts: Infinity,
       shouldRetry: () => true,
-      on: {
-        connected: () => onState(true),
-        closed: () => onState(false),
-      },
+      on: { connected: () => tell(true), closed: () => tell(false) },
     });
   }
-  return live.subscribe<T>(
+  watchers.add(onState);
+  onState(connected);
+  const stop = live.subscribe<T>(
     { query: text },
     {
       next: (result) => result.data && onData(result.data as T),
-      error: () => onState(false),
+      error: () => {},
       complete: () => {},
     },
   );
+  return () => {
+    watchers.delete(onState);
+    stop();
+  };
 }
 
 export function describe(error: unknown): string {

@@ -1,0 +1,202 @@
+"""The ops console as an operator meets it: in a real browser with no internet, on the demo.
+
+Signed in with an admin token, the dashboard plots the demo year's figures (the ones the
+API gives), a review approved in the queue changes the user's redemption, a campaign goes
+from draft to settlement by its buttons, and a risk case that opens while the queue is on
+screen appears there without a reload.
+
+`CONSOLE_SCREENSHOTS=docs/console` saves a screenshot of each page there (the README's).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from playwright.async_api import Locator, Page, expect
+
+from pointsmall.app import create_app
+from pointsmall.demo import seed_demo
+from pointsmall.domain import figures
+from pointsmall.runtime import Runtime
+from tests.api import Api
+from tests.browser import offline_browser
+from tests.notifications.helpers import subscriptions_in_place
+from tests.risk.test_risk import RULE, check_in_from
+from tests.test_config import RANDOM_SECRET
+
+SHOTS = os.environ.get("CONSOLE_SCREENSHOTS")
+
+
+async def shoot(page: Page, name: str) -> None:
+    if SHOTS:
+        await page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
+
+
+async def sign_in(page: Page, address: str, token: str) -> None:
+    await page.goto(f"http://{address}/ops")
+    await page.get_by_label("Admin token").fill(token)
+    await page.get_by_role("button", name="Sign in").click()
+
+
+def chart(page: Page, title: str) -> Locator:
+    return page.locator("figure.chart", has=page.get_by_text(title, exact=True))
+
+
+async def table_rows(figure: Locator) -> list[list[str]]:
+    rows: list[list[str]] = await figure.locator("tbody tr").evaluate_all(
+        "rows => rows.map(row => [...row.children].map(cell => cell.textContent))"
+    )
+    return rows
+
+
+async def test_an_operator_runs_the_programme_from_the_console(
+    api: Api, live_server: str, runtime: Runtime
+) -> None:
+    await seed_demo(runtime.rules, runtime.engagement, runtime.settings.public_url)
+    await figures.refresh(datetime.now(UTC))
+    admin = api.admin("ops-browser")
+    async with offline_browser() as browser:
+        page = await browser.page()
+        problems: list[str] = []
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        page.on(
+            "console",
+            lambda message: problems.append(message.text) if message.type == "error" else None,
+        )
+        started = datetime.now(UTC)
+        await sign_in(page, live_server, admin)
+
+        # The dashboard: the plots are drawn, and with the API's figures.
+        issued = chart(page, "Points issued, redeemed and expired")
+        await expect(issued.locator("svg path").first).to_be_attached()
+        first_paint = datetime.now(UTC) - started
+        today = datetime.now(UTC).date()
+        months = (
+            await api.data(
+                """query($since: Date!, $until: Date!) { programMetrics(since: $since,
+                  until: $until, interval: MONTH) { issued redeemed expired liability } }""",
+                admin,
+                since=today.replace(day=1).replace(year=today.year - 1).isoformat(),
+                until=today.isoformat(),
+            )
+        )["programMetrics"]
+        months = months[-len(await table_rows(issued)) :]
+        shown = await table_rows(issued)
+        assert [[row[1], row[2], row[3]] for row in shown] == [
+            [f"{m['issued']:,}", f"{m['redeemed']:,}", f"{m['expired']:,}"] for m in months
+        ]
+        assert len(shown) >= 12  # the demo's year
+        bars = await issued.locator('svg path[fill="#1d4ed8"]').count()
+        assert bars >= len([m for m in months if m["issued"]])  # a bar per month issued
+        liability = await table_rows(chart(page, "Outstanding liability (points)"))
+        assert liability[-1][1] == f"{months[-1]['liability']:,}"
+        for title in ("Breakage and consumption rates", "Earners and redeemers", "Members by tier"):
+            await expect(chart(page, title).locator("svg path").first).to_be_attached()
+        await shoot(page, "dashboard")
+
+        # The review queue: approve carol's headphones, see her redemption change.
+        await page.get_by_role("link", name="Reviews").click()
+        queue = page.get_by_role("list", name="Review queue")
+        carol = queue.locator("li", has=page.get_by_role("link", name="carol", exact=True))
+        await expect(carol).to_have_count(1)
+        await shoot(page, "reviews")
+        await carol.get_by_label("Note").fill("known customer")
+        await carol.get_by_role("button", name="Approve").click()
+        await expect(page.get_by_role("status").first).to_contain_text("Approved carol's")
+        await expect(carol).to_have_count(0)
+        redemptions = await api.data(
+            '{ account(userId: "carol") { redemptions(first: 5) { edges { node { status '
+            "item { title } } } } } }",
+            admin,
+        )
+        headphones = [
+            edge["node"]["status"]
+            for edge in redemptions["account"]["redemptions"]["edges"]
+            if edge["node"]["item"]["title"] == "Noise-cancelling headphones"
+        ]
+        assert headphones and headphones[0] != "PENDING_REVIEW"
+        await page.goto(f"http://{live_server}/ops#/users?user=carol")
+        row = page.get_by_role("table", name="Redemptions").locator(
+            "tr", has=page.get_by_text("Noise-cancelling headphones")
+        )
+        await expect(row).to_contain_text(headphones[0])
+        await shoot(page, "users")
+
+        # A new risk case appears in the open queue, live.
+        await page.get_by_role("link", name="Reviews").click()
+        await expect(page.get_by_text("Live: new ones appear here.")).to_be_visible()
+        await subscriptions_in_place(runtime, 1, timeout=10)
+        changed = await api.data(
+            RULE, admin, input={"code": "DEVICE_CHECK_IN_ACCOUNTS", "threshold": 2}
+        )
+        assert changed["updateRiskRule"]["errors"] == []
+        for user in ("tablet-1", "tablet-2"):
+            checked_in = await check_in_from(api, user, "shared-tablet")
+            assert "errors" not in checked_in, checked_in
+        arrived = queue.locator("li", has=page.get_by_text("new", exact=True))
+        await expect(arrived).to_have_count(1)
+        await expect(arrived).to_contain_text("DEVICE_CHECK_IN_ACCOUNTS")
+        await expect(arrived).to_contain_text("tablet-1")
+        await expect(page.get_by_role("status").first).to_contain_text("New risk case")
+
+        # A campaign from draft to settlement.
+        await page.get_by_role("link", name="Campaigns").click()
+        await page.get_by_text("New campaign", exact=True).click()
+        form = page.get_by_role("form", name="New campaign")
+        await form.get_by_label("Name").fill("Browser week")
+        await form.get_by_label("Budget (points)").fill("5000")
+        await form.get_by_role("button", name="Create draft").click()
+        detail = page.get_by_role("region", name="Campaign Browser week")
+        await expect(detail.locator(".status")).to_have_text("DRAFT")
+        for button, status in (("Publish", "LIVE"), ("End now", "ENDED"), ("Settle", "SETTLED")):
+            await detail.get_by_role("button", name=button).click()
+            await expect(detail.locator("h2 .status")).to_have_text(status)
+        listed = await api.data("{ campaigns { name status } }", admin)
+        assert {"name": "Browser week", "status": "SETTLED"} in listed["campaigns"]
+        await page.get_by_role("button", name="Check-in reward test").click()
+        experiment = chart(page, "A/B test: rates per variant, 95% intervals")
+        await expect(experiment.locator("svg path").first).to_be_attached()
+        assert len(await table_rows(experiment)) == 6  # two variants, three rates each
+        await shoot(page, "campaigns")
+
+        await page.get_by_role("link", name="Catalogue").click()
+        await expect(page.get_by_role("table", name="Items")).to_contain_text("Tea sampler")
+        await shoot(page, "catalogue")
+
+        assert problems == [], problems
+        assert browser.refused == [], "the console asked the internet for something"
+        assert first_paint < timedelta(seconds=30)  # sanity; the speed is measured in bench/
+
+
+async def test_only_an_admin_token_signs_in(api: Api, live_server: str) -> None:
+    async with offline_browser() as browser:
+        page = await browser.page()
+        await sign_in(page, live_server, api.user("mei"))
+        await expect(page.get_by_role("alert")).to_contain_text("not an admin's")
+        await sign_in(page, live_server, "not a token")
+        await expect(page.get_by_role("alert")).to_be_visible()
+        assert await page.evaluate("() => sessionStorage.length") == 0
+        await sign_in(page, live_server, api.admin())
+        await expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+        stored: Any = await page.evaluate("() => Object.values(sessionStorage)")
+        assert stored == [api.admin()] or len(stored) == 1  # kept in the tab's session
+        assert "eyJ" not in page.url  # never in a URL
+
+
+async def test_the_console_is_off_in_production_unless_asked(runtime: Runtime) -> None:
+    settings = replace(runtime.settings, environment="production", jwt_secret=RANDOM_SECRET)
+    for enabled, status in ((False, 404), (True, 200)):
+        app = create_app(replace(settings, ops_console=enabled), runtime)
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://t"
+        ) as http:
+            page = await http.get("/ops")
+        assert page.status_code == status
+        if enabled:
+            policy = page.headers["content-security-policy"]
+            assert "script-src 'self'" in policy and "connect-src 'self' ws://t wss://t" in policy

@@ -59,6 +59,7 @@ async def test_twenty_accounts_on_one_device_raise_one_case(api: Api, clock: Mov
         "OPEN",
     )
     assert len(case["users"]) == 20 and "someone" not in case["users"]
+    assert case["detail"] == "20 check ins from one device within a day"
     assert case["subject"].startswith("device:") and "phone-1" not in case["subject"]
     await check_in_from(api, "farm-20", "phone-1")
     [case] = await cases(api)  # still one case, one more user

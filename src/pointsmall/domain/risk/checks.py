@@ -18,6 +18,7 @@ import hmac
 from datetime import UTC, datetime, timedelta
 
 from pointsmall import sql
+from pointsmall.domain import wording
 from pointsmall.domain.actors import Actor
 from pointsmall.domain.errors import DomainError, ErrorCode
 from pointsmall.domain.risk import cases
@@ -149,7 +150,8 @@ async def _watch(
         .distinct()
         .values_list("account_id", flat=True)
     )
-    detail = f"{seen} {action.lower().replace('_', ' ')}s from one {kind} within {watched.window}"
+    what = action.lower().replace("_", " ")
+    detail = f"{seen} {what}s from one {kind} within {wording.span(watched.window)}"
     ids = [int(str(account)) for account in accounts]
     return await cases.open_case(watched, f"{kind}:{key}", ids, detail)
 
@@ -172,7 +174,7 @@ async def on_earning(account_id: int, amount: int, now: datetime) -> RiskCase | 
             continue
         if watched.action == RiskAction.REFUSE:
             raise RiskRefused(REFUSED)
-        detail = f"{earned:,} points earned within {watched.window}"
+        detail = f"{earned:,} points earned within {wording.span(watched.window)}"
         return await cases.open_case(watched, f"account:{account_id}", [account_id], detail)
     return None
 

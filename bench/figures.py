@@ -4,6 +4,7 @@ Run from the repository root (PostgreSQL must be running; Redis is not used):
 
     .venv/bin/python bench/figures.py
     .venv/bin/python bench/figures.py --entries 1000000 --runs 5   # a quick run
+    .venv/bin/python bench/figures.py --keep; .venv/bin/python bench/figures.py --reuse
 
 It creates a fresh database `pointsmall_bench_figures` next to the admin database of
 BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test), dropping it first
@@ -16,7 +17,8 @@ retention cohorts are computed over none). Then VACUUM ANALYZE.
 
 Timed: rolling up each period kind over the whole ledger (`rebuild`, what the job's
 first run does), the job's refresh of the current periods, and `program_metrics` for a
-year (the year to the day before, in days, weeks and months): `--runs` (20) after one
+year (the year to the day before, in days, weeks and months, as the dashboard asks; and
+in days with the per-category and per-campaign breakdowns, `DAY+cat.`): `--runs` (20) after one
 warm-up, median, fastest, slowest. Checked (exit 1 otherwise): the year's issued,
 redeemed and expired equal the ledger's own sums over the same days.
 
@@ -100,17 +102,19 @@ async def main() -> int:
     parser.add_argument("--accounts", type=int, default=100_000)
     parser.add_argument("--entries", type=int, default=10_000_000)
     parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the database at the end")
+    parser.add_argument("--reuse", action="store_true", help="time a kept database again")
     options = parser.parse_args()
     target = bench_target(DATABASE, "redis://127.0.0.1:6379/14")
-    version = await recreate_database(target.admin_url, DATABASE)
     now = datetime.now(UTC).replace(microsecond=0)
     failed = False
     try:
-        await apply_migrations(target.bench_url)
-        took = await seed(target.bench_url, options.accounts, options.entries, now)
-        print(f"PostgreSQL {version}: {options.entries:,} entries of {options.accounts:,} "
-              f"accounts seeded in {took:.0f} s\n")  # fmt: skip
+        if not options.reuse:
+            version = await recreate_database(target.admin_url, DATABASE)
+            await apply_migrations(target.bench_url)
+            took = await seed(target.bench_url, options.accounts, options.entries, now)
+            print(f"PostgreSQL {version}: {options.entries:,} entries of {options.accounts:,} "
+                  f"accounts seeded in {took:.0f} s\n")  # fmt: skip
         async with open_database(target.bench_url, pool_size=2):
             for period in figures.PERIODS:
                 started = time.perf_counter()
@@ -126,12 +130,15 @@ async def main() -> int:
             print(f"programMetrics, {since} to {until}, {options.runs} runs after a warm-up:")
             print(f"{'interval':<10} {'periods':>8} {'median':>9} {'fastest':>9} {'slowest':>9}")
             expected = await ledger_sums(target.bench_url, since, until)
-            for period in figures.PERIODS:
-                series = await figures.program_metrics(since, until, period)
+            asked = [(period, False) for period in figures.PERIODS] + [("DAY", True)]
+            for period, breakdowns in asked:
+                series = await figures.program_metrics(since, until, period, breakdowns=breakdowns)
                 times = []
                 for _ in range(options.runs):
                     started = time.perf_counter()
-                    series = await figures.program_metrics(since, until, period)
+                    series = await figures.program_metrics(
+                        since, until, period, breakdowns=breakdowns
+                    )
                     times.append((time.perf_counter() - started) * 1000)
                 got = {
                     "issued": sum(p.issued for p in series),
@@ -142,7 +149,8 @@ async def main() -> int:
                 if period == "DAY" and got != expected:
                     mark = f"  MISMATCH: ledger {expected}, rollups {got}"
                     failed = True
-                print(f"{period:<10} {len(series):>8} {statistics.median(times):>7.1f}ms "
+                label = f"{period}+cat." if breakdowns else period
+                print(f"{label:<10} {len(series):>8} {statistics.median(times):>7.1f}ms "
                       f"{min(times):>7.1f}ms {max(times):>7.1f}ms{mark}")  # fmt: skip
     finally:
         if not options.keep:

@@ -30,9 +30,19 @@ from tests.risk.test_risk import RULE, check_in_from
 from tests.test_config import RANDOM_SECRET
 
 SHOTS = os.environ.get("CONSOLE_SCREENSHOTS")
+# Form controls and buttons with no accessible name (a label, aria-label or text).
+UNNAMED_CONTROLS = """() => [...document.querySelectorAll('input, select, textarea, button')]
+  .filter(control => control.type !== 'hidden')
+  .filter(control => !(control.labels && control.labels.length) &&
+    !control.getAttribute('aria-label') && !control.textContent.trim())
+  .map(control => control.outerHTML)"""
 
 
-async def shoot(page: Page, name: str) -> None:
+async def looked_at(page: Page, name: str) -> None:
+    """A page as the operator sees it: every control named (for screen readers); its
+    screenshot saved when asked."""
+    unnamed = await page.evaluate(UNNAMED_CONTROLS)
+    assert unnamed == [], (name, unnamed)
     if SHOTS:
         await page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
 
@@ -97,14 +107,14 @@ async def test_an_operator_runs_the_programme_from_the_console(
         assert liability[-1][1] == f"{months[-1]['liability']:,}"
         for title in ("Breakage and consumption rates", "Earners and redeemers", "Members by tier"):
             await expect(chart(page, title).locator("svg path").first).to_be_attached()
-        await shoot(page, "dashboard")
+        await looked_at(page, "dashboard")
 
         # The review queue: approve carol's headphones, see her redemption change.
         await page.get_by_role("link", name="Reviews").click()
         queue = page.get_by_role("list", name="Review queue")
         carol = queue.locator("li", has=page.get_by_role("link", name="carol", exact=True))
         await expect(carol).to_have_count(1)
-        await shoot(page, "reviews")
+        await looked_at(page, "reviews")
         await carol.get_by_label("Note").fill("known customer")
         await carol.get_by_role("button", name="Approve").click()
         await expect(page.get_by_role("status").first).to_contain_text("Approved carol's")
@@ -125,7 +135,7 @@ async def test_an_operator_runs_the_programme_from_the_console(
             "tr", has=page.get_by_text("Noise-cancelling headphones")
         )
         await expect(row).to_contain_text(headphones[0])
-        await shoot(page, "users")
+        await looked_at(page, "users")
 
         # A new risk case appears in the open queue, live.
         await page.get_by_role("link", name="Reviews").click()
@@ -143,6 +153,20 @@ async def test_an_operator_runs_the_programme_from_the_console(
         await expect(arrived).to_contain_text("DEVICE_CHECK_IN_ACCOUNTS")
         await expect(arrived).to_contain_text("tablet-1")
         await expect(page.get_by_role("status").first).to_contain_text("New risk case")
+
+        # The operator clears the queue: a decision, with a note, on each.
+        while await queue.locator("li").count():
+            item = queue.locator("li").first
+            await item.get_by_label("Note").fill("checked")
+            await item.locator("button").first.click()  # approve, or release
+            await expect(page.get_by_role("status").first).not_to_have_text("")
+            await page.wait_for_timeout(50)
+        await expect(page.get_by_text("Nothing waits for review.")).to_be_visible()
+        open_now = await api.data(
+            "{ riskCases { id } redemptions(status: PENDING_REVIEW) { edges { cursor } } }",
+            admin,
+        )
+        assert open_now == {"riskCases": [], "redemptions": {"edges": []}}
 
         # A campaign from draft to settlement.
         await page.get_by_role("link", name="Campaigns").click()
@@ -162,11 +186,21 @@ async def test_an_operator_runs_the_programme_from_the_console(
         experiment = chart(page, "A/B test: rates per variant, 95% intervals")
         await expect(experiment.locator("svg path").first).to_be_attached()
         assert len(await table_rows(experiment)) == 6  # two variants, three rates each
-        await shoot(page, "campaigns")
+        await looked_at(page, "campaigns")
 
         await page.get_by_role("link", name="Catalogue").click()
         await expect(page.get_by_role("table", name="Items")).to_contain_text("Tea sampler")
-        await shoot(page, "catalogue")
+        await looked_at(page, "catalogue")
+
+        # The keyboard reaches the views.
+        await page.goto(f"http://{live_server}/ops#/dashboard")
+        await expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+        for _ in range(12):
+            await page.keyboard.press("Tab")
+            if await page.evaluate("() => document.activeElement.textContent") == "Users":
+                break
+        await page.keyboard.press("Enter")
+        await expect(page.get_by_role("heading", name="Users")).to_be_visible()
 
         assert problems == [], problems
         assert browser.refused == [], "the console asked the internet for something"

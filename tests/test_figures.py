@@ -121,6 +121,19 @@ async def test_program_metrics_for_admins(api: Api, clock: MovableClock) -> None
     assert (month["issued"], month["liability"], month["earners"]) == (300, 300, 1)
     assert month["redemptionConversion"] == 0.0  # one earner, no redeemer
     assert month["issuedBySource"] == [{"source": "other", "points": 300}]
+    from tests.engagement.helpers import record_order
+
+    assert (await record_order(api, user="mei", paidAt=clock.now().isoformat()))["errors"] == []
+    await figures.refresh(clock.now())
+    broken_down = await api.data(
+        """query($day: Date!) { programMetrics(since: $day, until: $day, interval: MONTH) {
+          ...Sales } }
+        fragment Sales on ProgramPeriod { byCategory { category sales } }""",
+        api.admin(),
+        day=today,
+    )
+    [month] = broken_down["programMetrics"]
+    assert month["byCategory"] == [{"category": "electronics", "sales": 10_000}]
     assert (
         await api.error_code(
             '{ programMetrics(since: "2026-01-01", until: "2026-02-01") { issued } }',

@@ -1,5 +1,5 @@
 // Small pieces every page uses.
-import { useState, type ReactNode } from "react";
+import { useId, useState, type ReactNode } from "react";
 import { describe } from "./api";
 
 export function Problem({ message }: { message: string | null }) {
@@ -92,7 +92,7 @@ export function Field({
   min?: number;
   children?: ReactNode;
 }) {
-  const id = `field-${name}-${label.replace(/\W+/g, "-").toLowerCase()}`;
+  const id = useId(); // unique: a page may hold several forms with a "Reason"
   return (
     <div className="field">
       <label htmlFor={id}>{label}</label>

@@ -275,8 +275,14 @@ class Period:
         return self.redeemers / self.earners if self.earners else None
 
 
-async def program_metrics(since: date, until: date, period: str) -> list[Period]:
-    """The series from `since` to `until` (inclusive), from the rollups alone: two reads."""
+BREAKDOWNS = ("campaign", "category_sales", "category_points")  # many rows a period
+
+
+async def program_metrics(
+    since: date, until: date, period: str, *, breakdowns: bool = True
+) -> list[Period]:
+    """The series from `since` to `until` (inclusive), from the rollups alone: two reads
+    (the per-campaign and per-category rows only when `breakdowns`)."""
     first = period_start(period, since)
     opening = await sql.fetch(
         'SELECT COALESCE(SUM("value"), 0) AS "value" FROM "program_rollup" WHERE '
@@ -284,9 +290,11 @@ async def program_metrics(since: date, until: date, period: str) -> list[Period]
         period,
         first,
     )
+    left_out = "" if breakdowns else ' AND "measure" NOT IN (\'' + "', '".join(BREAKDOWNS) + "')"
     rows = await sql.fetch(
         'SELECT "starts_on", "measure", "source", "value" FROM "program_rollup" WHERE '
-        '"period" = $1 AND "starts_on" >= $2 AND "starts_on" <= $3 ORDER BY "starts_on"',
+        f'"period" = $1 AND "starts_on" >= $2 AND "starts_on" <= $3{left_out} '
+        'ORDER BY "starts_on"',
         period,
         first,
         until,

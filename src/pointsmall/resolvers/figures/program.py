@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 import strawberry
 from strawberry.relay import GlobalID
+from strawberry.types.nodes import SelectedField, Selection
 
 from pointsmall import access
 from pointsmall.auth import Role
@@ -32,6 +34,9 @@ async def program_metrics(
     access.require(info, Role.ADMIN)
     if until < since or until - since > MAX_SPAN:
         raise BadUserInput("since comes before until, at most three years apart")
+    asked = selected_names(info.selected_fields)
+    breakdowns = bool(asked & {"byCategory", "byCampaign"})
+    series = await figures.program_metrics(since, until, interval.value, breakdowns=breakdowns)
     return [
         ProgramPeriod(
             starts_on=period.starts_on,
@@ -68,5 +73,16 @@ async def program_metrics(
                 for campaign, points in sorted(period.by_campaign.items(), key=lambda c: int(c[0]))
             ],
         )
-        for period in await figures.program_metrics(since, until, interval.value)
+        for period in series
     ]
+
+
+def selected_names(fields: Sequence[Selection]) -> set[str]:
+    """The names of every field selected under these, through fragments."""
+    names: set[str] = set()
+    for field in fields:
+        for selection in field.selections:
+            if isinstance(selection, SelectedField):
+                names.add(selection.name)
+            names |= selected_names([selection])
+    return names

@@ -25,6 +25,7 @@ from pointsmall.domain import figures
 from pointsmall.runtime import Runtime
 from tests.api import Api
 from tests.browser import offline_browser
+from tests.mall.helpers import grant
 from tests.notifications.helpers import subscriptions_in_place
 from tests.risk.test_risk import RULE, check_in_from
 from tests.test_config import RANDOM_SECRET
@@ -234,3 +235,79 @@ async def test_the_console_is_off_in_production_unless_asked(runtime: Runtime) -
         if enabled:
             policy = page.headers["content-security-policy"]
             assert "script-src 'self'" in policy and "connect-src 'self' ws://t wss://t" in policy
+
+
+async def test_an_operator_keeps_the_catalogue_and_acts_on_a_user(
+    api: Api, live_server: str
+) -> None:
+    admin = api.admin("ops-browser")
+    await grant(api, "mei", 500)
+    async with offline_browser() as browser:
+        page = await browser.page()
+        await sign_in(page, live_server, admin)
+        await page.get_by_role("link", name="Catalogue").click()
+        await page.get_by_text("New item", exact=True).click()
+        form = page.get_by_role("form", name="New item")
+        await form.get_by_label("Title").fill("Picnic blanket")
+        await form.get_by_label("Category").fill("outdoor")
+        await form.get_by_label("Price (points)").fill("350")
+        await form.get_by_label("Stock (empty: unlimited)").fill("5")
+        await form.get_by_role("button", name="Create item").click()
+        items = page.get_by_role("table", name="Items")
+        row = items.locator("tr", has=page.get_by_text("Picnic blanket"))
+        await expect(row).to_contain_text("5 of 5")
+        await row.get_by_text("Edit", exact=True).click()
+        await (
+            row.get_by_role("form", name="Restock Picnic blanket")
+            .get_by_label("Units to add")
+            .fill("3")
+        )
+        await row.get_by_role("button", name="Restock").click()
+        await expect(row).to_contain_text("8 of 8")
+        edit = row.get_by_role("form", name="Edit Picnic blanket")
+        await edit.get_by_label("Price (points)").fill("400")
+        await edit.get_by_role("button", name="Save").click()
+        await expect(row.locator("td").nth(2)).to_have_text("400")
+        await row.get_by_role("button", name="Archive").click()
+        await expect(row).to_have_count(0)  # the list shows active items
+        found = await api.data(
+            "{ items(status: ARCHIVED) { edges { node { title pricePoints stock } } } }", admin
+        )
+        assert {"title": "Picnic blanket", "pricePoints": 400, "stock": 8} in [
+            edge["node"] for edge in found["items"]["edges"]
+        ]
+
+        await page.get_by_role("link", name="Users").click()
+        await page.get_by_label("User id").fill("mei")
+        await page.get_by_role("button", name="Find").click()
+        points = page.get_by_role("region", name="Points")
+        await expect(points).to_contain_text("500")
+        adjust = page.get_by_role("form", name="Adjust points")
+        await adjust.get_by_label("Points (negative to take)").fill("-120")
+        await adjust.get_by_label("Reason").fill("duplicate grant")
+        await adjust.get_by_role("button", name="Adjust").click()
+        await expect(points.locator(".tile").first).to_contain_text("380")
+        ledger = page.get_by_role("table", name="Ledger (latest 20)")
+        await expect(ledger.locator("tbody tr").first).to_contain_text("duplicate grant")
+        ban = page.get_by_role("form", name="Ban")
+        await ban.get_by_label("redeem").uncheck()
+        await ban.get_by_label("join").uncheck()
+        await ban.get_by_label("Reason").fill("farming check-ins")
+        await ban.get_by_role("button", name="Ban").click()
+        await expect(page.get_by_role("region", name="Risk cases and bans")).to_contain_text(
+            "EARN until"
+        )
+        freeze = page.get_by_role("form", name="Freeze")
+        await freeze.get_by_label("Reason").fill("under investigation")
+        await freeze.get_by_role("button", name="Freeze").click()
+        await expect(page.get_by_role("heading", level=2)).to_contain_text("FROZEN")
+        shown = await api.data(
+            '{ account(userId: "mei") { frozen points { balance } } bans(userId: "mei") '
+            "{ scopes reason } }",
+            admin,
+        )
+        assert shown == {
+            "account": {"frozen": True, "points": {"balance": 380}},
+            "bans": [{"scopes": ["EARN"], "reason": "farming check-ins"}],
+        }
+        assert browser.refused == []

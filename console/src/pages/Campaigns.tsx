@@ -2,7 +2,7 @@ import { useState } from "react";
 import { describe, formatDate, formatNumber, mutate, query } from "../api";
 import { IntervalChart, type Interval } from "../charts";
 import { useLoaded } from "../hooks";
-import { ActionForm, Field, Loading, Problem, Tile, localInput, moment, text } from "../ui";
+import { ActionForm, Field, Filter, Loading, Problem, Table, Tile, localInput, moment, text } from "../ui";
 
 const STATUSES = ["DRAFT", "SCHEDULED", "PREHEAT", "LIVE", "PAUSED", "ENDED", "SETTLED", "CANCELLED"];
 
@@ -158,25 +158,14 @@ function CampaignDetail({ id, onMoved }: { id: string; onMoved: () => void }) {
         />
       </section>
       {campaign.ranking.length > 0 && (
-        <table aria-label="Ranking">
-          <caption>Ranking</caption>
-          <thead>
-            <tr>
-              <th scope="col">Rank</th>
-              <th scope="col">Nickname</th>
-              <th scope="col">Score</th>
-            </tr>
-          </thead>
-          <tbody>
-            {campaign.ranking.map((entry) => (
-              <tr key={entry.rank + entry.nickname}>
-                <td>{entry.rank}</td>
-                <td>{entry.nickname}</td>
-                <td>{formatNumber(entry.score)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <Table
+          caption="Ranking"
+          columns={["Rank", "Nickname", "Score"]}
+          rows={campaign.ranking.map((entry) => ({
+            key: `${entry.rank}:${entry.nickname}`,
+            cells: [entry.rank, entry.nickname, formatNumber(entry.score)],
+          }))}
+        />
       )}
       {campaign.experiment && (
         <>
@@ -272,15 +261,12 @@ export function Campaigns() {
   return (
     <div className="split">
       <section aria-label="Campaign list">
-        <div className="toolbar">
-          <label htmlFor="campaign-status">Status</label>
-          <select id="campaign-status" value={status} onChange={(event) => setStatus(event.target.value)}>
-            <option value="">Any</option>
-            {STATUSES.map((s) => (
-              <option key={s}>{s}</option>
-            ))}
-          </select>
-        </div>
+        <Filter
+          label="Status"
+          value={status}
+          options={[["", "Any"], ...STATUSES.map((s): [string, string] => [s, s])]}
+          onChange={setStatus}
+        />
         <NewCampaign
           onCreated={(id) => {
             setStatus("");

@@ -4,6 +4,7 @@ import { useLoaded } from "../hooks";
 import {
   ActionForm,
   Field,
+  Filter,
   Loading,
   Problem,
   idempotencyKey,
@@ -154,15 +155,12 @@ export function Catalogue() {
   const changed = () => setRound((n) => n + 1);
   return (
     <>
-      <div className="toolbar">
-        <label htmlFor="item-status">Status</label>
-        <select id="item-status" value={status} onChange={(event) => setStatus(event.target.value)}>
-          <option value="">Any</option>
-          <option>DRAFT</option>
-          <option>ACTIVE</option>
-          <option>ARCHIVED</option>
-        </select>
-      </div>
+      <Filter
+        label="Status"
+        value={status}
+        options={[["", "Any"], ["DRAFT", "DRAFT"], ["ACTIVE", "ACTIVE"], ["ARCHIVED", "ARCHIVED"]]}
+        onChange={setStatus}
+      />
       <details className="new">
         <summary>New item</summary>
         <ActionForm

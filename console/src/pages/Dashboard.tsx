@@ -2,7 +2,7 @@ import { useState } from "react";
 import { formatNumber, percent, query } from "../api";
 import { SeriesChart } from "../charts";
 import { useLoaded } from "../hooks";
-import { Loading, Problem, Tile } from "../ui";
+import { Filter, Loading, Problem, Tile } from "../ui";
 
 type Period = {
   startsOn: string;
@@ -73,16 +73,12 @@ export function Dashboard() {
   const sizes = figures.data?.segmentFigures;
   return (
     <>
-      <div className="toolbar">
-        <label htmlFor="range">Period</label>
-        <select id="range" value={range} onChange={(event) => setRange(event.target.value as Range)}>
-          {Object.entries(RANGES).map(([key, value]) => (
-            <option key={key} value={key}>
-              {value.label}
-            </option>
-          ))}
-        </select>
-      </div>
+      <Filter
+        label="Period"
+        value={range}
+        options={Object.entries(RANGES).map(([key, value]): [string, string] => [key, value.label])}
+        onChange={(chosen) => setRange(chosen as Range)}
+      />
       <Problem message={figures.error} />
       <Loading when={figures.loading && !figures.data} />
       {figures.data && (

@@ -1,7 +1,17 @@
 import { useEffect, useState } from "react";
 import { formatDate, formatNumber, mutate, query } from "../api";
 import { useLoaded } from "../hooks";
-import { ActionForm, Field, Loading, Problem, Tile, idempotencyKey, moment, text } from "../ui";
+import {
+  ActionForm,
+  Field,
+  Loading,
+  Problem,
+  Table,
+  Tile,
+  idempotencyKey,
+  moment,
+  text,
+} from "../ui";
 
 type Account = {
   userId: string;
@@ -78,70 +88,43 @@ function Profile({ userId }: { userId: string }) {
         <Tile label="RFM" value={account.rfm ? account.rfm.segment : "n/a"} />
       </section>
       <div className="grid">
-        <table>
-          <caption>Lots by expiry (the next year)</caption>
-          <thead>
-            <tr>
-              <th scope="col">Points</th>
-              <th scope="col">Expire</th>
-            </tr>
-          </thead>
-          <tbody>
-            {points.expiringSoon.map((lot) => (
-              <tr key={lot.expiresAt}>
-                <td>{formatNumber(lot.amount)}</td>
-                <td>{formatDate(lot.expiresAt)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-        <table>
-          <caption>Redemptions</caption>
-          <thead>
-            <tr>
-              <th scope="col">Item</th>
-              <th scope="col">Points</th>
-              <th scope="col">Status</th>
-              <th scope="col">When</th>
-            </tr>
-          </thead>
-          <tbody>
-            {account.redemptions.edges.map(({ node }) => (
-              <tr key={node.id}>
-                <td>{node.item.title}</td>
-                <td>{formatNumber(node.points)}</td>
-                <td>
-                  <span className={`status s-${node.status}`}>{node.status}</span>
-                </td>
-                <td>{formatDate(node.createdAt)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <Table
+          caption="Lots by expiry (the next year)"
+          columns={["Points", "Expire"]}
+          rows={points.expiringSoon.map((lot) => ({
+            key: lot.expiresAt,
+            cells: [formatNumber(lot.amount), formatDate(lot.expiresAt)],
+          }))}
+        />
+        <Table
+          caption="Redemptions"
+          columns={["Item", "Points", "Status", "When"]}
+          rows={account.redemptions.edges.map(({ node }) => ({
+            key: node.id,
+            cells: [
+              node.item.title,
+              formatNumber(node.points),
+              <span className={`status s-${node.status}`}>{node.status}</span>,
+              formatDate(node.createdAt),
+            ],
+          }))}
+        />
       </div>
-      <table className="wide">
-        <caption>Ledger (latest 20)</caption>
-        <thead>
-          <tr>
-            <th scope="col">When</th>
-            <th scope="col">Kind</th>
-            <th scope="col">Points</th>
-            <th scope="col">Balance after</th>
-            <th scope="col">Reason</th>
-          </tr>
-        </thead>
-        <tbody>
-          {account.ledger.edges.map(({ node }) => (
-            <tr key={node.id}>
-              <td>{formatDate(node.createdAt)}</td>
-              <td>{node.kind}</td>
-              <td className="number">{formatNumber(node.amount)}</td>
-              <td className="number">{formatNumber(node.balanceAfter)}</td>
-              <td>{node.reason}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <Table
+        wide
+        caption="Ledger (latest 20)"
+        columns={["When", "Kind", "Points", "Balance after", "Reason"]}
+        rows={account.ledger.edges.map(({ node }) => ({
+          key: node.id,
+          cells: [
+            formatDate(node.createdAt),
+            node.kind,
+            formatNumber(node.amount),
+            formatNumber(node.balanceAfter),
+            node.reason,
+          ],
+        }))}
+      />
       <div className="grid">
         <section aria-label="Risk cases and bans">
           <h3>Risk cases</h3>

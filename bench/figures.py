@@ -111,7 +111,8 @@ async def main() -> int:
     try:
         if not options.reuse:
             version = await recreate_database(target.admin_url, DATABASE)
-            await apply_migrations(target.bench_url)
+        await apply_migrations(target.bench_url)  # a reused database: the new ones
+        if not options.reuse:
             took = await seed(target.bench_url, options.accounts, options.entries, now)
             print(f"PostgreSQL {version}: {options.entries:,} entries of {options.accounts:,} "
                   f"accounts seeded in {took:.0f} s\n")  # fmt: skip

@@ -275,6 +275,10 @@ class Period:
         return self.redeemers / self.earners if self.earners else None
 
 
+SERIES = (  # a few rows a period
+    *("issued", "redeemed", "expired", "forfeited", "net", "earners", "redeemers"),
+    *("sales", "orders", "cohort", "retained"),
+)
 BREAKDOWNS = ("campaign", "category_sales", "category_points")  # many rows a period
 
 
@@ -290,11 +294,11 @@ async def program_metrics(
         period,
         first,
     )
-    left_out = "" if breakdowns else ' AND "measure" NOT IN (\'' + "', '".join(BREAKDOWNS) + "')"
-    rows = await sql.fetch(
+    measures = "', '".join(SERIES + (BREAKDOWNS if breakdowns else ()))
+    rows = await sql.fetch(  # by (period, measure, starts_on): a range of each measure
         'SELECT "starts_on", "measure", "source", "value" FROM "program_rollup" WHERE '
-        f'"period" = $1 AND "starts_on" >= $2 AND "starts_on" <= $3{left_out} '
-        'ORDER BY "starts_on"',
+        f'"period" = $1 AND "measure" IN (\'{measures}\') AND "starts_on" >= $2 '
+        'AND "starts_on" <= $3 ORDER BY "starts_on"',
         period,
         first,
         until,

@@ -19,3 +19,4 @@ class ProgramRollup(Model):
     class Meta:
         table = "program_rollup"
         unique_together = (("period", "starts_on", "measure", "source"),)
+        indexes = (("period", "measure", "starts_on"),)  # a series reads each measure's range

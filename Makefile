@@ -46,6 +46,7 @@ bench: $(INSTALLED)
 	$(BIN)/python bench/notifications.py
 	$(BIN)/python bench/expiry.py
 	$(BIN)/python bench/audiences.py
+	$(BIN)/python bench/console.py
 	$(BIN)/python bench/ratios.py
 
 clean:

@@ -222,6 +222,11 @@ async def test_only_an_admin_token_signs_in(api: Api, live_server: str) -> None:
         stored: Any = await page.evaluate("() => Object.values(sessionStorage)")
         assert stored == [api.admin()] or len(stored) == 1  # kept in the tab's session
         assert "eyJ" not in page.url  # never in a URL
+        expired = api.admin()[:-4] + "AAAA"  # as good as an expired or revoked token
+        await page.evaluate(f"() => sessionStorage.setItem('pointsmall.ops.token', '{expired}')")
+        await page.reload()
+        await expect(page.get_by_label("Admin token")).to_be_visible()  # asked again
+        assert await page.evaluate("() => sessionStorage.length") == 0
 
 
 async def test_the_console_is_off_in_production_unless_asked(runtime: Runtime) -> None:

@@ -2,6 +2,7 @@
 import { createClient, type Client } from "graphql-ws";
 
 const TOKEN_KEY = "pointsmall.ops.token";
+export const SIGNED_OUT = "pointsmall:signed-out";
 
 export function savedToken(): string | null {
   return sessionStorage.getItem(TOKEN_KEY);
@@ -44,6 +45,10 @@ export async function query<T>(
   const body = (await response.json()) as { data?: T; errors?: GraphQLError[] };
   if (body.errors?.length) {
     const [first] = body.errors;
+    if (first.extensions?.code === "UNAUTHENTICATED" && token === savedToken()) {
+      saveToken(null); // expired or revoked: back to the sign-in
+      window.dispatchEvent(new Event(SIGNED_OUT));
+    }
     throw new ApiError(first.message, first.extensions?.code);
   }
   return body.data as T;

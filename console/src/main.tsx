@@ -1,6 +1,6 @@
 import { StrictMode, useEffect, useState } from "react";
 import { createRoot } from "react-dom/client";
-import { ApiError, describe, query, savedToken, saveToken } from "./api";
+import { ApiError, SIGNED_OUT, describe, query, savedToken, saveToken } from "./api";
 import { Campaigns } from "./pages/Campaigns";
 import { Catalogue } from "./pages/Catalogue";
 import { Dashboard } from "./pages/Dashboard";
@@ -83,8 +83,13 @@ function App() {
 
   useEffect(() => {
     const follow = () => setPath(currentPath());
+    const signOut = () => setSignedIn(false);
     window.addEventListener("hashchange", follow);
-    return () => window.removeEventListener("hashchange", follow);
+    window.addEventListener(SIGNED_OUT, signOut);
+    return () => {
+      window.removeEventListener("hashchange", follow);
+      window.removeEventListener(SIGNED_OUT, signOut);
+    };
   }, []);
 
   if (!signedIn) return <SignIn onSignedIn={() => setSignedIn(true)} />;

@@ -386,3 +386,25 @@ async def test_a_case_shows_where_its_users_acted_from(
     assert all("phone-1" not in signal["source"] for signal in shown["riskCase"]["signals"])
     [bobs] = {s["user"] for s in shown["riskCase"]["signals"]} - {"alice"}
     assert bobs == "bob"
+
+
+async def test_first_orders_of_many_accounts_from_one_device_raise_a_case(
+    api: Api, clock: MovableClock
+) -> None:
+    """The shop tells the device an order came from; five accounts' first orders from one
+    device (the first-order bonus farmed) raise a case, four do not, second orders and
+    other devices do not count."""
+    for number in range(4):
+        placed = await record_order(
+            api, order_id=f"o-{number}", user=f"new-{number}", deviceId="farm-phone"
+        )
+        assert placed["errors"] == []
+    await record_order(api, order_id="o-again", user="new-0", deviceId="farm-phone")
+    await record_order(api, order_id="o-other", user="elsewhere", deviceId="own-phone")
+    assert await cases(api) == []
+    await record_order(api, order_id="o-4", user="new-4", deviceId="farm-phone")
+    [case] = await cases(api)
+    assert case["rule"] == "DEVICE_FIRST_ORDER_ACCOUNTS"
+    assert case["users"] == [f"new-{number}" for number in range(5)]
+    assert case["detail"] == "5 first orders from one device within 30 days"
+    assert "farm-phone" not in case["subject"]

@@ -176,13 +176,13 @@ class Context:
         if not given and self.connection_params:
             value = self.connection_params.get("deviceId")
             given = value if isinstance(value, str) else None
-        return keyed_hash(given, self.runtime.settings.jwt_secret)
+        return keyed_hash(given, self.runtime.rules.signal_key)
 
     @property
     def client(self) -> str | None:
         """The caller's network address, as the keyed hash risk rules compare (`ip:`...)."""
         peer = self.request.client if self.request is not None else None
-        hashed = keyed_hash(peer.host, self.runtime.settings.jwt_secret) if peer else None
+        hashed = keyed_hash(peer.host, self.runtime.rules.signal_key) if peer else None
         return f"ip:{hashed}" if hashed else None
 
     def actor(self, role: str) -> Actor:

@@ -40,6 +40,7 @@ from pointsmall.domain.ledger.accounts import user_id as checked_user_id
 from pointsmall.domain.ledger.entries import LedgerRequest, fingerprint
 from pointsmall.domain.ledger.rules import LedgerRules
 from pointsmall.domain.replay import first_wins, same_request
+from pointsmall.domain.risk import checks as risk_checks
 from pointsmall.models import (
     Account,
     Allocation,
@@ -211,11 +212,14 @@ async def record_order(
     actor: Actor,
     ledger_rules: LedgerRules,
     rules: EngagementRules,
+    *,
+    device: str | None = None,
 ) -> Order:
     """Award an order's points (pending for the return window). Idempotent by order id.
 
     Without `paid_at` the order was paid as the shop tells us (now); a retry without it
-    is the same request."""
+    is the same request. `device`: the keyed hash of the app device the order was placed
+    from, when the shop tells it (the risk rules watch first orders by device)."""
     order_id = _external_id(order_id, "orderId")
     shop_user_id = checked_user_id(shop_user_id)
     given = validation.moment(paid_at, "paidAt")
@@ -233,6 +237,7 @@ async def record_order(
     async def record() -> Order:
         async with events.atomic():
             locked = await lock_account(account.id)  # one user's orders in turn: one first
+            first = not await Order.exists(account_id=account.id)
             earning = await earning_of(locked, checked, paid, now, ledger_rules, rules)
             bonus, points = earning.first_order_bonus, earning.points
             earned = [
@@ -266,6 +271,8 @@ async def record_order(
                 )
                 order.entry_id = entry.id
                 await Order.filter(id=order.id).update(entry_id=entry.id)
+            if first:
+                await risk_checks.after_first_order(account.id, device, now)
             await lifecycle.restate_segment(locked, now, rules.lifecycle)
             await effects.after_order(locked, order, now, ledger_rules)
             await task_progress.record_progress(

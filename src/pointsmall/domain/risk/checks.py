@@ -86,6 +86,13 @@ async def record_origin(account_id: int, action: str, actor: Actor, now: datetim
         await record(account_id, action, key, now)
 
 
+async def after_first_order(account_id: int, device: str | None, now: datetime) -> None:
+    """Record the device an account's first order came from (as the shop tells it); a case
+    when too many accounts place their first order from one device (the first-order bonus
+    farmed)."""
+    await _watch("DEVICE_FIRST_ORDER_ACCOUNTS", "FIRST_ORDER", "device", device, account_id, now)
+
+
 async def before_shipping(account_id: int, address: str, now: datetime) -> RiskCase | None:
     """Record a redemption's address (a keyed hash); a case when too many go to one."""
     await refuse_if_listed(BlacklistKind.ADDRESS, address, now)
@@ -104,7 +111,7 @@ async def before_high_value(account: Account, now: datetime) -> RiskCase | None:
 
 
 # Rules that count distinct accounts per key; the others count the actions.
-BY_ACCOUNTS = {"DEVICE_CHECK_IN_ACCOUNTS"}
+BY_ACCOUNTS = {"DEVICE_CHECK_IN_ACCOUNTS", "DEVICE_FIRST_ORDER_ACCOUNTS"}
 
 
 async def after_session(actor: Actor, now: datetime) -> None:

@@ -43,6 +43,13 @@ DEFAULTS = {
             RiskAction.FLAG,
         ),
         Rule(
+            "DEVICE_FIRST_ORDER_ACCOUNTS",
+            "this many accounts placing their first order from one device within the window",
+            5,
+            timedelta(days=30),
+            RiskAction.FLAG,
+        ),
+        Rule(
             "EARNING_VELOCITY_HOUR",
             "this many points earned by one account within the window (an hour)",
             5_000,

@@ -7,6 +7,7 @@ from pointsmall.auth import Role
 from pointsmall.domain.engagement import app_events, orders
 from pointsmall.domain.engagement.orders import OrderLine, RefundLine
 from pointsmall.domain.errors import DomainError, InvalidValue
+from pointsmall.domain.risk.checks import keyed_hash
 from pointsmall.models import EarningRate as EarningRateModel
 from pointsmall.resolvers.payloads import mutate
 from pointsmall.schema.context import Info
@@ -44,6 +45,7 @@ async def record_order(info: Info, input: RecordOrderInput) -> RecordOrderPayloa
             info.context.actor(Role.SERVICE),
             runtime.rules,
             runtime.engagement,
+            device=keyed_hash(input.device_id, runtime.rules.signal_key),
         )
         pending_until = await orders.pending_until([order])
         return RecordOrderPayload(order=Order.from_model(order, pending_until[order.id]))

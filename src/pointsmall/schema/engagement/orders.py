@@ -96,6 +96,11 @@ class RecordOrderInput:
         default=None, description="When it was paid; by default, when the shop tells us."
     )
     lines: list[OrderLineInput]
+    device_id: str | None = strawberry.field(
+        default=None,
+        description="The app's device id the order was placed from (its X-Device-Id), when "
+        "the shop knows it: kept only as a keyed hash, for the risk rules.",
+    )
 
 
 @strawberry.input

@@ -11,6 +11,7 @@ screen appears there without a reload.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -237,10 +238,16 @@ async def test_the_console_is_off_in_production_unless_asked(runtime: Runtime) -
             transport=httpx.ASGITransport(app=app), base_url="http://t"
         ) as http:
             page = await http.get("/ops")
+            if enabled:
+                [script] = re.findall(r'src="(/ops/assets/[^"]+\.js)"', page.text)
+                served = await http.get(script, headers={"accept-encoding": "gzip"})
         assert page.status_code == status
         if enabled:
             policy = page.headers["content-security-policy"]
             assert "script-src 'self'" in policy and "connect-src 'self' ws://t wss://t" in policy
+            assert served.headers["content-encoding"] == "gzip"
+            assert "immutable" in served.headers["cache-control"]  # its name has its hash
+            assert served.num_bytes_downloaded < len(served.content) / 2  # compressed
 
 
 async def test_an_operator_keeps_the_catalogue_and_acts_on_a_user(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -67,5 +68,8 @@ def routes() -> list[BaseRoute]:
     return [
         Route("/ops", page),
         Route("/ops/", page),
-        Mount("/ops/assets", Assets(directory=BUILT / "assets", check_dir=False)),
+        Mount(  # 830 KB of script, 274 KB gzipped: once per operator (cached for good)
+            "/ops/assets",
+            GZipMiddleware(Assets(directory=BUILT / "assets", check_dir=False)),
+        ),
     ]

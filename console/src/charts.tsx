@@ -58,13 +58,14 @@ type SeriesChartProps = {
   title: string;
   categories: string[];
   series: Series[];
-  unit?: "points" | "percent" | "users";
+  unit?: "points" | "percent" | "users" | "money";
   height?: number;
 };
 
 function shown(value: number | null, unit: SeriesChartProps["unit"]): string {
   if (value === null) return "n/a";
   if (unit === "percent") return `${(value * 100).toFixed(1)}%`;
+  if (unit === "money") return (value / 100).toFixed(2); // minor units
   return new Intl.NumberFormat("en-GB").format(value);
 }
 
@@ -73,11 +74,23 @@ export function SeriesChart({ title, categories, series, unit, height = 240 }: S
   const option = {
     tooltip: { trigger: "axis" },
     legend: { top: 0 },
-    grid: { left: 56, right: 16, top: 36, bottom: 28 },
-    xAxis: { type: "category", data: categories },
+    grid: { left: 56, right: 16, top: 36, bottom: 28, containLabel: true },
+    xAxis: {
+      type: "category",
+      data: categories,
+      // a few named categories (tiers, segments): every name shown, slanted if many
+      axisLabel: categories.length <= 12 && series.every((line) => line.kind === "bar")
+        ? { interval: 0, rotate: categories.length > 5 ? 20 : 0 }
+        : {},
+    },
     yAxis: {
       type: "value",
-      axisLabel: unit === "percent" ? { formatter: (v: number) => `${Math.round(v * 100)}%` } : {},
+      axisLabel:
+        unit === "percent"
+          ? { formatter: (v: number) => `${Math.round(v * 100)}%` }
+          : unit === "money"
+            ? { formatter: (v: number) => (v / 100).toFixed(0) }
+            : {},
     },
     series: series.map((line) => ({
       name: line.name,

@@ -14,6 +14,10 @@ type Period = {
   consumptionRate: number | null;
   earners: number;
   redeemers: number;
+  averageOrderValueOfPointUsers: number | null;
+  averageOrderValueOfOthers: number | null;
+  retentionOfEarners: number | null;
+  retentionOfOthers: number | null;
 };
 
 type Figures = {
@@ -28,6 +32,7 @@ type Figures = {
 const DASHBOARD = `query Dashboard($since: Date!, $until: Date!, $interval: Interval!) {
   programMetrics(since: $since, until: $until, interval: $interval) {
     startsOn issued redeemed expired liability breakageRate consumptionRate earners redeemers
+    averageOrderValueOfPointUsers averageOrderValueOfOthers retentionOfEarners retentionOfOthers
   }
   segmentFigures { sizes { segment users } tierSizes { tier users } rfmSizes { segment users } }
 }`;
@@ -135,6 +140,29 @@ export function Dashboard() {
                 { name: "Redeemers", values: periods.map((p) => p.redeemers) },
               ]}
             />
+            <SeriesChart
+              title="Average order value: point users and others"
+              unit="money"
+              categories={labels}
+              series={[
+                {
+                  name: "Point users",
+                  values: periods.map((p) => p.averageOrderValueOfPointUsers),
+                },
+                { name: "Others", values: periods.map((p) => p.averageOrderValueOfOthers) },
+              ]}
+            />
+            {chosen.interval === "MONTH" && (
+              <SeriesChart
+                title="Next-month retention: earners and others"
+                unit="percent"
+                categories={labels}
+                series={[
+                  { name: "Earners", values: periods.map((p) => p.retentionOfEarners) },
+                  { name: "Others", values: periods.map((p) => p.retentionOfOthers) },
+                ]}
+              />
+            )}
             {sizes && (
               <>
                 <SeriesChart
@@ -143,6 +171,14 @@ export function Dashboard() {
                   categories={sizes.tierSizes.map((size) => size.tier)}
                   series={[
                     { name: "Users", kind: "bar", values: sizes.tierSizes.map((s) => s.users) },
+                  ]}
+                />
+                <SeriesChart
+                  title="Members by RFM segment"
+                  unit="users"
+                  categories={sizes.rfmSizes.map((size) => size.segment ?? "no order in a year")}
+                  series={[
+                    { name: "Users", kind: "bar", values: sizes.rfmSizes.map((s) => s.users) },
                   ]}
                 />
                 <SeriesChart

@@ -155,6 +155,11 @@ async def test_an_operator_runs_the_programme_from_the_console(
         await expect(arrived).to_contain_text("DEVICE_CHECK_IN_ACCOUNTS")
         await expect(arrived).to_contain_text("tablet-1")
         await expect(page.get_by_role("status").first).to_contain_text("New risk case")
+        await arrived.get_by_text("Signals", exact=True).click()  # what the reviewer reads
+        signals = arrived.get_by_role("table")
+        await expect(signals).to_contain_text("CHECK_IN")
+        await expect(signals).to_contain_text("device:")
+        assert "shared-tablet" not in await signals.inner_text()  # hashes, cut
 
         # The operator clears the queue: a decision, with a note, on each.
         waiting = await queue.locator("li").count()

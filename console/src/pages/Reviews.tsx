@@ -1,6 +1,6 @@
 import { useEffect, useState } from "react";
 import { describe, formatDate, formatNumber, mutate, query, subscribe } from "../api";
-import { Loading, Problem } from "../ui";
+import { Loading, Problem, Table } from "../ui";
 
 type Case = {
   __typename: "RiskCase";
@@ -46,6 +46,39 @@ type Queue = {
 
 function oldestFirst(reviews: Review[]): Review[] {
   return [...reviews].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+}
+
+const SIGNALS = `query Signals($id: ID!) { riskCase(id: $id) {
+  signals(first: 30) { user action source at } } }`;
+type Signal = { user: string; action: string; source: string; at: string };
+
+/** What the case's users did lately and from where: read when the reviewer opens it. */
+function Signals({ caseId }: { caseId: string }) {
+  const [signals, setSignals] = useState<Signal[] | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
+  return (
+    <details
+      onToggle={(event) => {
+        if (!(event.currentTarget as HTMLDetailsElement).open || signals !== null) return;
+        query<{ riskCase: { signals: Signal[] } | null }>(SIGNALS, { id: caseId })
+          .then((found) => setSignals(found.riskCase?.signals ?? []))
+          .catch((error) => setProblem(describe(error)));
+      }}
+    >
+      <summary>Signals</summary>
+      <Problem message={problem} />
+      {signals !== null && (
+        <Table
+          caption="What the users did, and from where (hashes cut)"
+          columns={["When", "User", "Action", "From"]}
+          rows={signals.map((signal, index) => ({
+            key: `${index}`,
+            cells: [formatDate(signal.at), signal.user, signal.action, signal.source],
+          }))}
+        />
+      )}
+    </details>
+  );
 }
 
 function Decision({ review, onDone }: { review: Review; onDone: (said: string) => void }) {
@@ -191,6 +224,7 @@ export function Reviews() {
                     </a>
                   ))}
                 </p>
+                <Signals caseId={review.id} />
               </>
             ) : (
               <>

@@ -246,6 +246,7 @@ async def test_the_console_is_off_in_production_unless_asked(runtime: Runtime) -
             if enabled:
                 [script] = re.findall(r'src="(/ops/assets/[^"]+\.js)"', page.text)
                 served = await http.get(script, headers={"accept-encoding": "gzip"})
+                missing = await http.get("/ops/assets/index-nothing.js")
         assert page.status_code == status
         if enabled:
             policy = page.headers["content-security-policy"]
@@ -253,6 +254,8 @@ async def test_the_console_is_off_in_production_unless_asked(runtime: Runtime) -
             assert served.headers["content-encoding"] == "gzip"
             assert "immutable" in served.headers["cache-control"]  # its name has its hash
             assert served.num_bytes_downloaded < len(served.content) / 2  # compressed
+            assert missing.status_code == 404  # and not kept for good
+            assert "immutable" not in missing.headers.get("cache-control", "")
 
 
 async def test_an_operator_keeps_the_catalogue_and_acts_on_a_user(

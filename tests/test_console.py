@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -80,13 +80,11 @@ async def test_an_operator_runs_the_programme_from_the_console(
             "console",
             lambda message: problems.append(message.text) if message.type == "error" else None,
         )
-        started = datetime.now(UTC)
         await sign_in(page, live_server, admin)
 
         # The dashboard: the plots are drawn, and with the API's figures.
         issued = chart(page, "Points issued, redeemed and expired")
         await expect(issued.locator("svg path").first).to_be_attached()
-        first_paint = datetime.now(UTC) - started
         today = datetime.now(UTC).date()
         months = (
             await api.data(
@@ -212,7 +210,6 @@ async def test_an_operator_runs_the_programme_from_the_console(
 
         assert problems == [], problems
         assert browser.refused == [], "the console asked the internet for something"
-        assert first_paint < timedelta(seconds=30)  # sanity; the speed is measured in bench/
 
 
 async def test_only_an_admin_token_signs_in(api: Api, live_server: str) -> None:
@@ -223,12 +220,13 @@ async def test_only_an_admin_token_signs_in(api: Api, live_server: str) -> None:
         await sign_in(page, live_server, "not a token")
         await expect(page.get_by_role("alert")).to_be_visible()
         assert await page.evaluate("() => sessionStorage.length") == 0
-        await sign_in(page, live_server, api.admin())
+        token = api.admin()
+        await sign_in(page, live_server, token)
         await expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
         stored: Any = await page.evaluate("() => Object.values(sessionStorage)")
-        assert stored == [api.admin()] or len(stored) == 1  # kept in the tab's session
+        assert stored == [token]  # kept in the tab's session, and only there
         assert "eyJ" not in page.url  # never in a URL
-        expired = api.admin()[:-4] + "AAAA"  # as good as an expired or revoked token
+        expired = token[:-4] + "AAAA"  # as good as an expired or revoked token
         await page.evaluate(f"() => sessionStorage.setItem('pointsmall.ops.token', '{expired}')")
         await page.reload()
         await expect(page.get_by_label("Admin token")).to_be_visible()  # asked again

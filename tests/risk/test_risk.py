@@ -386,6 +386,14 @@ async def test_a_case_shows_where_its_users_acted_from(
     assert all("phone-1" not in signal["source"] for signal in shown["riskCase"]["signals"])
     [bobs] = {s["user"] for s in shown["riskCase"]["signals"]} - {"alice"}
     assert bobs == "bob"
+    for first in (0, 201):
+        refused = await api.error_code(
+            "query($id: ID!, $n: Int!) { riskCase(id: $id) { signals(first: $n) { at } } }",
+            api.admin(),
+            id=case["id"],
+            n=first,
+        )
+        assert refused == "BAD_USER_INPUT"
 
 
 async def test_first_orders_of_many_accounts_from_one_device_raise_a_case(

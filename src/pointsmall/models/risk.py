@@ -115,7 +115,7 @@ class Ban(Model):
 
 class BlacklistKind(enum.StrEnum):
     USER = "USER"  # an account: no earning, redeeming or joining
-    DEVICE = "DEVICE"  # no check-ins or share opens from it
+    DEVICE = "DEVICE"  # nothing a user does from it: check-ins, share opens, earnings...
     ADDRESS = "ADDRESS"  # no redemption ships to it
 
 

@@ -56,7 +56,7 @@ from pointsmall.models import (
     Lot,
 )
 from pointsmall.models.ledger import LotSource
-from pointsmall.models.risk import BanScope, BlacklistKind, RiskAction
+from pointsmall.models.risk import BanScope, RiskAction
 
 MAX_FUTURE = timedelta(days=366)  # how far ahead a grant may mature
 T = TypeVar("T")
@@ -345,8 +345,7 @@ async def earn(
         banned = await checks.active_ban(account.id, BanScope.EARN, now)
         by_user = request.actor.role == "user"  # the velocity rules watch users' own earning
         if by_user and request.actor.user_id == account.user_id:
-            await checks.refuse_if_listed(BlacklistKind.DEVICE, request.actor.device, now)
-            await checks.record_origin(account.id, "EARN", request.actor, now)
+            await checks.own_action(account.id, "EARN", request.actor, now)
         case = None if banned or not by_user else await checks.on_earning(account.id, amount, now)
         held = case is not None and case.action in (RiskAction.HOLD, RiskAction.FREEZE)
         if case is not None and case.action == RiskAction.FREEZE and not account.frozen:

@@ -58,7 +58,7 @@ from pointsmall.models import (
     TaskEvent,
 )
 from pointsmall.models.mall import AddressData, GrantedRightData
-from pointsmall.models.risk import BanScope, BlacklistKind
+from pointsmall.models.risk import BanScope
 
 UTC_ZONE = ZoneInfo("UTC")
 MAX_QUANTITY = 100
@@ -319,8 +319,7 @@ async def _redeem_in_transaction(
         if account.frozen:
             raise AccountFrozen("this account is frozen: its points cannot be spent")
         now = clock.now()
-        await risk_checks.refuse_if_listed(BlacklistKind.DEVICE, request.actor.device, now)
-        await risk_checks.record_origin(account.id, "REDEEM", request.actor, now)
+        await risk_checks.own_action(account.id, "REDEEM", request.actor, now)
         item = await Item.get(id=item.id)  # fresh, inside the transaction
         if (not_eligible := await eligibility_problem(account, item, now, rules)) is not None:
             raise not_eligible

@@ -86,6 +86,13 @@ async def record_origin(account_id: int, action: str, actor: Actor, now: datetim
         await record(account_id, action, key, now)
 
 
+async def own_action(account_id: int, action: str, actor: Actor, now: datetime) -> None:
+    """An earning or a redemption by the account's own hand: refused from a blacklisted
+    device, else kept with where it came from."""
+    await refuse_if_listed(BlacklistKind.DEVICE, actor.device, now)
+    await record_origin(account_id, action, actor, now)
+
+
 async def after_first_order(account_id: int, device: str | None, now: datetime) -> None:
     """Record the device an account's first order came from (as the shop tells it); a case
     when too many accounts place their first order from one device (the first-order bonus
@@ -117,9 +124,9 @@ BY_ACCOUNTS = {"DEVICE_CHECK_IN_ACCOUNTS", "DEVICE_FIRST_ORDER_ACCOUNTS"}
 async def after_session(actor: Actor, now: datetime) -> None:
     """Record where a user's app session (a websocket) came from, when they have an
     account."""
-    account_id = await Account.filter(user_id=actor.user_id).values_list("id", flat=True)
-    for found in account_id:
-        await record_origin(int(str(found)), "SESSION", actor, now)
+    account = await Account.get_or_none(user_id=actor.user_id).only("id")
+    if account is not None:
+        await record_origin(account.id, "SESSION", actor, now)
 
 
 async def record(account_id: int, action: str, key: str | None, now: datetime) -> None:

@@ -32,6 +32,7 @@ from pointsmall.schema.risk.risk import (
     RiskRule,
     RiskRulePayload,
     UpdateRiskRuleInput,
+    cut,
 )
 
 MAX_CASES = 200
@@ -145,7 +146,7 @@ async def blacklist(info: Info, input: BlacklistInput) -> BlacklistPayload:
             info.context.actor(Role.ADMIN),
             info.context.runtime.rules.signal_key,
         )
-        subject = listed.subject if listed.kind == BlacklistKind.USER else listed.subject[:8] + "…"
+        subject = listed.subject if listed.kind == BlacklistKind.USER else cut(listed.subject)
         return BlacklistPayload(
             listing=Blacklisting(
                 id=strawberry.ID(str(listed.id)),

@@ -11,7 +11,7 @@ from strawberry import relay
 from pointsmall.dataloaders.ledger import SignalsOf
 from pointsmall.models import BanScope, BlacklistKind, CaseDecision, CaseStatus, RiskAction
 from pointsmall.schema.context import Info
-from pointsmall.schema.errors import UserError
+from pointsmall.schema.errors import BadUserInput, UserError
 from pointsmall.schema.mall.redemptions import ShippingAddressInput
 
 if TYPE_CHECKING:
@@ -34,9 +34,18 @@ strawberry.enum(
 strawberry.enum(BanScope, description="What a ban stops.")
 strawberry.enum(
     BlacklistKind,
-    description="USER: no earning, redeeming or joining. DEVICE: no check-ins or share "
-    "opens from it. ADDRESS: no redemption ships to it.",
+    description="USER: no earning, redeeming or joining. DEVICE: no check-ins, share "
+    "opens, earnings or redemptions by a user's own hand from it. ADDRESS: no redemption "
+    "ships to it.",
 )
+
+
+MAX_SIGNALS = 200
+
+
+def cut(key: str) -> str:
+    """A keyed hash as ops see it: enough to tell two apart."""
+    return f"{key[:8]}…"
 
 
 @strawberry.type(description="What a risk rule found (admin).")
@@ -61,7 +70,7 @@ class RiskCase(relay.Node):
     def from_model(cls, case: RiskCaseModel) -> Self:
         kind, _, key = case.subject.rpartition(":")
         # a hash shown cut: enough to tell two apart; an account as it is
-        subject = case.subject if kind == "account" else f"{kind}:{key[:8]}…"
+        subject = case.subject if kind == "account" else f"{kind}:{cut(key)}"
         return cls(
             id=case.id,
             rule=case.rule_code,
@@ -88,10 +97,12 @@ class RiskCase(relay.Node):
         "signals kept for `RISK_SIGNAL_DAYS`)."
     )
     async def signals(self, info: Info, first: int = 50) -> list[RiskSignal]:
+        if not 1 <= first <= MAX_SIGNALS:
+            raise BadUserInput(f"first must be from 1 to {MAX_SIGNALS}")
         loaders = info.context.loaders.ledger
         accounts = await loaders.account.load_many(self._account_ids)
         users = {account.id: account.user_id for account in accounts if account is not None}
-        found = await loaders.signals.load(SignalsOf(tuple(users), max(1, min(first, 200))))
+        found = await loaders.signals.load(SignalsOf(tuple(users), first))
         return [RiskSignal.from_model(signal, users[signal.account_id]) for signal in found]
 
 
@@ -113,7 +124,7 @@ class RiskSignal:
         return cls(
             user=user,
             action=signal.action,
-            source=f"{kind}:{key.removeprefix('ip:')[:8]}…" if key else "none",
+            source=f"{kind}:{cut(key.removeprefix('ip:'))}" if key else "none",
             at=signal.created_at,
         )
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import random
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -250,3 +250,24 @@ async def test_order_figures_agree_with_the_orders(
     await figures.refresh(clock.now())  # the job's refresh leaves the same figures
     again = {p.starts_on: p for p in await figures.program_metrics(since, until, "MONTH")}
     assert again == series
+
+
+async def test_an_order_in_the_last_minutes_of_a_month_counts_for_the_month_before(
+    api: Api, clock: MovableClock
+) -> None:
+    """Retention of a month is decided by the month after it; the job's refresh at the
+    start of the next month still counts an order paid after its last run of the month."""
+    from tests.engagement.helpers import record_order
+
+    clock.set(datetime(2027, 1, 10, 12, tzinfo=UTC))
+    assert (await record_order(api, order_id="jan", paidAt=clock.now().isoformat()))["errors"] == []
+    for period in figures.PERIODS:
+        await figures.rebuild(period)
+    clock.set(datetime(2027, 2, 28, 23, 52, tzinfo=UTC))
+    await figures.refresh(clock.now())  # the job's last run in February
+    clock.set(datetime(2027, 2, 28, 23, 58, tzinfo=UTC))
+    assert (await record_order(api, order_id="feb", paidAt=clock.now().isoformat()))["errors"] == []
+    clock.set(datetime(2027, 3, 1, 0, 5, tzinfo=UTC))
+    await figures.refresh(clock.now())  # its first run in March
+    [january] = await figures.program_metrics(date(2027, 1, 1), date(2027, 1, 1), "MONTH")
+    assert january.retention("earners") == 1.0  # came back in February

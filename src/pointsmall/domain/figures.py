@@ -22,7 +22,8 @@ full left out):
 
 Per month only, next-month retention: `cohort` and `retained` (source `earners` or
 `others`): the accounts open by the month's end that earned in it, and the others, and
-of each how many paid an order in the month after.
+of each how many paid an order in the month after (so a refresh reaches one month
+further back for them).
 
 The rollups job recomputes the current and the previous period of each kind every ten
 minutes (`refresh`; its first run rolls up the whole ledger); `rebuild` recomputes a kind
@@ -175,15 +176,23 @@ FROM "account" WHERE "created_at" < $2 GROUP BY 1"""
 
 
 async def _retention(since: datetime | None) -> None:
-    """Each month's cohorts from `since` (from the first account, if None) to the current
-    month, and how many of each came back to buy in the month after."""
+    """Each month's cohorts to the current month, and how many of each came back to buy in
+    the month after: from the first account's month (None), or from the month before
+    `since`'s, whose figure the month of `since` still decides (an order paid in its last
+    minutes, after the job's last run in it)."""
     if since is None:
         first = await Account.all().order_by("created_at").first()
         if first is None:
             return
-        since = first.created_at
+        month = period_start("MONTH", first.created_at.date())
+    else:
+        month = period_start("MONTH", since.date() - timedelta(days=1))
+        await sql.execute(
+            'DELETE FROM "program_rollup" WHERE "period" = \'MONTH\' AND "starts_on" >= $1 '
+            "AND \"measure\" IN ('cohort', 'retained')",
+            month,
+        )
     today = clock.now().date()
-    month = period_start("MONTH", since.date())
     rows = []
     while month <= today:
         after = next_start("MONTH", month)

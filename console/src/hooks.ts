@@ -5,17 +5,15 @@ export type Loaded<T> = {
   data: T | null;
   error: string | null;
   loading: boolean;
-  reload: () => void;
 };
 
-/** Load with `load` whenever `key` changes; `reload` loads again. */
+/** Load with `load` whenever `key` changes (a view that changed something changes the
+ * key to read again). */
 export function useLoaded<T>(load: () => Promise<T>, key: string): Loaded<T> {
   const [data, setData] = useState<T | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [loading, setLoading] = useState(true);
-  const [round, setRound] = useState(0);
-  // eslint-disable-next-line react-hooks/exhaustive-deps
-  const run = useCallback(load, [key, round]);
+  const run = useCallback(load, [key]); // `load` is a new closure each render: the key says
   useEffect(() => {
     let current = true;
     setLoading(true);
@@ -27,5 +25,5 @@ export function useLoaded<T>(load: () => Promise<T>, key: string): Loaded<T> {
       current = false;
     };
   }, [run]);
-  return { data, error, loading, reload: () => setRound((n) => n + 1) };
+  return { data, error, loading };
 }
